@@ -1,0 +1,324 @@
+// Session lifecycle: attach (connect, takeover, clean start), detach (wills,
+// expiry), subscriptions, timers, shutdown. The publish path is router.cpp,
+// start-up recovery restore.cpp.
+#include "broker.h"
+
+#include <algorithm>
+
+#include "log.h"
+#include "records.h"
+#include "store.h"
+#include "topic.h"
+
+namespace junction::core {
+
+namespace {
+constexpr std::uint32_t kNeverExpires = 0xFFFFFFFFu;
+}
+
+Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clock)
+    : config_(config), store_(store), clock_(clock), persistence_(store) {}
+
+Broker::~Broker() {
+  // Sessions reference tree nodes and messages; drop them before the tree.
+  for (auto& [id, s] : sessions_) {
+    for (auto& [filter, opts] : s->subscriptions) {
+      std::string_view group, plain;
+      if (split_shared(filter, group, plain) != SharedParse::Shared) {
+        plain = filter;
+        group = {};
+      }
+      tree_.unsubscribe(plain, group, s.get());
+    }
+  }
+  sessions_.clear();
+}
+
+Session* Broker::find_session(std::string_view client_id) const {
+  auto it = sessions_.find(std::string(client_id));
+  return it == sessions_.end() ? nullptr : it->second.get();
+}
+
+MessageRef Broker::make_message() {
+  MessageRef m = MessageRef::make();
+  m->id = next_message_id_++;
+  m->created_ms = clock_.wall_ms();
+  return m;
+}
+
+ConnectResult Broker::attach(const ConnectRequest& req) {
+  ConnectResult result;
+  const std::string id(req.client_id);
+  auto it = sessions_.find(id);
+  Session* s = it == sessions_.end() ? nullptr : it->second.get();
+
+  if (s && s->online()) {
+    // [MQTT-3.1.4-3] the existing connection is closed; its will follows the
+    // normal rules (a delayed will is cancelled below if the session goes on).
+    SessionSink* old = s->sink;
+    detach(s, DetachKind::WithWill, s->expiry_interval_s);
+    old->session_taken_over();
+    s = find_session(id);
+  }
+  if (s && req.clean_start) {
+    end_session(s);
+    s = nullptr;
+  }
+  if (s) {
+    result.session_present = true;
+    // Reconnected before the will delay passed: the will is not published [MQTT-3.1.3-9].
+    if (s->will_at_ms) {
+      delayed_wills_.erase({s->will_at_ms, s});
+      s->will_at_ms = 0;
+    }
+    s->will.reset();
+    if (s->expires_at_ms) {
+      expiries_.erase({s->expires_at_ms, s});
+      s->expires_at_ms = 0;
+    }
+  } else {
+    auto owned = std::make_unique<Session>(id);
+    s = owned.get();
+    sessions_.emplace(id, std::move(owned));
+  }
+
+  const bool was_persistent = s->stored;
+  s->expiry_interval_s = std::min(req.session_expiry_s, config_.max_session_expiry_s);
+  s->protocol = req.protocol;
+  s->protocol_version = req.protocol_version;
+  s->send_window = std::max<std::uint16_t>(1, std::min<std::uint16_t>(req.receive_maximum, config_.max_inflight));
+  s->will = req.will;
+  s->sink = req.sink;
+  s->disconnected_wall_ms = 0;
+  if (s->persistent()) {
+    persist_session(s);
+  } else if (was_persistent) {
+    erase_session_records(s);
+  }
+  result.session = s;
+  return result;
+}
+
+void Broker::start_delivery(Session* s) {
+  if (!s->online()) return;
+  // [MQTT-4.4.0-1] re-send unacknowledged PUBLISH (DUP) and PUBREL in order.
+  for (std::size_t i = 0; i < s->inflight.size();) {
+    OutEntry& e = s->inflight[i];
+    if (e.state == 2) {
+      s->sink->resend_pubrel(e.packet_id);
+      ++i;
+      continue;
+    }
+    e.dup = true;
+    if (send_entry(s, e)) {
+      ++i;
+    } else {
+      finish_entry(s, e);
+      s->inflight.erase(i);
+    }
+  }
+  pump(s);
+}
+
+void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
+  s->sink = nullptr;
+  s->expiry_interval_s = std::min(expiry_s, config_.max_session_expiry_s);
+  for (std::size_t i = 0; i < s->inflight.size(); ++i) s->inflight[i].dup = true;
+
+  if (kind == DetachKind::Normal) s->will.reset();
+  if (s->will) {
+    if (s->will->delay_s == 0 || !s->persistent()) {
+      publish_will(s);
+    } else {
+      s->will_at_ms = clock_.now_ms() + std::int64_t(s->will->delay_s) * 1000;
+      delayed_wills_.insert({s->will_at_ms, s});
+    }
+  }
+  if (!s->persistent()) {
+    end_session(s);
+    return;
+  }
+  s->disconnected_wall_ms = clock_.wall_ms();
+  if (s->expiry_interval_s != kNeverExpires) {
+    s->expires_at_ms = clock_.now_ms() + std::int64_t(s->expiry_interval_s) * 1000;
+    expiries_.insert({s->expires_at_ms, s});
+  }
+  s->pending.shrink_if_empty();
+  s->inflight.shrink_if_empty();
+  persist_session(s);
+}
+
+void Broker::publish_will(Session* s) {
+  if (!s->will) return;
+  MessageRef msg = std::move(s->will->msg);
+  const std::uint32_t expiry_s = s->will->message_expiry_s;
+  s->will.reset();
+  if (s->will_at_ms) {
+    delayed_wills_.erase({s->will_at_ms, s});
+    s->will_at_ms = 0;
+  }
+  if (!msg || shutting_down_) return;
+  msg->created_ms = clock_.wall_ms();
+  if (expiry_s) msg->expiry_ms = msg->created_ms + std::int64_t(expiry_s) * 1000;
+  ++stats_.wills_published;
+  publish(msg, nullptr);
+}
+
+void Broker::end_session(Session* s) {
+  for (auto& [filter, opts] : s->subscriptions) {
+    std::string_view group, plain;
+    if (split_shared(filter, group, plain) != SharedParse::Shared) {
+      plain = filter;
+      group = {};
+    }
+    tree_.unsubscribe(plain, group, s);
+  }
+  s->subscriptions.clear();
+  // The will goes out when the session ends, whatever delay was left [MQTT-3.1.2-8].
+  if (s->will && s->will_at_ms) publish_will(s);
+  s->will.reset();
+  if (s->will_at_ms) delayed_wills_.erase({s->will_at_ms, s});
+  if (s->expires_at_ms) expiries_.erase({s->expires_at_ms, s});
+  if (s->stored) erase_session_records(s);
+  for (std::size_t i = 0; i < s->pending.size(); ++i) finish_entry(s, s->pending[i]);
+  for (std::size_t i = 0; i < s->inflight.size(); ++i) finish_entry(s, s->inflight[i]);
+  sessions_.erase(s->client_id);
+}
+
+void Broker::erase_session_records(Session* s) {
+  persistence_.erase(store::Table::Sessions, s->client_id);
+  for (std::uint16_t pid : s->incoming_qos2) {
+    persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid));
+  }
+  auto drop_seq = [&](Ring<OutEntry>& ring) {
+    for (std::size_t i = 0; i < ring.size(); ++i) {
+      OutEntry& e = ring[i];
+      if (e.seq == 0) continue;
+      persistence_.erase(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq));
+      persistence_.persist_unref(*e.msg);
+      e.seq = 0;
+    }
+  };
+  drop_seq(s->pending);
+  drop_seq(s->inflight);
+  s->stored = false;
+}
+
+void Broker::persist_session(Session* s) {
+  store::StoredSession rec;
+  rec.client_id = s->client_id;
+  rec.expiry_interval_s = s->expiry_interval_s;
+  rec.disconnected_ms = s->disconnected_wall_ms;
+  rec.protocol_version = s->protocol_version;
+  rec.next_packet_id = s->next_packet_id;
+  rec.subscriptions.reserve(s->subscriptions.size());
+  for (const auto& [filter, o] : s->subscriptions) {
+    rec.subscriptions.push_back(store::StoredSubscription{filter, o.qos, o.no_local, o.retain_as_published,
+                                                          o.retain_handling, o.subscription_id});
+  }
+  persistence_.put(store::Table::Sessions, s->client_id, store::encode(rec));
+  if (!s->stored) {
+    s->stored = true;
+    // Entries queued while the session was not stored become durable now.
+    auto adopt = [&](Ring<OutEntry>& ring) {
+      for (std::size_t i = 0; i < ring.size(); ++i) {
+        OutEntry& e = ring[i];
+        if (e.qos == 0 || e.seq != 0) continue;
+        e.seq = s->next_seq++;
+        persistence_.persist_ref(*e.msg);
+        persist_entry(s, e);
+      }
+    };
+    adopt(s->inflight);
+    adopt(s->pending);
+    for (std::uint16_t pid : s->incoming_qos2) {
+      persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid), {});
+    }
+  }
+}
+
+void Broker::persist_entry(Session* s, const OutEntry& e) {
+  store::StoredEntry rec;
+  rec.msg_id = e.msg->id;
+  rec.qos = e.qos;
+  rec.state = e.state;
+  rec.packet_id = e.packet_id;
+  rec.retain = e.retain;
+  rec.subscription_ids = e.subscription_ids;
+  persistence_.put(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq), store::encode(rec));
+}
+
+SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {
+  std::string_view group, filter;
+  const SharedParse sp = split_shared(full_filter, group, filter);
+  if (sp == SharedParse::Invalid) return SubscribeStatus::FilterInvalid;
+  if (sp == SharedParse::NotShared) {
+    filter = full_filter;
+    group = {};
+    if (!valid_topic_filter(filter)) return SubscribeStatus::FilterInvalid;
+  }
+  const bool is_new = tree_.subscribe(filter, group, s, o);
+  auto it = s->subscriptions.find(full_filter);
+  if (it == s->subscriptions.end()) {
+    s->subscriptions.emplace(std::string(full_filter), o);
+  } else {
+    it->second = o;
+  }
+  if (s->persistent()) persist_session(s);
+
+  // Retained messages are not sent to shared subscriptions [MQTT-4.8.2].
+  if (sp == SharedParse::NotShared && (o.retain_handling == 0 || (o.retain_handling == 1 && is_new))) {
+    deliver_retained(s, filter, o);
+  }
+  return SubscribeStatus::Granted;
+}
+
+bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
+  auto it = s->subscriptions.find(full_filter);
+  if (it == s->subscriptions.end()) return false;
+  std::string_view group, filter;
+  if (split_shared(full_filter, group, filter) != SharedParse::Shared) {
+    filter = full_filter;
+    group = {};
+  }
+  tree_.unsubscribe(filter, group, s);
+  s->subscriptions.erase(it);
+  if (s->persistent()) persist_session(s);
+  return true;
+}
+
+void Broker::tick() {
+  const std::int64_t now = clock_.now_ms();
+  while (!delayed_wills_.empty() && delayed_wills_.begin()->first <= now) {
+    Session* s = delayed_wills_.begin()->second;
+    delayed_wills_.erase(delayed_wills_.begin());
+    s->will_at_ms = 0;
+    publish_will(s);
+  }
+  while (!expiries_.empty() && expiries_.begin()->first <= now) {
+    Session* s = expiries_.begin()->second;
+    expiries_.erase(expiries_.begin());
+    s->expires_at_ms = 0;
+    ++stats_.sessions_expired;
+    end_session(s);
+  }
+}
+
+void Broker::flush() { persistence_.flush(); }
+
+void Broker::on_store_completed() { persistence_.on_completed(); }
+
+void Broker::shutdown() {
+  shutting_down_ = true;
+  for (auto& [id, s] : sessions_) {
+    if (s->persistent()) {
+      if (s->disconnected_wall_ms == 0) s->disconnected_wall_ms = clock_.wall_ms();
+      persist_session(s.get());
+    }
+  }
+  persistence_.flush();
+  store_.flush();
+  persistence_.on_completed();
+}
+
+}  // namespace junction::core

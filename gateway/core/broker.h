@@ -1,0 +1,176 @@
+// junction::core::Broker — owns the core state (no globals, STYLE 15):
+// the session registry, SubscriptionTree, RetainedStore, the Persistence
+// pipeline to the store, wills and expiry. Protocol front-ends drive it; it
+// calls them back only through SessionSink and CommitWaiter.
+//
+// Publish path (router.cpp): publish() -> retained update -> tree match ->
+// per-session enqueue (deliver now if online with window room, else pending)
+// -> store ops for persistent sessions appended to the current batch.
+// End of loop iteration: flush() submits the batch (group commit).
+// When the commit is done, on_store_completed() advances committed_seq()
+// and wakes CommitWaiters, which then send PUBACK/PUBREC/SUBACK.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.h"
+#include "message.h"
+#include "persistence.h"
+#include "retained_store.h"
+#include "session.h"
+#include "subscription_tree.h"
+
+namespace junction::store {
+class Store;
+}
+
+namespace junction::core {
+
+struct BrokerConfig {
+  std::uint32_t max_queued_messages = 100000;  // per session (pending + in flight)
+  std::uint16_t max_inflight = 100;            // outgoing QoS>0 window per session (capped by the client's receive maximum)
+  std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
+  bool retain_available = true;
+};
+
+struct BrokerStats {
+  std::uint64_t messages_in = 0;
+  std::uint64_t messages_out = 0;
+  std::uint64_t dropped_qos0 = 0;      // session queue full or slow connection
+  std::uint64_t refused_quota = 0;     // QoS>=1 refused because a session queue was full
+  std::uint64_t expired = 0;
+  std::uint64_t wills_published = 0;
+  std::uint64_t sessions_expired = 0;
+};
+
+struct ConnectRequest {
+  std::string_view client_id;
+  bool clean_start = true;
+  std::uint32_t session_expiry_s = 0;
+  std::uint8_t protocol_version = 0;
+  Protocol protocol = Protocol::Mqtt;
+  std::uint16_t receive_maximum = 65535;
+  std::optional<WillMessage> will;
+  SessionSink* sink = nullptr;
+};
+
+struct ConnectResult {
+  Session* session = nullptr;
+  bool session_present = false;
+};
+
+enum class DetachKind : std::uint8_t {
+  Normal,        // clean DISCONNECT: will discarded
+  WithWill,      // DISCONNECT 0x04 / network loss / protocol error: will published (after its delay)
+};
+
+struct PublishResult {
+  std::uint32_t matched = 0;   // sessions that got the message
+  bool quota_exceeded = false; // some session could not store a QoS>=1 copy
+  bool store_failed = false;   // the store refuses new durable work (full)
+};
+
+enum class SubscribeStatus : std::uint8_t { Granted, FilterInvalid, SharedNotSupported, StoreFailed };
+
+class Broker {
+ public:
+  Broker(const BrokerConfig& config, store::Store& store, const Clock& clock);
+  ~Broker();
+  Broker(const Broker&) = delete;
+  Broker& operator=(const Broker&) = delete;
+
+  // Start-up: loads retained messages, sessions, entries and incoming QoS 2
+  // state from the store. Throws on a corrupt store.
+  void restore();
+
+  // ---- sessions ----
+  // Binds a connection to the session of `client_id` (created if needed).
+  // An online owner is told session_taken_over() and detached first.
+  ConnectResult attach(const ConnectRequest& req);
+  // The connection of `s` ends. `expiry_s` is the expiry in force at
+  // disconnect (v5 may change it in DISCONNECT). May delete `s`.
+  void detach(Session* s, DetachKind kind, std::uint32_t expiry_s);
+  // After the front-end has answered the connect (CONNACK): re-sends what was
+  // in flight (DUP, PUBREL) and starts delivering what is pending.
+  void start_delivery(Session* s);
+  // Called when a sink can take deliveries again (back-pressure relieved).
+  void resume(Session* s) { pump(s); }
+
+  // ---- publish ----
+  // A new message with a fresh id and creation time; fill it, then publish().
+  MessageRef make_message();
+  PublishResult publish(const MessageRef& msg, Session* publisher);
+
+  // ---- subscribe ----
+  SubscribeStatus subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o);
+  bool unsubscribe(Session* s, std::string_view full_filter);
+
+  // ---- outgoing acknowledgements from the client ----
+  bool on_puback(Session* s, std::uint16_t packet_id);   // QoS 1 done
+  bool on_pubrec(Session* s, std::uint16_t packet_id);   // QoS 2: -> PUBREL sent (caller sends it)
+  bool on_pubcomp(Session* s, std::uint16_t packet_id);  // QoS 2 done
+  // PUBREC with an error reason (v5): the delivery is over.
+  bool on_pubrec_error(Session* s, std::uint16_t packet_id) { return on_puback(s, packet_id); }
+
+  // ---- incoming QoS 2 (exactly once) ----
+  bool incoming_qos2_pending(Session* s, std::uint16_t packet_id) const;
+  void incoming_qos2_store(Session* s, std::uint16_t packet_id);
+  bool incoming_qos2_release(Session* s, std::uint16_t packet_id);  // false: unknown id
+
+  // ---- durability ----
+  Persistence& persistence() { return persistence_; }
+
+  // ---- loop hooks ----
+  void flush();               // end of loop iteration
+  void on_store_completed();  // the store's notifier fired (loop thread)
+  void tick();                // about once a second: expiry, delayed wills
+  // Shutdown: publish nothing further, write sessions' state, flush the store.
+  void shutdown();
+
+  const BrokerConfig& config() const { return config_; }
+  const Clock& clock() const { return clock_; }
+  const BrokerStats& stats() const { return stats_; }
+  RetainedStore& retained() { return retained_; }
+  std::size_t session_count() const { return sessions_.size(); }
+  Session* find_session(std::string_view client_id) const;
+  std::size_t subscription_count() const { return tree_.subscription_count(); }
+
+ private:
+  friend class Restorer;
+  void enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
+               std::span<const std::uint32_t> sub_ids, PublishResult* result);
+  void pump(Session* s);
+  bool send_entry(Session* s, OutEntry& e);
+  void finish_entry(Session* s, OutEntry& e);
+  void deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o);
+  void publish_will(Session* s);
+  void end_session(Session* s);
+  void persist_session(Session* s);
+  void persist_entry(Session* s, const OutEntry& e);
+  void erase_session_records(Session* s);
+  Session* pick_shared_member(SharedGroup& g);
+
+  BrokerConfig config_;
+  store::Store& store_;
+  const Clock& clock_;
+  Persistence persistence_;
+  SubscriptionTree tree_;
+  RetainedStore retained_;
+  MatchResult match_scratch_;
+  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  std::set<std::pair<std::int64_t, Session*>> expiries_;  // offline sessions by deadline
+  std::set<std::pair<std::int64_t, Session*>> delayed_wills_;
+  std::uint64_t next_message_id_ = 1;
+  BrokerStats stats_;
+  bool shutting_down_ = false;
+  int publish_depth_ = 0;
+};
+
+}  // namespace junction::core

@@ -1,0 +1,86 @@
+// junction::core::Message — one published message, immutable after publish,
+// shared by every subscriber through MessageRef (intrusive, non-atomic: the
+// core is single-threaded; the store thread only ever sees serialized copies).
+//
+// Front-ends encode a message at most once per wire format and keep the bytes
+// in `encoded` slots (mutable cache, not part of the message's value).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace junction::core {
+
+enum class Protocol : std::uint8_t { Internal = 0, Mqtt = 1, Stomp = 2, Amqp = 3, Xmpp = 4 };
+
+struct UserProperty {
+  std::string name;
+  std::string value;
+};
+
+struct MessageProperties {
+  std::string content_type;
+  std::string response_topic;    // core topic name (protocols translate)
+  std::string correlation_data;  // bytes
+  std::vector<UserProperty> user_properties;
+  std::int16_t payload_format = -1;  // -1 absent, 0 unspecified bytes, 1 UTF-8
+  bool empty() const {
+    return content_type.empty() && response_topic.empty() && correlation_data.empty() &&
+           user_properties.empty() && payload_format < 0;
+  }
+};
+
+// Encoding cache slots, one per wire format. Protocols pick a slot id.
+inline constexpr std::size_t kEncodeSlots = 6;
+
+class Message {
+ public:
+  std::uint64_t id = 0;          // broker-assigned, unique, increasing
+  std::string topic;
+  std::string payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::int64_t created_ms = 0;   // wall clock
+  std::int64_t expiry_ms = 0;    // absolute wall-clock deadline; 0 = never
+  std::string origin_client;     // client id of the publisher ("" for internal)
+  Protocol origin_protocol = Protocol::Internal;
+  MessageProperties props;
+
+  // Mutable caches (not part of the value).
+  mutable std::array<std::string, kEncodeSlots> encoded;
+  mutable std::uint32_t persist_refs = 0;  // durable references (retained + session entries)
+  mutable bool persisted = false;          // a Messages record exists in the store
+
+  bool expired(std::int64_t now_ms) const { return expiry_ms != 0 && now_ms >= expiry_ms; }
+
+ private:
+  friend class MessageRef;
+  mutable std::uint32_t refs_ = 0;
+};
+
+// Intrusive reference to a Message.
+class MessageRef {
+ public:
+  MessageRef() = default;
+  explicit MessageRef(Message* m) : m_(m) { if (m_) ++m_->refs_; }
+  MessageRef(const MessageRef& o) : m_(o.m_) { if (m_) ++m_->refs_; }
+  MessageRef(MessageRef&& o) noexcept : m_(std::exchange(o.m_, nullptr)) {}
+  MessageRef& operator=(MessageRef o) noexcept { std::swap(m_, o.m_); return *this; }
+  ~MessageRef() { if (m_ && --m_->refs_ == 0) delete m_; }
+
+  static MessageRef make() { return MessageRef(new Message()); }
+
+  Message* get() const { return m_; }
+  Message* operator->() const { return m_; }
+  Message& operator*() const { return *m_; }
+  explicit operator bool() const { return m_ != nullptr; }
+  std::uint32_t use_count() const { return m_ ? m_->refs_ : 0; }
+
+ private:
+  Message* m_ = nullptr;
+};
+
+}  // namespace junction::core

@@ -1,0 +1,148 @@
+#include "persistence.h"
+
+#include <algorithm>
+
+#include "log.h"
+
+namespace junction::core {
+
+Persistence::Persistence(store::Store& store) : store_(store) {}
+
+bool Persistence::failed(std::uint64_t ticket) const {
+  return std::find(failed_.begin(), failed_.end(), ticket) != failed_.end();
+}
+
+void Persistence::wait(CommitWaiter* w) {
+  if (w->waiting_) return;
+  w->waiting_ = true;
+  waiters_.push_back(w);
+}
+
+void Persistence::cancel(CommitWaiter* w) {
+  if (!w->waiting_) return;
+  w->waiting_ = false;
+  waiters_.erase(std::remove(waiters_.begin(), waiters_.end(), w), waiters_.end());
+}
+
+void Persistence::persist_ref(const Message& m) {
+  if (m.persist_refs++ == 0 && !m.persisted) write_message(m);
+}
+
+void Persistence::persist_unref(const Message& m) {
+  if (m.persist_refs == 0) return;
+  if (--m.persist_refs == 0 && m.persisted) {
+    batch_.erase(store::Table::Messages, store::u64_key(m.id));
+    m.persisted = false;
+  }
+}
+
+void Persistence::write_message(const Message& m) {
+  store::StoredMessage rec;
+  to_record(m, rec);
+  batch_.put(store::Table::Messages, store::u64_key(m.id), store::encode(rec));
+  m.persisted = true;
+}
+
+void Persistence::flush() {
+  const std::uint64_t seq = current_seq_++;
+  if (batch_.empty()) {
+    // Nothing to write: this iteration's answers only wait for earlier commits.
+    if (inflight_.empty()) {
+      advance(seq, true);
+    } else {
+      empty_after_.push_back(seq);
+    }
+    return;
+  }
+  inflight_.push_back(seq);
+  store::Batch b;
+  std::swap(b, batch_);
+  store_.submit(std::move(b), seq);
+  if (store_.completes_inline()) on_completed();
+}
+
+void Persistence::on_completed() {
+  std::vector<store::CommitResult> done;
+  store_.take_completed(done);
+  for (const auto& r : done) {
+    if (!inflight_.empty() && inflight_.front() == r.seq) inflight_.pop_front();
+    ++commits_;
+    const bool ok = r.error == store::StoreError::Ok;
+    if (!ok) {
+      if (!degraded_) {
+        log::error("store commit failed (%s): refusing new durable work until space is available",
+                   store::store_error_name(r.error));
+      }
+      degraded_ = r.error == store::StoreError::Full;
+    } else if (degraded_) {
+      degraded_ = false;
+      log::notice("store accepts writes again");
+    }
+    advance(r.seq, ok);
+    // Empty iterations queued behind this commit are now complete too.
+    while (!empty_after_.empty() && (inflight_.empty() || empty_after_.front() < inflight_.front())) {
+      advance(empty_after_.front(), true);
+      empty_after_.pop_front();
+    }
+  }
+}
+
+void Persistence::advance(std::uint64_t seq, bool ok) {
+  if (!ok) {
+    failed_.push_back(seq);
+    if (failed_.size() > 64) failed_.pop_front();
+  }
+  if (seq > committed_seq_) committed_seq_ = seq;
+  notify();
+}
+
+void Persistence::notify() {
+  if (waiters_.empty()) return;
+  // Waiters re-register themselves if they still have unanswered work.
+  notify_scratch_.swap(waiters_);
+  waiters_.clear();
+  for (CommitWaiter* w : notify_scratch_) w->waiting_ = false;
+  for (CommitWaiter* w : notify_scratch_) w->on_commit();
+  notify_scratch_.clear();
+}
+
+void to_record(const Message& m, store::StoredMessage& r) {
+  r.id = m.id;
+  r.topic = m.topic;
+  r.payload = m.payload;
+  r.qos = m.qos;
+  r.retain = m.retain;
+  r.created_ms = m.created_ms;
+  r.expiry_ms = m.expiry_ms;
+  r.origin_client = m.origin_client;
+  r.origin_protocol = static_cast<std::uint8_t>(m.origin_protocol);
+  r.content_type = m.props.content_type;
+  r.response_topic = m.props.response_topic;
+  r.correlation_data = m.props.correlation_data;
+  r.payload_format = m.props.payload_format;
+  r.user_properties.clear();
+  for (const auto& up : m.props.user_properties) r.user_properties.emplace_back(up.name, up.value);
+}
+
+MessageRef from_record(const store::StoredMessage& r) {
+  MessageRef ref = MessageRef::make();
+  Message& m = *ref;
+  m.id = r.id;
+  m.topic = r.topic;
+  m.payload = r.payload;
+  m.qos = r.qos;
+  m.retain = r.retain;
+  m.created_ms = r.created_ms;
+  m.expiry_ms = r.expiry_ms;
+  m.origin_client = r.origin_client;
+  m.origin_protocol = static_cast<Protocol>(r.origin_protocol);
+  m.props.content_type = r.content_type;
+  m.props.response_topic = r.response_topic;
+  m.props.correlation_data = r.correlation_data;
+  m.props.payload_format = r.payload_format;
+  for (const auto& [k, v] : r.user_properties) m.props.user_properties.push_back(UserProperty{k, v});
+  m.persisted = true;
+  return ref;
+}
+
+}  // namespace junction::core

@@ -1,0 +1,90 @@
+// junction::core::Persistence — the group-commit pipeline between the core
+// and the Store.
+//
+// Every state change that must survive a crash appends ops to the current
+// Batch. flush() (end of each loop iteration) submits it with a sequence
+// number; commits complete in order. Work that promises durability (PUBACK,
+// PUBREC, SUBACK of a persistent session, STOMP RECEIPT) takes a ticket() when
+// it happens and is answered once committed(ticket). Tickets are also taken
+// for work that wrote nothing, so that answers keep their arrival order
+// [MQTT-4.6.0-2]; an iteration with an empty batch completes without a store
+// round trip as soon as everything before it has.
+//
+// Message bodies: persist_ref()/persist_unref() count durable references
+// (retained entries, session entries); the Messages record is written with
+// the first and erased with the last.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "message.h"
+#include "records.h"
+#include "store.h"
+
+namespace junction::core {
+
+// Something waiting for commits (a connection with acks to send).
+class CommitWaiter {
+ public:
+  virtual ~CommitWaiter() = default;
+  virtual void on_commit() = 0;
+  bool waiting_ = false;  // managed by Persistence
+};
+
+class Persistence {
+ public:
+  explicit Persistence(store::Store& store);
+
+  std::uint64_t ticket() const { return current_seq_; }
+  bool committed(std::uint64_t ticket) const { return ticket <= committed_seq_; }
+  // True if the batch of `ticket` failed (store full / I/O): the answer must be negative.
+  bool failed(std::uint64_t ticket) const;
+  // The store refuses new durable work (last commit failed with Full).
+  bool degraded() const { return degraded_; }
+
+  // Registers a waiter to be called once after the next commit progress.
+  void wait(CommitWaiter* w);
+  void cancel(CommitWaiter* w);
+
+  // Ops for the current batch.
+  void put(store::Table t, std::string_view key, std::string_view value) { batch_.put(t, key, value); }
+  void erase(store::Table t, std::string_view key) { batch_.erase(t, key); }
+  void persist_ref(const Message& m);
+  void persist_unref(const Message& m);
+  void write_message(const Message& m);
+
+  // Ops queued in the current batch (lets a caller see whether its own work wrote anything).
+  std::size_t pending_ops() const { return batch_.size(); }
+  // True when nothing submitted is still waiting for the store.
+  bool all_committed() const { return committed_seq_ + 1 == current_seq_; }
+
+  void flush();
+  void on_completed();
+  bool idle() const { return inflight_.empty() && batch_.empty(); }
+
+  std::uint64_t commits() const { return commits_; }
+
+ private:
+  void advance(std::uint64_t seq, bool ok);
+  void notify();
+
+  store::Store& store_;
+  std::uint64_t current_seq_ = 1;
+  std::uint64_t committed_seq_ = 0;
+  std::deque<std::uint64_t> inflight_;        // submitted, not completed (in order)
+  std::deque<std::uint64_t> empty_after_;     // empty iterations waiting behind inflight
+  std::deque<std::uint64_t> failed_;          // recent failed seqs
+  std::vector<CommitWaiter*> waiters_;
+  std::vector<CommitWaiter*> notify_scratch_;
+  bool degraded_ = false;
+  std::uint64_t commits_ = 0;
+  store::Batch batch_;
+};
+
+// Conversions between core messages and store records.
+void to_record(const Message& m, store::StoredMessage& out);
+MessageRef from_record(const store::StoredMessage& r);
+
+}  // namespace junction::core

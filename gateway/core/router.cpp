@@ -1,0 +1,262 @@
+// The publish path: retained update, match, per-session enqueue and
+// delivery, and the outgoing acknowledgement state machine (QoS 1/2).
+// Hot path: no allocation per subscriber for QoS 0 to an online session
+// (direct delivery, no entry), one MessageRef copy per queued entry.
+#include <algorithm>
+
+#include "broker.h"
+#include "log.h"
+#include "records.h"
+#include "store.h"
+
+namespace junction::core {
+
+PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
+  PublishResult result;
+  ++stats_.messages_in;
+
+  if (msg->retain && config_.retain_available) {
+    MessageRef old = retained_.set(msg);
+    if (msg->payload.empty()) {
+      persistence_.erase(store::Table::Retained, msg->topic);
+    } else {
+      persistence_.persist_ref(*msg);
+      persistence_.put(store::Table::Retained, msg->topic, store::u64_key(msg->id));
+    }
+    if (old) persistence_.persist_unref(*old);
+  }
+
+  // A will published while we deliver (a sink closing) re-enters here: it
+  // gets its own scratch so the outer match stays intact.
+  MatchResult nested;
+  MatchResult& m = publish_depth_++ == 0 ? match_scratch_ : nested;
+  tree_.match(msg->topic, publisher, m);
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    const Match& hit = m[i];
+    auto* s = static_cast<Session*>(hit.subscriber);
+    // [MQTT-3.3.1-9/-3.3.1-12] retain flag as published only with Retain As Published.
+    enqueue(s, msg, std::min(msg->qos, hit.qos), hit.retain_as_published && msg->retain, hit.subscription_ids,
+            &result);
+  }
+  for (std::size_t g = 0; g < m.group_count(); ++g) {
+    SharedGroup& group = m.group(g);
+    Session* s = pick_shared_member(group);
+    if (!s) continue;
+    const SubscriptionOptions* o = nullptr;
+    for (const auto& mem : group.members) {
+      if (mem.subscriber == s) o = &mem.options;
+    }
+    std::uint32_t sid = o ? o->subscription_id : 0;
+    std::span<const std::uint32_t> ids = sid ? std::span<const std::uint32_t>(&sid, 1) : std::span<const std::uint32_t>();
+    enqueue(s, msg, std::min<std::uint8_t>(msg->qos, o ? o->qos : 0), o && o->retain_as_published && msg->retain, ids,
+            &result);
+  }
+  --publish_depth_;
+  return result;
+}
+
+Session* Broker::pick_shared_member(SharedGroup& g) {
+  const std::size_t n = g.members.size();
+  if (n == 0) return nullptr;
+  // Round robin, preferring members that are online and not backed up.
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t i = (g.next + k) % n;
+    auto* s = static_cast<Session*>(g.members[i].subscriber);
+    if (s->online() && s->sink->can_deliver() && s->pending.empty()) {
+      g.next = static_cast<std::uint32_t>((i + 1) % n);
+      return s;
+    }
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    std::size_t i = (g.next + k) % n;
+    auto* s = static_cast<Session*>(g.members[i].subscriber);
+    if (s->online() || s->persistent()) {
+      g.next = static_cast<std::uint32_t>((i + 1) % n);
+      return s;
+    }
+  }
+  return nullptr;
+}
+
+void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
+                     std::span<const std::uint32_t> sub_ids, PublishResult* result) {
+  if (msg->expired(clock_.wall_ms())) {
+    ++stats_.expired;
+    return;
+  }
+  if (qos == 0) {
+    if (s->online() && s->pending.empty()) {
+      if (!s->sink->can_deliver()) {
+        ++stats_.dropped_qos0;  // slow consumer: QoS 0 is not worth buffering
+        ++s->dropped_qos0;
+        return;
+      }
+      Delivery d{*msg, 0, retain, false, 0, sub_ids};
+      s->sink->deliver(d);
+      ++stats_.messages_out;
+      if (result) ++result->matched;
+      return;
+    }
+    if (s->queued() >= config_.max_queued_messages) {
+      ++stats_.dropped_qos0;
+      ++s->dropped_qos0;
+      return;
+    }
+    OutEntry e;
+    e.msg = msg;
+    e.retain = retain;
+    e.subscription_ids.assign(sub_ids.begin(), sub_ids.end());
+    s->pending.push_back(std::move(e));
+    if (result) ++result->matched;
+    return;
+  }
+
+  if (s->queued() >= config_.max_queued_messages) {
+    ++stats_.refused_quota;
+    if (result) result->quota_exceeded = true;
+    return;
+  }
+  OutEntry e;
+  e.msg = msg;
+  e.qos = qos;
+  e.retain = retain;
+  e.subscription_ids.assign(sub_ids.begin(), sub_ids.end());
+  if (result) ++result->matched;
+
+  const bool send_now = s->online() && s->pending.empty() && s->inflight.size() < s->send_window &&
+                        s->sink->can_deliver();
+  if (send_now) {
+    s->inflight.push_back(std::move(e));
+    OutEntry& sent = s->inflight.back();
+    if (!send_entry(s, sent)) {
+      finish_entry(s, sent);
+      s->inflight.erase(s->inflight.size() - 1);
+      return;
+    }
+    if (s->stored) {
+      sent.seq = s->next_seq++;
+      persistence_.persist_ref(*msg);
+      persist_entry(s, sent);
+    }
+    return;
+  }
+  s->pending.push_back(std::move(e));
+  if (s->stored) {
+    OutEntry& queued = s->pending.back();
+    queued.seq = s->next_seq++;
+    persistence_.persist_ref(*msg);
+    persist_entry(s, queued);
+  }
+}
+
+bool Broker::send_entry(Session* s, OutEntry& e) {
+  if (e.qos > 0 && e.packet_id == 0) {
+    e.packet_id = s->allocate_packet_id();
+    e.state = 1;
+  }
+  Delivery d{*e.msg, e.qos, e.retain, e.dup, e.packet_id, e.subscription_ids};
+  ++stats_.messages_out;
+  return s->sink->deliver(d) == DeliverResult::Sent;
+}
+
+void Broker::finish_entry(Session* s, OutEntry& e) {
+  if (e.seq != 0) {
+    persistence_.erase(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq));
+    persistence_.persist_unref(*e.msg);
+    e.seq = 0;
+  }
+}
+
+void Broker::pump(Session* s) {
+  const std::int64_t now = clock_.wall_ms();
+  while (s->online() && !s->pending.empty()) {
+    OutEntry& e = s->pending.front();
+    if (e.msg->expired(now)) {
+      ++stats_.expired;
+      finish_entry(s, e);
+      s->pending.pop_front();
+      continue;
+    }
+    if (!s->sink->can_deliver()) return;
+    if (e.qos == 0) {
+      send_entry(s, e);
+      s->pending.pop_front();
+      continue;
+    }
+    if (s->inflight.size() >= s->send_window) return;
+    s->inflight.push_back(std::move(e));
+    s->pending.pop_front();
+    OutEntry& sent = s->inflight.back();
+    if (!send_entry(s, sent)) {
+      finish_entry(s, sent);
+      s->inflight.erase(s->inflight.size() - 1);
+      continue;
+    }
+    if (sent.seq != 0) persist_entry(s, sent);
+  }
+}
+
+bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
+  for (std::size_t i = 0; i < s->inflight.size(); ++i) {
+    OutEntry& e = s->inflight[i];
+    if (e.packet_id != packet_id) continue;
+    finish_entry(s, e);
+    if (i == 0) {
+      s->inflight.pop_front();
+    } else {
+      s->inflight.erase(i);
+    }
+    pump(s);
+    return true;
+  }
+  return false;
+}
+
+bool Broker::on_pubrec(Session* s, std::uint16_t packet_id) {
+  OutEntry* e = s->find_inflight(packet_id);
+  if (!e || e->qos != 2) return false;
+  if (e->state != 2) {
+    e->state = 2;
+    if (e->seq != 0) persist_entry(s, *e);
+  }
+  return true;
+}
+
+bool Broker::on_pubcomp(Session* s, std::uint16_t packet_id) {
+  OutEntry* e = s->find_inflight(packet_id);
+  if (!e || e->qos != 2 || e->state != 2) return false;
+  return on_puback(s, packet_id);
+}
+
+bool Broker::incoming_qos2_pending(Session* s, std::uint16_t packet_id) const {
+  return std::find(s->incoming_qos2.begin(), s->incoming_qos2.end(), packet_id) != s->incoming_qos2.end();
+}
+
+void Broker::incoming_qos2_store(Session* s, std::uint16_t packet_id) {
+  if (incoming_qos2_pending(s, packet_id)) return;
+  s->incoming_qos2.push_back(packet_id);
+  if (s->stored) {
+    persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id), {});
+  }
+}
+
+bool Broker::incoming_qos2_release(Session* s, std::uint16_t packet_id) {
+  auto it = std::find(s->incoming_qos2.begin(), s->incoming_qos2.end(), packet_id);
+  if (it == s->incoming_qos2.end()) return false;
+  s->incoming_qos2.erase(it);
+  if (s->stored) persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id));
+  return true;
+}
+
+void Broker::deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o) {
+  const std::int64_t now = clock_.wall_ms();
+  retained_.match(filter, [&](const MessageRef& m) {
+    if (m->expired(now)) return;
+    std::span<const std::uint32_t> ids =
+        o.subscription_id ? std::span<const std::uint32_t>(&o.subscription_id, 1) : std::span<const std::uint32_t>();
+    // Retained messages sent because of a new subscription carry RETAIN=1 [MQTT-3.3.1-8].
+    enqueue(s, m, std::min(m->qos, o.qos), true, ids, nullptr);
+  });
+}
+
+}  // namespace junction::core

@@ -1,0 +1,108 @@
+// junction::core::Session — protocol-neutral client state that outlives its
+// connection (FlashMQ's Client/Session split): subscriptions, outgoing
+// deliveries (pending and in flight), incoming QoS 2 packet ids, will, expiry.
+//
+// Invariants:
+//  * One Session per client id (Broker::sessions_); at most one live sink.
+//  * `inflight` holds deliveries sent and not yet completed, in send order;
+//    its size never exceeds send_window(). `pending` holds what waits.
+//  * A persistent session (expiry > 0) mirrors subscriptions and QoS >= 1
+//    entries into the store (Table::Sessions / SessionEntries); entries hold
+//    a persist ref on their Message so its body is stored once.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "message.h"
+#include "ring.h"
+#include "subscription_tree.h"
+
+namespace junction::core {
+
+struct Delivery {
+  const Message& msg;
+  std::uint8_t qos;
+  bool retain;
+  bool dup;
+  std::uint16_t packet_id;  // 0 for QoS 0
+  std::span<const std::uint32_t> subscription_ids;
+};
+
+enum class DeliverResult : std::uint8_t {
+  Sent,       // written to the connection
+  Discarded,  // cannot ever be sent to this client (e.g. above its maximum packet size): treat as done
+};
+
+// The live connection bound to a session, implemented by a protocol front-end.
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  virtual DeliverResult deliver(const Delivery& d) = 0;
+  // Re-sends PUBREL for a QoS 2 delivery in state "released" (reconnect).
+  virtual void resend_pubrel(std::uint16_t packet_id) = 0;
+  // False while the connection's outbound buffer is over its limit.
+  virtual bool can_deliver() const = 0;
+  // Another connection took over the client id: disconnect (v5 0x8E).
+  virtual void session_taken_over() = 0;
+};
+
+struct WillMessage {
+  MessageRef msg;
+  std::uint32_t delay_s = 0;
+  std::uint32_t message_expiry_s = 0;  // 0 = none; counts from when the will is published
+};
+
+struct OutEntry {
+  MessageRef msg;
+  std::uint64_t seq = 0;        // store key order; 0 = not persisted
+  std::uint16_t packet_id = 0;
+  std::uint8_t qos = 0;
+  std::uint8_t state = 0;       // 0 queued, 1 sent, 2 PUBREL sent
+  bool retain = false;
+  bool dup = false;             // was sent before a reconnect
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+class Session final : public Subscriber {
+ public:
+  explicit Session(std::string id) : client_id(std::move(id)) {}
+
+  std::string client_id;
+  std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection; 0xFFFFFFFF: never
+  std::uint8_t protocol_version = 0;
+  Protocol protocol = Protocol::Mqtt;
+  SessionSink* sink = nullptr;          // null while offline
+  std::int64_t disconnected_wall_ms = 0;
+  std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
+
+  // Full filter (with any $share prefix) -> options.
+  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+
+  Ring<OutEntry> pending;
+  Ring<OutEntry> inflight;
+  std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
+  std::uint16_t next_packet_id = 1;
+  std::uint64_t next_seq = 1;
+  std::uint64_t dropped_qos0 = 0;
+  bool stored = false;                  // a Sessions record exists in the store
+
+  std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
+
+  std::optional<WillMessage> will;
+  std::int64_t will_at_ms = 0;          // monotonic time to publish a delayed will; 0 = none
+
+  bool persistent() const { return expiry_interval_s != 0; }
+  bool online() const { return sink != nullptr; }
+  std::size_t queued() const { return pending.size() + inflight.size(); }
+
+  // Next free packet id (skips ids still in flight).
+  std::uint16_t allocate_packet_id();
+  OutEntry* find_inflight(std::uint16_t packet_id);
+};
+
+}  // namespace junction::core

@@ -1,0 +1,125 @@
+// Outgoing PUBLISH. The parts of the packet that are the same for every
+// subscriber of one wire format are encoded once per message and cached in
+// Message::encoded (slots below); per delivery only the first byte (DUP,
+// QoS, RETAIN), the packet id and the v5 per-subscriber properties (message
+// expiry left, topic alias, subscription ids) are written.
+#include "log.h"
+#include "mqtt_connection.h"
+
+namespace junction::mqtt {
+
+namespace {
+
+enum Slot : std::size_t {
+  kV3Qos0Head = 0,  // varint(remaining length) + topic, for QoS 0
+  kV3QosHead = 1,   // the same with room for the packet id (QoS 1/2)
+  kV5Props = 2,     // the message's own v5 properties (no length prefix)
+};
+
+void put_u16(std::string& out, std::uint16_t v) {
+  out.push_back(char(v >> 8));
+  out.push_back(char(v & 0xFF));
+}
+
+const std::string& v3_head(const core::Message& m, bool with_packet_id) {
+  std::string& cached = m.encoded[with_packet_id ? kV3QosHead : kV3Qos0Head];
+  if (cached.empty()) {
+    const std::uint32_t rl = std::uint32_t(2 + m.topic.size() + (with_packet_id ? 2 : 0) + m.payload.size());
+    cached.reserve(4 + 2 + m.topic.size());
+    encode_varint(rl, cached);
+    put_u16(cached, std::uint16_t(m.topic.size()));
+    cached.append(m.topic);
+  }
+  return cached;
+}
+
+const std::string& v5_props(const core::Message& m) {
+  std::string& cached = m.encoded[kV5Props];
+  if (cached.empty() && !m.props.empty()) {
+    Properties p;
+    if (m.props.payload_format >= 0) p.payload_format_indicator = std::uint8_t(m.props.payload_format);
+    if (!m.props.content_type.empty()) p.content_type = m.props.content_type;
+    if (!m.props.response_topic.empty()) p.response_topic = m.props.response_topic;
+    if (!m.props.correlation_data.empty()) p.correlation_data = m.props.correlation_data;
+    for (const auto& up : m.props.user_properties) p.user_properties.push_back(UserProperty{up.name, up.value});
+    std::string with_len;
+    encode_properties(p, with_len);
+    cached.assign(with_len, varint_size(std::uint32_t(properties_size(p))));
+  }
+  return cached;
+}
+
+}  // namespace
+
+core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
+  const core::Message& m = d.msg;
+  const std::uint8_t first = std::uint8_t(0x30 | (d.dup && d.qos ? 0x08 : 0) | (d.qos << 1) | (d.retain ? 1 : 0));
+  std::string& h = scratch_;
+  h.clear();
+
+  if (version_ != Version::V5) {
+    const std::string& head = v3_head(m, d.qos > 0);
+    h.push_back(char(first));
+    h.append(head);
+    if (d.qos) put_u16(h, d.packet_id);
+    sink_.write(h);
+    sink_.write(m.payload);
+    return core::DeliverResult::Sent;
+  }
+
+  // v5: per-subscriber properties first, then the message's own.
+  Properties dyn;
+  if (m.expiry_ms) {
+    const std::int64_t left_ms = m.expiry_ms - broker_.clock().wall_ms();
+    dyn.message_expiry_interval = std::uint32_t(left_ms <= 0 ? 0 : (left_ms + 999) / 1000);
+  }
+  for (std::uint32_t id : d.subscription_ids) dyn.subscription_identifiers.push_back(id);
+
+  bool send_topic = true;
+  if (client_topic_alias_max_) {
+    if (!out_aliases_) out_aliases_ = std::make_unique<std::unordered_map<std::string, std::uint16_t>>();
+    auto it = out_aliases_->find(m.topic);
+    if (it != out_aliases_->end()) {
+      dyn.topic_alias = it->second;
+      send_topic = false;
+    } else if (next_out_alias_ <= client_topic_alias_max_) {
+      dyn.topic_alias = next_out_alias_;
+      out_aliases_->emplace(m.topic, next_out_alias_++);
+    }
+  }
+  const std::string& own = v5_props(m);
+  const std::size_t dyn_size = properties_size(dyn);
+  const std::uint32_t props_len = std::uint32_t(dyn_size + own.size());
+  const std::size_t topic_len = send_topic ? m.topic.size() : 0;
+  const std::uint32_t rl = std::uint32_t(2 + topic_len + (d.qos ? 2 : 0) + varint_size(props_len) + props_len +
+                                         m.payload.size());
+  const std::size_t total = 1 + varint_size(rl) + rl;
+  if (client_max_packet_ && total > client_max_packet_) {
+    // [MQTT-3.1.2-25] never send more than the client accepts: the message
+    // is discarded for this client as if it had been delivered.
+    if (dyn.topic_alias && send_topic) {
+      out_aliases_->erase(m.topic);
+      --next_out_alias_;
+    }
+    log::debug("mqtt: message on '%s' (%zu bytes) exceeds the client's maximum packet size", m.topic.c_str(), total);
+    return core::DeliverResult::Discarded;
+  }
+  h.push_back(char(first));
+  encode_varint(rl, h);
+  put_u16(h, std::uint16_t(topic_len));
+  if (send_topic) h.append(m.topic);
+  if (d.qos) put_u16(h, d.packet_id);
+  // encode_properties writes varint(dyn_size) + dyn; fix the length to cover both parts.
+  encode_varint(props_len, h);
+  if (dyn_size) {
+    std::string dyn_bytes;
+    encode_properties(dyn, dyn_bytes);
+    h.append(dyn_bytes, varint_size(std::uint32_t(dyn_size)));
+  }
+  sink_.write(h);
+  if (!own.empty()) sink_.write(own);
+  sink_.write(m.payload);
+  return core::DeliverResult::Sent;
+}
+
+}  // namespace junction::mqtt

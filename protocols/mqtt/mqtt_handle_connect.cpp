@@ -1,0 +1,173 @@
+// CONNECT -> authentication, session attach, CONNACK [MQTT-3.1, -3.2].
+#include <cstdio>
+#include <random>
+
+#include "log.h"
+#include "mqtt_connection.h"
+
+namespace junction::mqtt {
+
+namespace {
+
+constexpr std::uint32_t kNeverExpires = 0xFFFFFFFFu;
+
+std::string assign_client_id() {
+  static std::mt19937_64 rng{std::random_device{}()};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "auto-%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// v3 CONNACK return codes for the reasons we refuse with.
+std::uint8_t v3_code(Reason r) {
+  switch (r) {
+    case Reason::UnsupportedProtocolVersion: return 1;
+    case Reason::ClientIdentifierNotValid: return 2;
+    case Reason::ServerUnavailable:
+    case Reason::ServerBusy:
+    case Reason::QuotaExceeded: return 3;
+    case Reason::BadUserNameOrPassword: return 4;
+    case Reason::NotAuthorized: return 5;
+    default: return 3;
+  }
+}
+
+core::MessageRef make_will(core::Broker& broker, const Will& w, const std::string& client_id) {
+  core::MessageRef m = broker.make_message();
+  m->topic.assign(w.topic);
+  m->payload.assign(reinterpret_cast<const char*>(w.payload.data()), w.payload.size());
+  m->qos = w.qos;
+  m->retain = w.retain;
+  m->origin_client = client_id;
+  m->origin_protocol = core::Protocol::Mqtt;
+  const Properties& p = w.properties;
+  if (p.payload_format_indicator) m->props.payload_format = *p.payload_format_indicator;
+  if (p.content_type) m->props.content_type.assign(*p.content_type);
+  if (p.response_topic) m->props.response_topic.assign(*p.response_topic);
+  if (p.correlation_data) m->props.correlation_data.assign(*p.correlation_data);
+  for (const auto& up : p.user_properties) m->props.user_properties.push_back({std::string(up.name), std::string(up.value)});
+  return m;
+}
+
+}  // namespace
+
+void MqttConnection::send_connack_error(Reason v5_reason, std::uint8_t v3_code_value, const char* why) {
+  log::info("mqtt %s: connect refused: %s (%s)", sink_.info().peer_address.c_str(), why, reason_name(v5_reason));
+  Connack ack;
+  ack.code = version_ == Version::V5 ? static_cast<std::uint8_t>(v5_reason) : v3_code_value;
+  if (version_ == Version::V5 && why) ack.properties.reason_string = why;
+  scratch_.clear();
+  encode_connack(version_, ack, scratch_);
+  write(scratch_);
+  state_ = State::Closing;
+  sink_.close_after_flush();
+}
+
+void MqttConnection::handle_connect(const Frame& f) {
+  Connect c;
+  Status st = decode_connect(f, c);
+  version_ = c.version;
+  if (!st.ok()) {
+    if (st.reason == Reason::UnsupportedProtocolVersion) {
+      // Answer in a form every version understands [MQTT-3.1.2-2].
+      version_ = Version::V311;
+      send_connack_error(st.reason, 1, st.what);
+      return;
+    }
+    if (version_ == Version::V5) {
+      send_connack_error(st.reason, 0, st.what);
+    } else {
+      log::info("mqtt %s: malformed CONNECT: %s; closing", sink_.info().peer_address.c_str(), st.what);
+      state_ = State::Closing;
+      sink_.abort();
+    }
+    return;
+  }
+  const MqttOptions& opt = proto_.options();
+  const Properties& p = c.properties;
+  request_problem_info_ = !p.request_problem_information || *p.request_problem_information != 0;
+
+  if (p.authentication_method) {
+    // No enhanced authentication method is supported [MQTT-4.12.0-1].
+    send_connack_error(Reason::BadAuthenticationMethod, 5, "authentication method not supported");
+    return;
+  }
+  if (!opt.allow_anonymous && !c.username) {
+    send_connack_error(Reason::NotAuthorized, 5, "anonymous access is not allowed");
+    return;
+  }
+
+  std::string client_id(c.client_id);
+  bool assigned = false;
+  if (client_id.empty()) {
+    // v3.1 and v3.1.1 with a persistent session need a real id [MQTT-3.1.3-8].
+    if (version_ == Version::V31 || (version_ == Version::V311 && !c.clean_start)) {
+      send_connack_error(Reason::ClientIdentifierNotValid, 2, "empty client identifier");
+      return;
+    }
+    client_id = assign_client_id();
+    assigned = true;
+  }
+
+  // Keep-alive: capped by max_keepalive; v5 learns the value through Server Keep Alive.
+  keep_alive_s_ = c.keep_alive;
+  bool keep_alive_changed = false;
+  if (opt.max_keepalive != 0 && (keep_alive_s_ == 0 || keep_alive_s_ > opt.max_keepalive) && version_ == Version::V5) {
+    keep_alive_s_ = opt.max_keepalive;
+    keep_alive_changed = true;
+  } else if (opt.max_keepalive != 0 && keep_alive_s_ > opt.max_keepalive) {
+    keep_alive_s_ = opt.max_keepalive;
+  }
+
+  if (version_ == Version::V5) {
+    session_expiry_s_ = p.session_expiry_interval.value_or(0);
+    client_max_packet_ = p.maximum_packet_size.value_or(0);
+    client_topic_alias_max_ = p.topic_alias_maximum.value_or(0);
+  } else {
+    session_expiry_s_ = c.clean_start ? 0 : kNeverExpires;
+  }
+  const std::uint32_t max_expiry = broker_.config().max_session_expiry_s;
+  const bool expiry_capped = session_expiry_s_ > max_expiry;
+  if (expiry_capped) session_expiry_s_ = max_expiry;
+
+  core::ConnectRequest req;
+  req.client_id = client_id;
+  req.clean_start = c.clean_start;
+  req.session_expiry_s = session_expiry_s_;
+  req.protocol_version = static_cast<std::uint8_t>(version_);
+  req.protocol = core::Protocol::Mqtt;
+  req.receive_maximum = version_ == Version::V5 ? p.receive_maximum.value_or(65535) : 65535;
+  req.sink = this;
+  if (c.will) {
+    core::WillMessage w;
+    w.msg = make_will(broker_, *c.will, client_id);
+    w.delay_s = c.will->properties.will_delay_interval.value_or(0);
+    w.message_expiry_s = c.will->properties.message_expiry_interval.value_or(0);
+    req.will = std::move(w);
+  }
+  state_ = State::Connected;
+  core::ConnectResult r = broker_.attach(req);
+  session_ = r.session;
+
+  Connack ack;
+  ack.session_present = r.session_present;
+  ack.code = 0;
+  if (version_ == Version::V5) {
+    Properties& ap = ack.properties;
+    ap.receive_maximum = opt.receive_maximum;
+    ap.maximum_packet_size = opt.max_packet_size;
+    ap.topic_alias_maximum = opt.topic_alias_maximum;
+    if (!broker_.config().retain_available) ap.retain_available = 0;
+    if (assigned) ap.assigned_client_identifier = client_id;
+    if (keep_alive_changed) ap.server_keep_alive = keep_alive_s_;
+    if (expiry_capped) ap.session_expiry_interval = session_expiry_s_;
+  }
+  scratch_.clear();
+  encode_connack(version_, ack, scratch_);
+  write(scratch_);
+  log::debug("mqtt %s: connected client '%s' (v%u, keep alive %u, expiry %u)", sink_.info().peer_address.c_str(),
+             client_id.c_str(), unsigned(version_), keep_alive_s_, session_expiry_s_);
+  broker_.start_delivery(session_);
+}
+
+}  // namespace junction::mqtt

@@ -1,0 +1,182 @@
+// Incoming PUBLISH (QoS 0/1/2, topic aliases, receive maximum) and every
+// acknowledgement packet in both directions [MQTT-3.3 .. 3.7, 4.3].
+#include "log.h"
+#include "mqtt_connection.h"
+#include "topic.h"
+
+namespace junction::mqtt {
+
+namespace {
+
+std::string encode_ack_bytes(Version v, PacketType type, std::uint16_t pid, Reason reason) {
+  Ack a;
+  a.type = type;
+  a.packet_id = pid;
+  a.reason = reason;
+  std::string out;
+  encode_ack(v, a, out);
+  return out;
+}
+
+}  // namespace
+
+void MqttConnection::handle_publish(const Frame& f) {
+  Publish pub;
+  Status st = decode_publish(f, version_, pub);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  const MqttOptions& opt = proto_.options();
+
+  // Topic alias (v5) [MQTT-3.3.2-7 .. -12].
+  std::string_view topic = pub.topic;
+  if (pub.properties.topic_alias) {
+    const std::uint16_t alias = *pub.properties.topic_alias;
+    if (alias == 0 || alias > opt.topic_alias_maximum) {
+      fail(Reason::TopicAliasInvalid, "topic alias out of range");
+      return;
+    }
+    if (in_aliases_.size() < opt.topic_alias_maximum) in_aliases_.resize(opt.topic_alias_maximum);
+    if (!topic.empty()) {
+      in_aliases_[alias - 1].assign(topic);
+    } else if (in_aliases_[alias - 1].empty()) {
+      fail(Reason::ProtocolError, "unknown topic alias");
+      return;
+    } else {
+      topic = in_aliases_[alias - 1];
+    }
+  }
+  if (!core::valid_topic_name(topic)) {
+    fail(Reason::TopicNameInvalid, "invalid topic name");
+    return;
+  }
+  if (pub.retain && !broker_.config().retain_available) {
+    fail(Reason::RetainNotSupported, "retain not available");
+    return;
+  }
+
+  if (pub.qos > 0) {
+    // [MQTT-3.3.4-7] more unacknowledged QoS>0 publishes than we allowed.
+    if (version_ == Version::V5 && incoming_inflight_ >= opt.receive_maximum) {
+      fail(Reason::ReceiveMaximumExceeded, "receive maximum exceeded");
+      return;
+    }
+    // Exactly once: a resent QoS 2 publish whose PUBREL is still awaited is
+    // not routed again, only acknowledged again [MQTT-4.3.3-10].
+    if (pub.qos == 2 && broker_.incoming_qos2_pending(session_, pub.packet_id)) {
+      ++incoming_inflight_;
+      answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
+             true, false);
+      return;
+    }
+  }
+
+  core::MessageRef msg = broker_.make_message();
+  core::Message& m = *msg;
+  m.topic.assign(topic);
+  m.payload.assign(reinterpret_cast<const char*>(pub.payload.data()), pub.payload.size());
+  m.qos = pub.qos;
+  m.retain = pub.retain;
+  m.origin_client = session_->client_id;
+  m.origin_protocol = core::Protocol::Mqtt;
+  if (version_ == Version::V5) {
+    const Properties& p = pub.properties;
+    if (p.payload_format_indicator) m.props.payload_format = *p.payload_format_indicator;
+    if (p.message_expiry_interval) m.expiry_ms = m.created_ms + std::int64_t(*p.message_expiry_interval) * 1000;
+    if (p.content_type) m.props.content_type.assign(*p.content_type);
+    if (p.response_topic) m.props.response_topic.assign(*p.response_topic);
+    if (p.correlation_data) m.props.correlation_data.assign(*p.correlation_data);
+    for (const auto& up : p.user_properties) {
+      m.props.user_properties.push_back({std::string(up.name), std::string(up.value)});
+    }
+  }
+
+  auto& persistence = broker_.persistence();
+  const std::size_t ops_before = persistence.pending_ops();
+  const core::PublishResult r = broker_.publish(msg, session_);
+  if (pub.qos == 0) return;
+
+  // Durable if this publish wrote to the store (persistent subscribers,
+  // retained); otherwise the answer only keeps its place in line.
+  const bool durable = persistence.pending_ops() != ops_before;
+  Reason reason = Reason::Success;
+  if (r.store_failed || r.quota_exceeded) {
+    if (version_ != Version::V5) {
+      // v3 has no negative acknowledgement: close without PUBACK so the
+      // client sends again later instead of believing it was delivered.
+      fail(Reason::QuotaExceeded, r.store_failed ? "store full" : "subscriber queue full");
+      return;
+    }
+    reason = Reason::QuotaExceeded;
+  } else if (r.matched == 0 && version_ == Version::V5) {
+    reason = Reason::NoMatchingSubscribers;
+  }
+  ++incoming_inflight_;
+  if (pub.qos == 1) {
+    answer(encode_ack_bytes(version_, PacketType::Puback, pub.packet_id, reason), PacketType::Puback, durable, true);
+  } else {
+    if (reason == Reason::Success || reason == Reason::NoMatchingSubscribers) {
+      broker_.incoming_qos2_store(session_, pub.packet_id);
+    } else {
+      --incoming_inflight_;  // a failed PUBREC ends the exchange [MQTT-4.3.3]
+    }
+    answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
+           durable || session_->stored, reason >= Reason::UnspecifiedError);
+  }
+}
+
+void MqttConnection::handle_pubrel(const Frame& f) {
+  Ack a;
+  Status st = decode_ack(f, version_, a);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  const bool known = broker_.incoming_qos2_release(session_, a.packet_id);
+  // v3 has no error code here: answer anyway, the client may be retrying after a reconnect.
+  Reason reason = known || version_ != Version::V5 ? Reason::Success : Reason::PacketIdentifierNotFound;
+  answer(encode_ack_bytes(version_, PacketType::Pubcomp, a.packet_id, reason), PacketType::Pubcomp,
+         session_->stored, known);
+}
+
+void MqttConnection::handle_ack(const Frame& f) {
+  Ack a;
+  Status st = decode_ack(f, version_, a);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  switch (a.type) {
+    case PacketType::Puback:
+      if (!broker_.on_puback(session_, a.packet_id)) {
+        log::debug("mqtt: PUBACK for unknown packet id %u", a.packet_id);
+      }
+      break;
+    case PacketType::Pubrec:
+      if (a.reason >= Reason::UnspecifiedError) {
+        broker_.on_pubrec_error(session_, a.packet_id);  // the client refused it: done
+        break;
+      }
+      if (broker_.on_pubrec(session_, a.packet_id)) {
+        scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id, Reason::Success);
+      } else {
+        scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id,
+                                    version_ == Version::V5 ? Reason::PacketIdentifierNotFound : Reason::Success);
+      }
+      write(scratch_);
+      break;
+    case PacketType::Pubcomp:
+      broker_.on_pubcomp(session_, a.packet_id);
+      break;
+    default:
+      break;
+  }
+}
+
+void MqttConnection::resend_pubrel(std::uint16_t packet_id) {
+  scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, packet_id, Reason::Success);
+  write(scratch_);
+}
+
+}  // namespace junction::mqtt

@@ -1,0 +1,113 @@
+// SUBSCRIBE / UNSUBSCRIBE [MQTT-3.8 .. 3.11].
+#include "log.h"
+#include "mqtt_connection.h"
+#include "topic.h"
+
+namespace junction::mqtt {
+
+void MqttConnection::handle_subscribe(const Frame& f) {
+  Subscribe sub;
+  Status st = decode_subscribe(f, version_, sub);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  std::uint32_t sub_id = 0;
+  if (!sub.properties.subscription_identifiers.empty()) sub_id = sub.properties.subscription_identifiers.front();
+
+  auto& persistence = broker_.persistence();
+  const std::size_t ops_before = persistence.pending_ops();
+  SubAck ack;
+  ack.type = PacketType::Suback;
+  ack.packet_id = sub.packet_id;
+  ack.codes.reserve(sub.topics.size());
+  for (const SubscribeTopic& t : sub.topics) {
+    std::string_view group, filter;
+    const core::SharedParse sp = core::split_shared(t.filter, group, filter);
+    if (sp == core::SharedParse::Shared && t.no_local) {
+      fail(Reason::ProtocolError, "no local on a shared subscription");  // [MQTT-3.8.3-4]
+      return;
+    }
+    core::SubscriptionOptions o;
+    o.qos = t.qos;
+    o.no_local = t.no_local;
+    o.retain_as_published = t.retain_as_published;
+    o.retain_handling = t.retain_handling;
+    o.subscription_id = sub_id;
+    switch (broker_.subscribe(session_, t.filter, o)) {
+      case core::SubscribeStatus::Granted:
+        ack.codes.push_back(t.qos);
+        break;
+      case core::SubscribeStatus::FilterInvalid:
+        ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::TopicFilterInvalid) : 0x80);
+        break;
+      case core::SubscribeStatus::SharedNotSupported:
+        ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::SharedSubscriptionsNotSupported) : 0x80);
+        break;
+      case core::SubscribeStatus::StoreFailed:
+        ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::QuotaExceeded) : 0x80);
+        break;
+    }
+  }
+  std::string out;
+  encode_suback(version_, ack, out);
+  answer(std::move(out), PacketType::Suback, persistence.pending_ops() != ops_before, false);
+}
+
+void MqttConnection::handle_unsubscribe(const Frame& f) {
+  Unsubscribe u;
+  Status st = decode_unsubscribe(f, version_, u);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  auto& persistence = broker_.persistence();
+  const std::size_t ops_before = persistence.pending_ops();
+  SubAck ack;
+  ack.type = PacketType::Unsuback;
+  ack.packet_id = u.packet_id;
+  for (std::string_view filter : u.filters) {
+    const bool removed = broker_.unsubscribe(session_, filter);
+    if (version_ == Version::V5) {
+      ack.codes.push_back(removed ? 0 : std::uint8_t(Reason::NoSubscriptionExisted));
+    }
+  }
+  std::string out;
+  encode_suback(version_, ack, out);
+  answer(std::move(out), PacketType::Unsuback, persistence.pending_ops() != ops_before, false);
+}
+
+void MqttConnection::handle_disconnect(const Frame& f) {
+  Disconnect d;
+  Status st = decode_disconnect(f, version_, d);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  if (version_ == Version::V5 && d.properties.session_expiry_interval) {
+    // [MQTT-3.14.2-2] a session that was to end with the connection cannot be revived here.
+    if (session_expiry_s_ == 0 && *d.properties.session_expiry_interval != 0) {
+      fail(Reason::ProtocolError, "session expiry set in DISCONNECT after 0 in CONNECT");
+      return;
+    }
+    session_expiry_s_ = std::min(*d.properties.session_expiry_interval, broker_.config().max_session_expiry_s);
+  }
+  clean_disconnect_ = true;
+  disconnect_with_will_ = version_ == Version::V5 && d.reason == Reason::DisconnectWithWill;
+  state_ = State::Closing;
+  sink_.close_after_flush();
+}
+
+void MqttConnection::handle_auth(const Frame& f) {
+  Auth a;
+  Status st = decode_auth(f, version_, a);
+  if (!st.ok()) {
+    fail(st.reason, st.what);
+    return;
+  }
+  // No authentication method was agreed in CONNECT, so AUTH is a protocol
+  // error [MQTT-4.12.0-2 / -3.15.0].
+  fail(Reason::ProtocolError, "AUTH without an authentication method");
+}
+
+}  // namespace junction::mqtt

@@ -1,0 +1,54 @@
+// junction::mqtt::MqttProtocol — the MQTT front-end factory: one per
+// listener, creates an MqttConnection per accepted transport connection.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "frontend.h"
+
+namespace junction::core {
+class Broker;
+}
+
+namespace junction::mqtt {
+
+struct MqttOptions {
+  std::uint32_t max_packet_size = 1048576;   // both ways; announced in v5 CONNACK
+  std::uint16_t max_keepalive = 600;         // caps the client's keep-alive (v5: Server Keep Alive)
+  std::uint16_t receive_maximum = 1024;      // incoming QoS>0 not yet acknowledged
+  std::uint16_t topic_alias_maximum = 64;    // aliases the client may use towards us
+  bool allow_anonymous = true;
+  std::size_t outbound_limit = 4 * 1024 * 1024;  // bytes queued before QoS 0 is dropped
+  std::uint32_t connect_timeout_ms = 10000;  // CONNECT must arrive within this
+};
+
+class MqttConnection;
+
+class MqttProtocol final : public core::ProtocolFactory {
+ public:
+  MqttProtocol(core::Broker& broker, const MqttOptions& options);
+  ~MqttProtocol() override;
+
+  std::unique_ptr<core::ProtocolHandler> create(core::ConnectionSink& sink) override;
+  const char* protocol_name() const override { return "mqtt"; }
+
+  // Graceful shutdown: every connection gets DISCONNECT "server shutting
+  // down" (v5) and is closed after its output is flushed.
+  void shutdown();
+
+  core::Broker& broker() { return broker_; }
+  const MqttOptions& options() const { return options_; }
+
+  // Connection registry (for shutdown); used by MqttConnection.
+  void add(MqttConnection* c);
+  void remove(MqttConnection* c);
+
+ private:
+  core::Broker& broker_;
+  MqttOptions options_;
+  MqttConnection* head_ = nullptr;  // intrusive list of live connections
+};
+
+}  // namespace junction::mqtt

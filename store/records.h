@@ -1,0 +1,79 @@
+// Versioned record formats of the store (the bytes behind store.h's tables).
+//
+// Every record starts with one format-version byte. Decoders accept every
+// version ever written (keep fixtures of old versions in test/data/store/);
+// encoders always write the newest. Decoding never throws: it returns false
+// on a truncated or unknown record.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace junction::store {
+
+inline constexpr std::uint8_t kRecordVersion = 1;
+
+struct StoredMessage {
+  std::uint64_t id = 0;
+  std::string topic;
+  std::string payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::int64_t created_ms = 0;   // wall clock, ms since epoch
+  std::int64_t expiry_ms = 0;    // absolute deadline, 0 = never
+  std::string origin_client;
+  std::uint8_t origin_protocol = 0;
+  std::string content_type;
+  std::string response_topic;
+  std::string correlation_data;
+  std::int16_t payload_format = -1;  // -1 absent, 0 bytes, 1 UTF-8
+  std::vector<std::pair<std::string, std::string>> user_properties;
+};
+
+struct StoredSubscription {
+  std::string filter;  // full filter, including any $share/<group>/ prefix
+  std::uint8_t qos = 0;
+  bool no_local = false;
+  bool retain_as_published = false;
+  std::uint8_t retain_handling = 0;
+  std::uint32_t subscription_id = 0;  // 0 = none
+};
+
+struct StoredSession {
+  std::string client_id;
+  std::uint32_t expiry_interval_s = 0;  // 0xFFFFFFFF = never expires
+  std::int64_t disconnected_ms = 0;     // 0 = was connected when last written
+  std::uint8_t protocol_version = 0;    // MQTT 3/4/5 (informational)
+  std::uint16_t next_packet_id = 1;
+  std::vector<StoredSubscription> subscriptions;
+};
+
+// One pending or in-flight outgoing delivery of a session.
+struct StoredEntry {
+  std::uint64_t msg_id = 0;
+  std::uint8_t qos = 0;
+  std::uint8_t state = 0;  // 0 queued, 1 sent (awaiting PUBACK/PUBREC), 2 PUBREL sent (awaiting PUBCOMP)
+  std::uint16_t packet_id = 0;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+};
+
+std::string encode(const StoredMessage& m);
+std::string encode(const StoredSession& s);
+std::string encode(const StoredEntry& e);
+bool decode(std::string_view bytes, StoredMessage& out);
+bool decode(std::string_view bytes, StoredSession& out);
+bool decode(std::string_view bytes, StoredEntry& out);
+
+// Keys.
+std::string session_entry_key(std::string_view client_id, std::uint64_t seq);
+// Splits a SessionEntries key; false if malformed.
+bool split_session_entry_key(std::string_view key, std::string_view& client_id, std::uint64_t& seq);
+std::string incoming_qos2_key(std::string_view client_id, std::uint16_t packet_id);
+bool split_incoming_qos2_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id);
+
+}  // namespace junction::store
