@@ -31,9 +31,10 @@ class RetainedStore {
   MessageRef find(std::string_view topic) const;
 
   // Visits every retained message whose topic matches `filter` (a valid
-  // filter, not $share). The visitor must not modify the store.
+  // filter, not $share). The visitor sees a snapshot taken before the first
+  // call, so it may modify the store (e.g. a will published mid-delivery).
   void match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) const;
-  // Visits everything (start-up checks, tests).
+  // Visits everything (start-up checks, tests); a snapshot, as match().
   void for_each(const std::function<void(const MessageRef&)>& visit) const;
 
   std::size_t size() const { return count_; }

@@ -1,0 +1,345 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <yaml-cpp/yaml.h>
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+#include <initializer_list>
+#include <sstream>
+
+namespace junction {
+
+namespace detail {
+extern const std::string_view default_config_yaml;  // config_default.cpp (generated)
+}
+
+const char* durability_name(Durability d) {
+  switch (d) {
+    case Durability::Sync: return "sync";
+    case Durability::Batch: return "batch";
+    case Durability::Memory: return "memory";
+  }
+  return "?";
+}
+
+namespace {
+
+// Binary form of an address literal, for loopback and overlap checks.
+struct Address {
+  int family = 0;  // AF_INET or AF_INET6; 0: not a literal
+  std::array<unsigned char, 16> bytes{};
+};
+
+Address parse_address(std::string_view literal) {
+  Address a;
+  std::string s(literal);
+  if (inet_pton(AF_INET, s.c_str(), a.bytes.data()) == 1) a.family = AF_INET;
+  else if (inet_pton(AF_INET6, s.c_str(), a.bytes.data()) == 1) a.family = AF_INET6;
+  return a;
+}
+
+bool is_wildcard(const Address& a) {
+  std::size_t n = a.family == AF_INET ? 4 : 16;
+  for (std::size_t i = 0; i < n; ++i)
+    if (a.bytes[i] != 0) return false;
+  return true;
+}
+
+// One reader per document: knows the file name for messages.
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const YAML::Mark& m, const std::string& key, const std::string& what) const {
+    std::string where = source_ + ":" + std::to_string(m.line >= 0 ? m.line + 1 : 1) + ": ";
+    throw ConfigError(key.empty() ? where + what : where + "key '" + key + "': " + what);
+  }
+
+  // Where a value's problem is reported: a null value has no useful mark of
+  // its own (yaml-cpp puts it on the next token), so use its key's.
+  static YAML::Mark mark_of(const YAML::Node& key, const YAML::Node& value) {
+    return value.IsNull() ? key.Mark() : value.Mark();
+  }
+
+  static std::string describe(const YAML::Node& n) {
+    if (n.IsNull()) return "nothing";
+    if (n.IsSequence()) return "a list";
+    if (n.IsMap()) return "a map";
+    if (n.Tag() != "?") return "a string";
+    return "'" + n.Scalar() + "'";
+  }
+
+  // Visits each key of `map` once, rejecting duplicates and keys outside
+  // `allowed`. visit(name, key_node, value_node).
+  template <typename Visit>
+  void each_key(const YAML::Node& map, const std::string& prefix, std::initializer_list<const char*> allowed,
+                Visit&& visit) const {
+    std::vector<std::string> seen;
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      // Copies: it-> yields a temporary pair, references into it dangle.
+      const YAML::Node k = it->first;
+      const YAML::Node v = it->second;
+      if (!k.IsScalar()) fail(k.Mark(), prefix, "keys must be plain names");
+      std::string name = k.Scalar();
+      std::string full = prefix.empty() ? name : prefix + "." + name;
+      bool known = false;
+      std::string expected;
+      for (const char* a : allowed) {
+        if (name == a) known = true;
+        expected += expected.empty() ? a : std::string(", ") + a;
+      }
+      if (!known) fail(k.Mark(), full, "unknown key (expected one of: " + expected + ")");
+      for (const auto& s : seen)
+        if (s == name) fail(k.Mark(), full, "duplicate key");
+      seen.push_back(name);
+      visit(name, full, k, v);
+    }
+  }
+
+  std::string string(const YAML::Node& k, const YAML::Node& v, const std::string& key) const {
+    if (!v.IsScalar()) fail(mark_of(k, v), key, "expected a string, got " + describe(v));
+    return v.Scalar();
+  }
+
+  std::uint64_t integer(const YAML::Node& k, const YAML::Node& v, const std::string& key, std::uint64_t min,
+                        std::uint64_t max) const {
+    if (!v.IsScalar() || v.Tag() != "?")
+      fail(mark_of(k, v), key, "expected an integer, got " + describe(v));
+    const std::string& s = v.Scalar();
+    std::string range = "must be between " + std::to_string(min) + " and " + std::to_string(max);
+    if (!s.empty() && s[0] == '-') {
+      std::int64_t neg = 0;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), neg);
+      if (ec == std::errc() && p == s.data() + s.size()) fail(v.Mark(), key, range + ", got " + s);
+      fail(v.Mark(), key, "expected an integer, got '" + s + "'");
+    }
+    std::uint64_t out = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    if (ec == std::errc::result_out_of_range) fail(v.Mark(), key, range + ", got " + s);
+    if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+      fail(v.Mark(), key, "expected an integer, got '" + s + "'");
+    if (out < min || out > max) fail(v.Mark(), key, range + ", got " + s);
+    return out;
+  }
+
+  bool boolean(const YAML::Node& k, const YAML::Node& v, const std::string& key) const {
+    if (v.IsScalar() && v.Tag() == "?") {
+      const std::string& s = v.Scalar();
+      if (s == "true" || s == "True" || s == "TRUE") return true;
+      if (s == "false" || s == "False" || s == "FALSE") return false;
+    }
+    fail(mark_of(k, v), key, "expected true or false, got " + describe(v));
+  }
+
+  void expect_map(const YAML::Node& k, const YAML::Node& v, const std::string& key) const {
+    if (!v.IsMap()) fail(mark_of(k, v), key, "expected a map, got " + describe(v));
+  }
+
+ private:
+  std::string source_;
+};
+
+ListenerConfig read_listener(const Reader& r, const YAML::Node& item, const std::string& prefix) {
+  ListenerConfig l;
+  l.line = item.Mark().line + 1;
+  bool have_port = false, have_protocol = false, have_anonymous = false, have_path = false;
+  YAML::Node bind_node, path_node, path_key;
+  r.each_key(item, prefix,
+             {"protocol", "transport", "bind", "port", "name", "path", "max_connections", "allow_anonymous"},
+             [&](const std::string& name, const std::string& key, const YAML::Node& k, const YAML::Node& v) {
+               if (name == "protocol") {
+                 l.protocol = r.string(k, v, key);
+                 have_protocol = true;
+                 if (l.protocol == "stomp") r.fail(v.Mark(), key, "protocol 'stomp' is not available yet");
+                 if (l.protocol != "mqtt") r.fail(v.Mark(), key, "unknown protocol '" + l.protocol + "' (expected mqtt)");
+               } else if (name == "transport") {
+                 l.transport = r.string(k, v, key);
+                 if (l.transport == "tls" || l.transport == "ws" || l.transport == "wss")
+                   r.fail(v.Mark(), key, "transport '" + l.transport + "' is not available yet");
+                 if (l.transport != "tcp")
+                   r.fail(v.Mark(), key, "unknown transport '" + l.transport + "' (expected tcp)");
+               } else if (name == "bind") {
+                 l.bind = r.string(k, v, key);
+                 if (parse_address(l.bind).family == 0)
+                   r.fail(v.Mark(), key, "'" + l.bind + "' is not an IPv4 or IPv6 address literal");
+               } else if (name == "port") {
+                 l.port = static_cast<std::uint16_t>(r.integer(k, v, key, 0, 65535));
+                 have_port = true;
+               } else if (name == "name") {
+                 l.name = r.string(k, v, key);
+               } else if (name == "path") {
+                 l.path = r.string(k, v, key);
+                 path_node = v;
+                 path_key = k;
+                 have_path = true;
+               } else if (name == "max_connections") {
+                 l.max_connections = static_cast<std::uint32_t>(r.integer(k, v, key, 0, 0xFFFFFFFFu));
+               } else if (name == "allow_anonymous") {
+                 l.allow_anonymous = r.boolean(k, v, key);
+                 have_anonymous = true;
+               }
+             });
+  if (!have_protocol) r.fail(item.Mark(), prefix + ".protocol", "required key missing");
+  if (!have_port) r.fail(item.Mark(), prefix + ".port", "required key missing");
+  if (have_path && l.transport != "ws" && l.transport != "wss")
+    r.fail(Reader::mark_of(path_key, path_node), prefix + ".path", "only valid with transport ws");
+  // Anonymous access is safe by default only where nobody else can reach.
+  if (!have_anonymous) l.allow_anonymous = is_loopback_address(l.bind);
+  return l;
+}
+
+void read_listeners(const Reader& r, const YAML::Node& k, const YAML::Node& v, Config& c) {
+  if (!v.IsSequence()) r.fail(Reader::mark_of(k, v), "listeners", "expected a list, got " + Reader::describe(v));
+  if (v.size() == 0) r.fail(k.Mark(), "listeners", "at least one listener is required");
+  std::vector<Address> addrs;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::string prefix = "listeners[" + std::to_string(i) + "]";
+    const YAML::Node item = v[i];
+    if (!item.IsMap()) r.fail(item.IsNull() ? k.Mark() : item.Mark(), prefix, "expected a map, got " + Reader::describe(item));
+    ListenerConfig l = read_listener(r, item, prefix);
+    Address a = parse_address(l.bind);
+    // Port 0 never collides (each gets its own ephemeral port). A wildcard
+    // bind overlaps every address of its family (IPv6 listeners are v6-only).
+    for (std::size_t j = 0; j < c.listeners.size() && l.port != 0; ++j) {
+      const ListenerConfig& o = c.listeners[j];
+      const Address& b = addrs[j];
+      if (o.port != l.port || a.family != b.family) continue;
+      if (a.bytes == b.bytes || is_wildcard(a) || is_wildcard(b)) {
+        r.fail(item.Mark(), prefix,
+               "duplicate listener " + l.bind + ":" + std::to_string(l.port) + " (overlaps listeners[" +
+                   std::to_string(j) + "] at line " + std::to_string(o.line) + ")");
+      }
+    }
+    addrs.push_back(a);
+    c.listeners.push_back(std::move(l));
+  }
+}
+
+void read_store(const Reader& r, const YAML::Node& key, const YAML::Node& v, StoreConfig& s) {
+  r.expect_map(key, v, "store");
+  YAML::Node max_value;
+  r.each_key(v, "store", {"path", "durability", "sync_interval_ms", "map_size_mb", "max_map_size_mb"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               if (name == "path") {
+                 s.path = r.string(k, x, full);
+                 if (s.path.empty()) r.fail(x.Mark(), full, "must not be empty");
+               } else if (name == "durability") {
+                 std::string d = r.string(k, x, full);
+                 if (d == "sync") s.durability = Durability::Sync;
+                 else if (d == "batch") s.durability = Durability::Batch;
+                 else if (d == "memory") s.durability = Durability::Memory;
+                 else r.fail(x.Mark(), full, "must be one of sync, batch, memory (got '" + d + "')");
+               } else if (name == "sync_interval_ms") {
+                 s.sync_interval_ms = static_cast<std::uint32_t>(r.integer(k, x, full, 1, 3600000));
+               } else if (name == "map_size_mb") {
+                 s.map_size_mb = r.integer(k, x, full, 1, 1u << 20);
+               } else if (name == "max_map_size_mb") {
+                 s.max_map_size_mb = r.integer(k, x, full, 0, 1u << 20);
+                 max_value = x;
+               }
+             });
+  if (s.max_map_size_mb != 0 && s.max_map_size_mb < s.map_size_mb)
+    r.fail(max_value.Mark(), "store.max_map_size_mb",
+           "must be 0 (no limit) or at least map_size_mb (" + std::to_string(s.map_size_mb) + ")");
+}
+
+void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, LimitsConfig& l) {
+  r.expect_map(key, v, "limits");
+  r.each_key(v, "limits",
+             {"max_queued_messages", "max_packet_size", "max_keepalive", "max_inflight", "receive_maximum",
+              "topic_alias_maximum", "outbound_buffer", "max_session_expiry"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               auto u32 = [&](std::uint64_t min, std::uint64_t max) {
+                 return static_cast<std::uint32_t>(r.integer(k, x, full, min, max));
+               };
+               auto u16 = [&](std::uint64_t min) { return static_cast<std::uint16_t>(r.integer(k, x, full, min, 65535)); };
+               if (name == "max_queued_messages") l.max_queued_messages = u32(1, 0xFFFFFFFFu);
+               // MQTT's largest packet: 268435455 bytes of body + 5 of header.
+               else if (name == "max_packet_size") l.max_packet_size = u32(64, 268435460);
+               else if (name == "max_keepalive") l.max_keepalive = u16(1);
+               else if (name == "max_inflight") l.max_inflight = u16(1);
+               else if (name == "receive_maximum") l.receive_maximum = u16(1);
+               else if (name == "topic_alias_maximum") l.topic_alias_maximum = u16(0);
+               else if (name == "outbound_buffer") l.outbound_buffer = r.integer(k, x, full, 1024, 0xFFFFFFFFu);
+               else if (name == "max_session_expiry") l.max_session_expiry = u32(0, 0xFFFFFFFFu);
+             });
+}
+
+void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
+  r.expect_map(key, v, "log");
+  r.each_key(v, "log", {"level"},
+             [&](const std::string&, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               std::string s = r.string(k, x, full);
+               if (!log::parse_level(s, l.level))
+                 r.fail(x.Mark(), full, "must be one of error, warning, notice, info, debug (got '" + s + "')");
+             });
+}
+
+}  // namespace
+
+bool is_loopback_address(std::string_view literal) {
+  Address a = parse_address(literal);
+  if (a.family == AF_INET) return a.bytes[0] == 127;
+  if (a.family != AF_INET6) return false;
+  static constexpr unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(a.bytes.data(), v4_mapped, 12) == 0) return a.bytes[12] == 127;
+  for (int i = 0; i < 15; ++i)
+    if (a.bytes[i] != 0) return false;
+  return a.bytes[15] == 1;
+}
+
+Config parse_config(std::string_view yaml, const std::string& source) {
+  Reader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    r.fail(e.mark, "", "YAML syntax error: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    r.fail(e.mark, "", std::string("YAML error: ") + e.what());
+  }
+  Config c;
+  c.source = source;
+  if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
+  if (!root.IsMap())
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, log), got " + Reader::describe(root));
+  bool have_listeners = false;
+  try {
+    r.each_key(root, "", {"listeners", "store", "limits", "log"},
+               [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
+                 if (name == "listeners") {
+                   read_listeners(r, k, v, c);
+                   have_listeners = true;
+                 } else if (name == "store") {
+                   read_store(r, k, v, c.store);
+                 } else if (name == "limits") {
+                   read_limits(r, k, v, c.limits);
+                 } else if (name == "log") {
+                   read_log(r, k, v, c.log);
+                 }
+               });
+  } catch (const YAML::Exception& e) {  // should not happen: every access is checked
+    r.fail(e.mark, "", std::string("YAML error: ") + e.what());
+  }
+  if (!have_listeners) r.fail(root.Mark(), "listeners", "required key missing");
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  return parse_config(text.str(), path);
+}
+
+std::string_view default_config_text() { return detail::default_config_yaml; }
+
+Config default_config() { return parse_config(detail::default_config_yaml, "<default>"); }
+
+}  // namespace junction

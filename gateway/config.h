@@ -1,0 +1,93 @@
+// junction::Config — the typed configuration, loaded from YAML (DESIGN §6).
+//
+// Every error throws ConfigError with a message of the form
+//   FILE:LINE: key 'listeners[0].port': expected an integer, got a string
+// (LINE is 1-based, from yaml-cpp's marks). Unknown keys anywhere are errors,
+// so a typo never silently falls back to a default. The keys are a contract:
+// see conf/junction.yaml, which is also the embedded default.
+//
+// Start-up (and SIGHUP) only: nothing here is on the data path.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log.h"
+
+namespace junction {
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListenerConfig {
+  std::string protocol = "mqtt";   // mqtt (stomp: not available yet)
+  std::string transport = "tcp";   // tcp (tls, ws, wss: not available yet)
+  std::string bind = "127.0.0.1";  // IPv4 or IPv6 literal
+  std::uint16_t port = 0;          // 0: ephemeral (tests)
+  std::string name;                // optional label for logs
+  std::string path;                // ws only
+  std::uint32_t max_connections = 0;  // 0: unlimited
+  bool allow_anonymous = true;     // default: true only on a loopback bind
+  int line = 0;                    // where it was defined (for messages)
+
+  bool operator==(const ListenerConfig&) const = default;
+};
+
+enum class Durability : std::uint8_t { Sync, Batch, Memory };
+const char* durability_name(Durability d);
+
+struct StoreConfig {
+  std::string path = "./junction-data";
+  Durability durability = Durability::Batch;
+  std::uint32_t sync_interval_ms = 1000;  // batch: fsync at most this late
+  std::uint64_t map_size_mb = 64;         // initial LMDB map
+  std::uint64_t max_map_size_mb = 0;      // 0: grow without a cap
+
+  bool operator==(const StoreConfig&) const = default;
+};
+
+struct LimitsConfig {
+  std::uint32_t max_queued_messages = 100000;
+  std::uint32_t max_packet_size = 1048576;
+  std::uint16_t max_keepalive = 600;
+  std::uint16_t max_inflight = 100;
+  std::uint16_t receive_maximum = 1024;
+  std::uint16_t topic_alias_maximum = 64;
+  std::uint64_t outbound_buffer = 4194304;
+  std::uint32_t max_session_expiry = 4294967295u;
+
+  bool operator==(const LimitsConfig&) const = default;
+};
+
+struct LogConfig {
+  log::Level level = log::Level::info;
+
+  bool operator==(const LogConfig&) const = default;
+};
+
+struct Config {
+  std::string source;  // file name, or "<default>"
+  std::vector<ListenerConfig> listeners;
+  StoreConfig store;
+  LimitsConfig limits;
+  LogConfig log;
+};
+
+// Reads and validates a YAML file. Throws ConfigError (also when the file
+// cannot be read).
+Config load_config(const std::string& path);
+// Validates YAML text; `source` names it in error messages.
+Config parse_config(std::string_view yaml, const std::string& source);
+// The embedded default (the text of conf/junction.yaml).
+Config default_config();
+std::string_view default_config_text();
+
+// True for 127.0.0.0/8, ::1 and ::ffff:127.x.x.x literals.
+bool is_loopback_address(std::string_view literal);
+
+}  // namespace junction

@@ -1,0 +1,215 @@
+// RetainedStore: see the header.
+//
+// Invariants:
+//  * A node other than the root holds a message or has children; set() with
+//    an empty payload and erase() prune the nodes they leave empty.
+//  * The root stands for "no level yet" and never holds a message (every
+//    topic has at least one level; "" is one empty level).
+//  * count_ is the number of nodes holding a message.
+//  * Nothing recurses over levels (a 64 KiB topic has 32768 levels).
+#include "retained_store.h"
+
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "topic.h"
+
+namespace junction::core {
+
+namespace {
+
+// Transparent hash for heterogeneous find(string_view) (C++20).
+struct LevelHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+constexpr std::size_t npos = std::string_view::npos;
+
+std::string_view next_level(std::string_view s, std::size_t& pos) {
+  std::size_t slash = s.find('/', pos);
+  std::string_view level;
+  if (slash == npos) {
+    level = s.substr(pos);
+    pos = npos;
+  } else {
+    level = s.substr(pos, slash - pos);
+    pos = slash + 1;
+  }
+  return level;
+}
+
+}  // namespace
+
+struct RetainedStore::Node {
+  using Children = std::unordered_map<std::string, std::unique_ptr<Node>, LevelHash, std::equal_to<>>;
+
+  std::unique_ptr<Children> children;  // lazily allocated: most nodes are leaves
+  MessageRef msg;
+
+  bool empty() const { return !msg && (!children || children->empty()); }
+
+  Node* child(std::string_view level) const {
+    if (!children) return nullptr;
+    auto it = children->find(level);
+    return it == children->end() ? nullptr : it->second.get();
+  }
+
+  Node* child_or_create(std::string_view level) {
+    if (!children) children = std::make_unique<Children>();
+    auto it = children->find(level);
+    if (it == children->end()) it = children->emplace(std::string(level), std::make_unique<Node>()).first;
+    return it->second.get();
+  }
+
+  void remove_child(std::string_view level) {
+    if (!children) return;
+    auto it = children->find(level);
+    if (it != children->end()) children->erase(it);
+    if (children->empty()) children.reset();
+  }
+
+  static void destroy(std::unique_ptr<Node> root) {
+    std::vector<std::unique_ptr<Node>> stack;
+    stack.push_back(std::move(root));
+    while (!stack.empty()) {
+      std::unique_ptr<Node> n = std::move(stack.back());
+      stack.pop_back();
+      if (n && n->children)
+        for (auto& kv : *n->children) stack.push_back(std::move(kv.second));
+    }
+  }
+
+  // Appends the messages of `n` and all its descendants; at the root, skips
+  // '$' children when asked ([MQTT-4.7.2-1] for a leading `#`).
+  static void gather_subtree(const Node* n, bool skip_dollar_children, std::vector<MessageRef>& out) {
+    std::vector<const Node*> stack{n};
+    bool top = true;
+    while (!stack.empty()) {
+      const Node* cur = stack.back();
+      stack.pop_back();
+      if (cur->msg) out.push_back(cur->msg);
+      if (cur->children) {
+        for (const auto& kv : *cur->children) {
+          if (top && skip_dollar_children && !kv.first.empty() && kv.first.front() == '$') continue;
+          stack.push_back(kv.second.get());
+        }
+      }
+      top = false;
+    }
+  }
+};
+
+RetainedStore::RetainedStore() : root_(std::make_unique<Node>()) {}
+
+RetainedStore::~RetainedStore() { Node::destroy(std::move(root_)); }
+
+MessageRef RetainedStore::set(const MessageRef& msg) {
+  if (!msg) return MessageRef();
+  if (msg->payload.empty()) return erase(msg->topic);  // [MQTT-3.3.1-6]
+  Node* n = root_.get();
+  for_each_level(std::string_view(msg->topic), [&](std::string_view level) { n = n->child_or_create(level); });
+  MessageRef old = std::exchange(n->msg, msg);
+  if (!old) ++count_;
+  return old;
+}
+
+MessageRef RetainedStore::erase(std::string_view topic) {
+  std::vector<Node*> path;  // parents; erase is not on the publish fast path
+  Node* n = root_.get();
+  std::size_t pos = 0;
+  while (pos != npos) {
+    Node* c = n->child(next_level(topic, pos));
+    if (c == nullptr) return MessageRef();
+    path.push_back(n);
+    n = c;
+  }
+  MessageRef old = std::move(n->msg);
+  n->msg = MessageRef();
+  if (!old) return old;
+  --count_;
+  std::string_view rest = topic;
+  for (std::size_t i = path.size(); i-- > 0 && n->empty();) {
+    std::size_t slash = rest.rfind('/');
+    std::string_view level = slash == npos ? rest : rest.substr(slash + 1);
+    rest = slash == npos ? std::string_view{} : rest.substr(0, slash);
+    path[i]->remove_child(level);  // destroys n
+    n = path[i];
+  }
+  return old;
+}
+
+MessageRef RetainedStore::find(std::string_view topic) const {
+  const Node* n = root_.get();
+  std::size_t pos = 0;
+  while (pos != npos) {
+    n = n->child(next_level(topic, pos));
+    if (n == nullptr) return MessageRef();
+  }
+  return n->msg;
+}
+
+void RetainedStore::match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) const {
+  // Gather first, then visit: the broker's visitor delivers, a delivery can
+  // close a connection, and its will may be a retained publish that set()s
+  // into this store. Visiting a snapshot keeps the walk safe from that.
+  std::vector<MessageRef> found;
+  // Walk the filter level by level over a frontier of nodes whose topic
+  // prefix matches the filter so far; a tree, so no node appears twice.
+  std::vector<const Node*> frontier{root_.get()};
+  std::vector<const Node*> next;
+  bool first = true;
+  std::size_t pos = 0;
+  while (pos != npos && !frontier.empty()) {
+    std::string_view level = next_level(filter, pos);
+    if (level == "#") {
+      // Matches the parent level too ("a/#" returns "a"); the root holds no
+      // message, so a bare "#" returns only real topics.
+      for (const Node* n : frontier) Node::gather_subtree(n, first, found);
+      frontier.clear();
+      break;
+    }
+    next.clear();
+    for (const Node* n : frontier) {
+      if (!n->children) continue;
+      if (level == "+") {
+        for (const auto& kv : *n->children) {
+          if (first && !kv.first.empty() && kv.first.front() == '$') continue;  // [MQTT-4.7.2-1]
+          next.push_back(kv.second.get());
+        }
+      } else if (const Node* c = n->child(level)) {
+        next.push_back(c);
+      }
+    }
+    frontier.swap(next);
+    first = false;
+  }
+  for (const Node* n : frontier)
+    if (n->msg) found.push_back(n->msg);
+  for (const MessageRef& m : found) visit(m);
+}
+
+void RetainedStore::for_each(const std::function<void(const MessageRef&)>& visit) const {
+  std::vector<MessageRef> all;  // snapshot, as in match()
+  all.reserve(count_);
+  Node::gather_subtree(root_.get(), false, all);
+  for (const MessageRef& m : all) visit(m);
+}
+
+std::size_t RetainedStore::node_count() const {
+  std::size_t count = 0;
+  std::vector<const Node*> stack{root_.get()};
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    ++count;
+    if (n->children)
+      for (const auto& kv : *n->children) stack.push_back(kv.second.get());
+  }
+  return count;
+}
+
+}  // namespace junction::core

@@ -1,0 +1,299 @@
+// junction — the composition root (DESIGN §6): command line, configuration,
+// store, broker, protocol front-ends, listeners, signals, run. Nothing
+// includes this file; it is the only place that knows every box.
+//
+//   junction [--config FILE] [--check-config] [--version]
+//
+// Exit codes: 0 clean exit (or --version, --help, --check-config OK); 1 a
+// configuration or command-line error (message on stderr); 2 start-up
+// failed (store, bind);
+// 3 the event loop closed with handles still open (a bug, logged).
+//
+// Shutdown (SIGTERM, SIGINT): listeners stop accepting, each MQTT front-end
+// sends DISCONNECT and closes after flushing, the broker writes session
+// state; connections get kShutdownGraceMs to finish, then the rest are
+// aborted; the store is flushed, the loop stops and must close cleanly.
+// A second signal aborts the remaining connections at once.
+// SIGHUP re-reads the file and applies what can change live (the log level).
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "broker.h"
+#include "clock.h"
+#include "config.h"
+#include "listener.h"
+#include "lmdb_store.h"
+#include "log.h"
+#include "loop.h"
+#include "mem_store.h"
+#include "mqtt_protocol.h"
+
+#ifndef JUNCTION_VERSION
+#define JUNCTION_VERSION "0.0.0"
+#endif
+
+namespace junction {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitConfig = 1;
+constexpr int kExitStartup = 2;
+constexpr int kExitUnclean = 3;
+constexpr std::int64_t kShutdownGraceMs = 2000;
+constexpr std::uint64_t kShutdownPollMs = 20;
+
+std::unique_ptr<store::Store> open_store(const StoreConfig& s) {
+  if (s.durability == Durability::Memory) return std::make_unique<store::MemStore>();
+  std::error_code ec;
+  std::filesystem::create_directories(s.path, ec);
+  if (ec) throw std::runtime_error("cannot create the data directory " + s.path + ": " + ec.message());
+  store::LmdbOptions o;
+  o.path = s.path;
+  o.durability = s.durability == Durability::Sync ? store::Durability::Sync : store::Durability::Batch;
+  o.sync_interval_ms = s.sync_interval_ms;
+  o.initial_map_size = static_cast<std::size_t>(s.map_size_mb) << 20;
+  o.max_map_size = static_cast<std::size_t>(s.max_map_size_mb) << 20;
+  return std::make_unique<store::LmdbStore>(o);
+}
+
+core::BrokerConfig broker_config(const LimitsConfig& l) {
+  core::BrokerConfig b;
+  b.max_queued_messages = l.max_queued_messages;
+  b.max_inflight = l.max_inflight;
+  b.max_session_expiry_s = l.max_session_expiry;
+  return b;
+}
+
+mqtt::MqttOptions mqtt_options(const LimitsConfig& limits, const ListenerConfig& l) {
+  mqtt::MqttOptions o;
+  o.max_packet_size = limits.max_packet_size;
+  o.max_keepalive = limits.max_keepalive;
+  o.receive_maximum = limits.receive_maximum;
+  o.topic_alias_maximum = limits.topic_alias_maximum;
+  o.outbound_limit = static_cast<std::size_t>(limits.outbound_buffer);
+  o.allow_anonymous = l.allow_anonymous;
+  return o;
+}
+
+net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig& l) {
+  net::ListenerSpec s;
+  s.bind = l.bind;
+  s.port = l.port;
+  s.name = l.name;
+  s.max_connections = l.max_connections;
+  // on_drained must be able to fire before the front-end's own limit is
+  // reached, so high water stays below outbound_buffer.
+  std::uint64_t high = std::min<std::uint64_t>(s.high_water, limits.outbound_buffer / 2);
+  s.high_water = static_cast<std::uint32_t>(high);
+  s.low_water = static_cast<std::uint32_t>(high / 4);
+  return s;
+}
+
+// Sections SIGHUP cannot apply. Listener line numbers do not count.
+bool needs_restart(const Config& a, const Config& b) {
+  if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits)) return true;
+  for (std::size_t i = 0; i < a.listeners.size(); ++i) {
+    ListenerConfig x = a.listeners[i], y = b.listeners[i];
+    x.line = y.line = 0;
+    if (!(x == y)) return true;
+  }
+  return false;
+}
+
+const char* signal_name(int signo) {
+  switch (signo) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal";
+  }
+}
+
+// Everything the running broker owns. Members are declared in dependency
+// order, so they are destroyed in reverse: listeners before front-ends,
+// front-ends before the broker, the broker before the store, all before the
+// loop.
+class App {
+ public:
+  App(Config cfg, std::string config_path) : cfg_(std::move(cfg)), config_path_(std::move(config_path)) {}
+
+  ~App() {
+    // The store's writer thread must stop waking an Async that is about to
+    // go (LmdbStore: once set_notifier returns, the old one is not running).
+    if (store_) store_->set_notifier([] {});
+    broker_ptr_ = nullptr;
+  }
+
+  // Start-up; throws std::runtime_error (store, bind) with a message.
+  void start() {
+    store_ = open_store(cfg_.store);
+    broker_ = std::make_unique<core::Broker>(broker_config(cfg_.limits), *store_, clock_);
+    std::int64_t t0 = clock_.now_ms();
+    broker_->restore();
+    log::notice("store %s (%s, %s): restored %zu sessions, %zu subscriptions, %zu retained messages in %lld ms",
+                store_->name(), durability_name(cfg_.store.durability),
+                cfg_.store.durability == Durability::Memory ? "no disk" : cfg_.store.path.c_str(),
+                broker_->session_count(), broker_->subscription_count(), broker_->retained().size(),
+                static_cast<long long>(clock_.now_ms() - t0));
+    broker_ptr_ = broker_.get();
+    store_->set_notifier([this] { store_wake_.send(); });
+
+    for (const ListenerConfig& lc : cfg_.listeners) {
+      protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
+      listeners_.push_back(
+          std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *protocols_.back()));
+    }
+
+    loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
+    loop_.every(1000, [this] { broker_->tick(); });
+    loop_.on_signal(SIGTERM, [this](int s) { begin_shutdown(s); });
+    loop_.on_signal(SIGINT, [this](int s) { begin_shutdown(s); });
+    loop_.on_signal(SIGHUP, [this](int) { reload(); });
+
+    // The ready lines: tests and scripts wait for these, after every bind.
+    for (std::size_t i = 0; i < listeners_.size(); ++i) {
+      const ListenerConfig& lc = cfg_.listeners[i];
+      log::notice("listening: %s/%s %s", lc.protocol.c_str(), lc.transport.c_str(),
+                  listeners_[i]->address().c_str());
+    }
+  }
+
+  // Runs until shutdown; returns the exit code.
+  int run() {
+    int rc = loop_.run();
+    if (rc != 0) return kExitUnclean;  // already logged by the loop
+    log::notice("stopped");
+    return kExitOk;
+  }
+
+ private:
+  void begin_shutdown(int signo) {
+    if (shutting_down_) {
+      log::notice("%s again: closing %zu connections now", signal_name(signo), loop_.connection_count());
+      loop_.abort_connections();
+      return;
+    }
+    shutting_down_ = true;
+    log::notice("%s: shutting down, %zu connections to close", signal_name(signo), loop_.connection_count());
+    for (auto& l : listeners_) l->stop_accepting();
+    for (auto& p : protocols_) p->shutdown();
+    broker_->shutdown();
+    deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
+    shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
+  }
+
+  void poll_shutdown() {
+    if (loop_.connection_count() == 0) {
+      loop_.cancel(shutdown_poll_);
+      shutdown_poll_ = nullptr;
+      finish();
+      return;
+    }
+    if (!aborted_ && clock_.now_ms() >= deadline_ms_) {
+      aborted_ = true;
+      log::warning("%zu connections still open after %lld ms; closing them", loop_.connection_count(),
+                   static_cast<long long>(kShutdownGraceMs));
+      loop_.abort_connections();  // their close callbacks run before the next poll
+    }
+  }
+
+  void finish() {
+    // Whatever the last close callbacks produced goes to the store too.
+    broker_->flush();
+    store_->flush();
+    store_->set_notifier([] {});
+    log::notice("store flushed");
+    loop_.stop();
+  }
+
+  void reload() {
+    if (config_path_.empty()) {
+      log::notice("SIGHUP: running the built-in default configuration; nothing to reload");
+      return;
+    }
+    Config next;
+    try {
+      next = load_config(config_path_);
+    } catch (const ConfigError& e) {
+      log::error("SIGHUP: %s; keeping the running configuration", e.what());
+      return;
+    }
+    log::set_level(next.log.level);
+    log::notice("SIGHUP: reloaded %s: log level %s", config_path_.c_str(), log::level_name(next.log.level));
+    if (needs_restart(cfg_, next)) {
+      log::warning("SIGHUP: %s changes listeners, store or limits; those take effect after a restart",
+                   config_path_.c_str());
+    }
+    cfg_.log = next.log;
+  }
+
+  Config cfg_;
+  std::string config_path_;  // empty: the embedded default
+  core::SystemClock clock_;
+  net::Loop loop_{clock_};
+  core::Broker* broker_ptr_ = nullptr;  // set once restored; the Async may fire before
+  net::Async store_wake_{loop_, [this] {
+                           if (broker_ptr_ != nullptr) broker_ptr_->on_store_completed();
+                         }};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<core::Broker> broker_;
+  std::vector<std::unique_ptr<mqtt::MqttProtocol>> protocols_;
+  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  bool shutting_down_ = false;
+  bool aborted_ = false;
+  std::int64_t deadline_ms_ = 0;
+  net::Timer* shutdown_poll_ = nullptr;
+};
+
+}  // namespace
+}  // namespace junction
+
+int main(int argc, char** argv) {
+  using namespace junction;
+
+  CLI::App cli{"Junction: a multi-protocol IoT broker (MQTT 3.1.1 / 5.0)", "junction"};
+  std::string config_path;
+  bool check_only = false;
+  cli.add_option("-c,--config", config_path, "YAML configuration file (default: the built-in conf/junction.yaml)");
+  cli.add_flag("--check-config", check_only, "Load and validate the configuration, then exit");
+  cli.set_version_flag("--version", "junction " JUNCTION_VERSION);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; a bad command line is exit 1.
+    return cli.exit(e) == 0 ? kExitOk : kExitConfig;
+  }
+
+  Config cfg;
+  try {
+    cfg = config_path.empty() ? default_config() : load_config(config_path);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return kExitConfig;
+  }
+  if (check_only) {
+    std::printf("%s: configuration OK\n", cfg.source.c_str());
+    return kExitOk;
+  }
+
+  log::set_level(cfg.log.level);
+  // A peer that vanishes mid-write must cost an EPIPE, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  log::notice("junction %s starting (configuration: %s)", JUNCTION_VERSION, cfg.source.c_str());
+
+  try {
+    App app(std::move(cfg), config_path);
+    app.start();
+    return app.run();
+  } catch (const std::exception& e) {
+    log::error("start-up failed: %s", e.what());
+    return kExitStartup;
+  }
+}

@@ -1,0 +1,107 @@
+// junction::net::Connection — one accepted TCP connection: owns the uv_tcp_t
+// and the ProtocolHandler the listener's factory created for it.
+//
+// Input: read_cb feeds the loop's shared buffer straight to on_bytes(); only
+// the unconsumed tail of a frame is copied into `input_`, whose capacity is
+// released once it empties. A handler that pauses reading mid-buffer gets
+// the rest presented again when it resumes (from the loop's idle phase).
+//
+// Output: write() appends to `output_` and marks the connection dirty once;
+// the check phase flushes it with one uv_try_write and, for what the kernel
+// did not take, one uv_write that owns the moved buffer (new writes start a
+// fresh buffer). One uv_write at a time keeps bytes in order; the next flush
+// waits for its completion.
+//
+// Lifecycle: Open -> (close_after_flush) Draining -> Closing (uv_close) ->
+// close_cb: handler->on_closed(), handler destroyed, Connection deleted.
+// on_closed() is deferred to the close callback so a handler that calls
+// abort() from inside its own on_bytes() is never destroyed under itself.
+// After Closing, writes and other sink calls are ignored.
+//
+// Size matters (10,000 idle clients, DESIGN §5): no std::function, no timer,
+// no buffer while idle; the 1 s tick comes from the loop's single timer.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "frontend.h"
+
+namespace junction::net {
+
+class Listener;
+namespace detail {
+struct LoopImpl;
+}
+
+class Connection final : public core::ConnectionSink {
+ public:
+  struct WaterMarks {
+    std::uint32_t high = 64 * 1024;  // above: remember that the handler may hold back
+    std::uint32_t low = 16 * 1024;   // below again: handler->on_drained()
+  };
+
+  // Takes an accepted socket from `server`. Returns nullptr (socket closed)
+  // if the accept or the handler creation fails.
+  static Connection* accept(detail::LoopImpl& loop, uv_stream_t* server, Listener* listener,
+                            const std::string& listener_name, WaterMarks marks,
+                            core::ProtocolFactory& factory) noexcept;
+
+  // core::ConnectionSink
+  void write(std::string_view bytes) override;
+  std::size_t queued_bytes() const override;
+  void close_after_flush() override;
+  void abort() override;
+  void pause_reading(bool paused) override;
+  const core::ConnectionInfo& info() const override { return info_; }
+
+  // Loop side.
+  void flush() noexcept;              // check phase, when dirty
+  void replay() noexcept;             // idle phase, after a resume
+  void tick(std::int64_t now_ms) noexcept;
+  bool open() const noexcept { return state_ == State::Open || state_ == State::Draining; }
+  void detach_listener() noexcept { listener_ = nullptr; }
+  Listener* listener() const noexcept { return listener_; }
+
+  // Intrusive list of the loop's live connections.
+  Connection* prev = nullptr;
+  Connection* next = nullptr;
+  bool in_dirty = false;
+  bool in_replay = false;
+
+ private:
+  enum class State : std::uint8_t { Open, Draining, Closing };
+  struct WriteRequest;
+
+  Connection(detail::LoopImpl& loop, Listener* listener, WaterMarks marks);
+  ~Connection() override = default;
+
+  void feed(const char* data, std::size_t size) noexcept;
+  std::size_t consume(const char* data, std::size_t size) noexcept;
+  void begin_close() noexcept;
+  void after_output_progress() noexcept;
+  void fail(const char* what, int err) noexcept;
+
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
+  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_close(uv_handle_t* h) noexcept;
+
+  detail::LoopImpl& loop_;
+  Listener* listener_;
+  uv_tcp_t tcp_{};
+  std::unique_ptr<core::ProtocolHandler> handler_;
+  std::string input_;   // unconsumed tail of the last read(s)
+  std::string output_;  // written since the last flush
+  WriteRequest* writing_ = nullptr;  // the one uv_write in flight
+  WaterMarks marks_;
+  State state_ = State::Open;
+  bool paused_ = false;
+  bool above_high_ = false;
+  core::ConnectionInfo info_;
+};
+
+}  // namespace junction::net

@@ -1,0 +1,78 @@
+// junction::net::Listener — one bound, listening TCP socket whose accepted
+// connections get a handler from one ProtocolFactory.
+//
+// Construction binds and listens (backlog 4096) and throws std::runtime_error
+// naming the address on failure (address in use, permission, bad literal):
+// start-up only. After that, errors are logged, never thrown.
+//
+// The Listener is owned by the caller and must not outlive its Loop. Closing
+// it (stop_accepting(), destruction, Loop::stop()) stops new connections;
+// connections already accepted live on and do not refer back to it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "frontend.h"
+#include "loop.h"
+
+namespace junction::net {
+
+struct ListenerSpec {
+  std::string bind = "127.0.0.1";  // IPv4 or IPv6 literal ("::" for all IPv6)
+  std::uint16_t port = 0;          // 0: ephemeral, see Listener::port()
+  std::string name;                // default "<protocol>/tcp <address>"
+  std::uint32_t max_connections = 0;  // 0: unlimited; past it accept, then close
+  std::uint32_t high_water = 64 * 1024;  // per connection, see ProtocolHandler::on_drained
+  std::uint32_t low_water = 16 * 1024;
+};
+
+class Listener final : private detail::Closable {
+ public:
+  Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory);
+  ~Listener();
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // The bound port (the kernel's choice when the spec said 0).
+  std::uint16_t port() const noexcept { return port_; }
+  // "127.0.0.1:1883" or "[::1]:1883".
+  std::string address() const;
+  const std::string& name() const noexcept { return name_; }
+  const ListenerSpec& spec() const noexcept { return spec_; }
+
+  // Closes the listening socket; accepted connections are not touched.
+  void stop_accepting() noexcept;
+  bool accepting() const noexcept { return server_ != nullptr; }
+
+  std::size_t connection_count() const noexcept { return live_; }
+  std::uint64_t accepted() const noexcept { return accepted_; }
+  std::uint64_t refused() const noexcept { return refused_; }
+
+  // Net-internal: called by the listening socket and by Connection.
+  void on_incoming(int status) noexcept;
+  void connection_opened() noexcept {
+    ++live_;
+    ++accepted_;
+  }
+  void connection_closed() noexcept { --live_; }
+
+  struct Server;  // listener.cpp
+
+ private:
+  void close() noexcept override;
+
+  Loop& loop_;
+  ListenerSpec spec_;
+  core::ProtocolFactory& factory_;
+  std::string name_;
+  Server* server_ = nullptr;  // null once closed
+  std::uint16_t port_ = 0;
+  std::size_t live_ = 0;
+  std::uint64_t accepted_ = 0;
+  std::uint64_t refused_ = 0;
+  std::uint64_t accept_errors_ = 0;
+};
+
+}  // namespace junction::net

@@ -1,0 +1,73 @@
+// Net-internal: the state behind a Loop, shared by loop.cpp, listener.cpp
+// and connection.cpp. Includes uv.h; never include it outside gateway/net.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "loop.h"
+
+namespace junction::net {
+
+class Connection;
+
+namespace detail {
+
+inline constexpr std::size_t kReadBufferSize = 64 * 1024;
+
+struct LoopImpl {
+  explicit LoopImpl(Loop& owner, const core::Clock& clock);
+
+  Loop& owner;
+  const core::Clock& clock;
+  uv_loop_t uv{};
+  uv_check_t check{};  // end of iteration: hooks, then flush
+  uv_idle_t idle{};    // keeps poll from sleeping while work is pending
+  uv_timer_t tick{};   // 1 s on_tick for every connection; started lazily
+  bool idle_active = false;
+  bool tick_started = false;
+  bool stopping = false;
+  bool closed = false;
+  int close_result = 0;
+
+  std::vector<std::function<void()>> hooks;
+
+  // The one read buffer: libuv calls alloc_cb right before each read_cb, and
+  // the handler consumes or copies what it needs before returning, so idle
+  // connections hold no buffer at all.
+  std::unique_ptr<char[]> read_buffer;
+  bool read_buffer_lent = false;
+
+  // Connections with output to flush / leftover input to present again.
+  // A closed connection removes itself before it is freed.
+  std::vector<Connection*> dirty;
+  std::vector<Connection*> replay;
+
+  // Intrusive list of live connections (tick, abort, count).
+  Connection* connections = nullptr;
+  std::size_t connection_count = 0;
+
+  // Caller-owned handles stop() must close (listeners, asyncs, timers).
+  Closable* closables = nullptr;
+
+  void add_closable(Closable* c) noexcept;
+  void remove_closable(Closable* c) noexcept;
+
+  void add_connection(Connection* c) noexcept;
+  void remove_connection(Connection* c) noexcept;
+  void mark_dirty(Connection* c) noexcept;
+  void mark_replay(Connection* c) noexcept;
+  // Make sure the next poll does not block (check phase work is pending).
+  void request_pass() noexcept;
+
+  static void on_check(uv_check_t* h) noexcept;
+  static void on_idle(uv_idle_t* h) noexcept;
+  static void on_tick(uv_timer_t* h) noexcept;
+};
+
+}  // namespace detail
+}  // namespace junction::net

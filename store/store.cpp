@@ -1,0 +1,68 @@
+// Shared pieces of the store interface: Batch, names, numeric keys.
+#include "store.h"
+
+namespace junction::store {
+
+const char* table_name(Table t) {
+  // These strings name LMDB databases on disk: never rename one.
+  switch (t) {
+    case Table::Meta: return "meta";
+    case Table::Messages: return "messages";
+    case Table::Retained: return "retained";
+    case Table::Sessions: return "sessions";
+    case Table::SessionEntries: return "session_entries";
+    case Table::IncomingQos2: return "incoming_qos2";
+    case Table::Count: break;
+  }
+  return "unknown";
+}
+
+const char* store_error_name(StoreError e) {
+  switch (e) {
+    case StoreError::Ok: return "ok";
+    case StoreError::Full: return "full";
+    case StoreError::Io: return "io";
+    case StoreError::Closed: return "closed";
+  }
+  return "unknown";
+}
+
+void Batch::put(Table t, std::string_view key, std::string_view value) {
+  ops_.push_back(Op{t, false, std::string(key), std::string(value)});
+  bytes_ += key.size() + value.size();
+}
+
+void Batch::erase(Table t, std::string_view key) {
+  ops_.push_back(Op{t, true, std::string(key), {}});
+  bytes_ += key.size();
+}
+
+void Batch::clear() {
+  ops_.clear();
+  bytes_ = 0;
+}
+
+std::string u64_key(std::uint64_t v) {
+  // Big-endian so that LMDB's bytewise order is numeric order.
+  std::string k(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    k[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  return k;
+}
+
+bool parse_u64_key(std::string_view k, std::uint64_t& out) {
+  if (k.size() != 8) return false;
+  std::uint64_t v = 0;
+  for (char c : k) v = (v << 8) | static_cast<unsigned char>(c);
+  out = v;
+  return true;
+}
+
+std::uint64_t u64_from_key(std::string_view k) {
+  std::uint64_t v = 0;
+  return parse_u64_key(k, v) ? v : 0;
+}
+
+}  // namespace junction::store

@@ -1,0 +1,220 @@
+// Config loading: the embedded default, every class of error (with file,
+// 1-based line and key in the message), and the allow_anonymous rule.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "config.h"
+
+using junction::Config;
+using junction::ConfigError;
+using junction::parse_config;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+// The error message for `yaml`, or "" when it parses.
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "test.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const char* const kMinimal = "listeners:\n  - {protocol: mqtt, port: 1883}\n";
+
+}  // namespace
+
+TEST_CASE("the embedded default configuration parses", "[config]") {
+  Config c = junction::default_config();
+  CHECK(c.source == "<default>");
+  REQUIRE(c.listeners.size() == 1);
+  const auto& l = c.listeners[0];
+  CHECK(l.protocol == "mqtt");
+  CHECK(l.transport == "tcp");
+  CHECK(l.bind == "127.0.0.1");
+  CHECK(l.port == 1883);
+  CHECK(l.allow_anonymous);
+  CHECK(c.store.path == "./junction-data");
+  CHECK(c.store.durability == junction::Durability::Batch);
+  CHECK(c.store.sync_interval_ms == 1000);
+  CHECK(c.store.map_size_mb == 64);
+  CHECK(c.store.max_map_size_mb == 0);
+  CHECK(c.limits == junction::LimitsConfig{});  // the file states the built-in defaults
+  CHECK(c.log.level == junction::log::Level::info);
+  CHECK_THAT(std::string(junction::default_config_text()), Contains("max_session_expiry: 4294967295"));
+}
+
+TEST_CASE("a minimal file gets the defaults", "[config]") {
+  Config c = parse_config(kMinimal, "min.yaml");
+  CHECK(c.store == junction::StoreConfig{});
+  CHECK(c.limits == junction::LimitsConfig{});
+  CHECK(c.listeners[0].bind == "127.0.0.1");
+  CHECK(c.listeners[0].line == 2);
+}
+
+TEST_CASE("every key can be set", "[config]") {
+  Config c = parse_config(R"(
+listeners:
+  - protocol: mqtt
+    transport: tcp
+    bind: "::1"
+    port: 0
+    name: local
+    max_connections: 10
+    allow_anonymous: false
+store: {path: /tmp/x, durability: sync, sync_interval_ms: 5, map_size_mb: 8, max_map_size_mb: 16}
+limits: {max_queued_messages: 7, max_packet_size: 2048, max_keepalive: 30, max_inflight: 5,
+         receive_maximum: 6, topic_alias_maximum: 0, outbound_buffer: 65536, max_session_expiry: 0}
+log: {level: debug}
+)",
+                          "all.yaml");
+  const auto& l = c.listeners[0];
+  CHECK(l.bind == "::1");
+  CHECK(l.port == 0);
+  CHECK(l.name == "local");
+  CHECK(l.max_connections == 10);
+  CHECK_FALSE(l.allow_anonymous);
+  CHECK(c.store.durability == junction::Durability::Sync);
+  CHECK(c.store.max_map_size_mb == 16);
+  CHECK(c.limits.max_queued_messages == 7);
+  CHECK(c.limits.max_packet_size == 2048);
+  CHECK(c.limits.max_keepalive == 30);
+  CHECK(c.limits.topic_alias_maximum == 0);
+  CHECK(c.limits.outbound_buffer == 65536);
+  CHECK(c.limits.max_session_expiry == 0);
+  CHECK(c.log.level == junction::log::Level::debug);
+}
+
+TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]") {
+  auto anon = [](const std::string& bind) {
+    return parse_config("listeners:\n  - {protocol: mqtt, port: 1, bind: '" + bind + "'}\n", "t.yaml")
+        .listeners[0]
+        .allow_anonymous;
+  };
+  CHECK(anon("127.0.0.1"));
+  CHECK(anon("127.1.2.3"));
+  CHECK(anon("::1"));
+  CHECK(anon("::ffff:127.0.0.1"));
+  CHECK_FALSE(anon("0.0.0.0"));
+  CHECK_FALSE(anon("::"));
+  CHECK_FALSE(anon("192.168.1.10"));
+  CHECK_FALSE(anon("::ffff:10.0.0.1"));
+  // An explicit value wins either way.
+  CHECK(parse_config("listeners:\n  - {protocol: mqtt, port: 1, bind: 0.0.0.0, allow_anonymous: true}\n", "t")
+            .listeners[0]
+            .allow_anonymous);
+}
+
+TEST_CASE("errors name the file, the line and the key", "[config]") {
+  SECTION("unknown top-level key") {
+    CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, log)");
+  }
+  SECTION("unknown listener key") {
+    CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
+               StartsWith("test.yaml:4: key 'listeners[0].prot': unknown key"));
+  }
+  SECTION("unknown key in a section") {
+    CHECK_THAT(error_of(std::string(kMinimal) + "store:\n  durabilty: sync\n"),
+               StartsWith("test.yaml:4: key 'store.durabilty': unknown key"));
+  }
+  SECTION("port as a string") {
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: \"1883\"}\n") ==
+          "test.yaml:2: key 'listeners[0].port': expected an integer, got a string");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: abc}\n") ==
+          "test.yaml:2: key 'listeners[0].port': expected an integer, got 'abc'");
+  }
+  SECTION("port out of range") {
+    CHECK(error_of("listeners:\n\n  - protocol: mqtt\n    port: 70000\n") ==
+          "test.yaml:4: key 'listeners[0].port': must be between 0 and 65535, got 70000");
+    CHECK_THAT(error_of("listeners:\n  - {protocol: mqtt, port: -1}\n"),
+               Contains("must be between 0 and 65535, got -1"));
+  }
+  SECTION("bad durability") {
+    CHECK(error_of(std::string(kMinimal) + "store:\n  path: x\n  durability: fast\n") ==
+          "test.yaml:5: key 'store.durability': must be one of sync, batch, memory (got 'fast')");
+  }
+  SECTION("missing port") {
+    CHECK(error_of("listeners:\n  - {protocol: mqtt}\n  - {protocol: mqtt, bind: 0.0.0.0}\n") ==
+          "test.yaml:2: key 'listeners[0].port': required key missing");
+  }
+  SECTION("missing listeners") {
+    CHECK(error_of("log: {level: info}\n") == "test.yaml:1: key 'listeners': required key missing");
+    CHECK_THAT(error_of(""), StartsWith("test.yaml:1: key 'listeners': required key missing"));
+    CHECK(error_of("listeners: []\n") == "test.yaml:1: key 'listeners': at least one listener is required");
+  }
+  SECTION("YAML syntax error") {
+    CHECK_THAT(error_of("listeners:\n  - {protocol: mqtt, port: 1883\nstore: {}\n"),
+               StartsWith("test.yaml:3: YAML syntax error:"));
+  }
+  SECTION("duplicate listener") {
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 1883}\n  - {protocol: mqtt, bind: 127.0.0.1, port: 1883}\n") ==
+          "test.yaml:3: key 'listeners[1]': duplicate listener 127.0.0.1:1883 (overlaps listeners[0] at line 2)");
+    // A wildcard bind overlaps the loopback one; port 0 never collides.
+    CHECK_THAT(error_of("listeners:\n  - {protocol: mqtt, port: 1883}\n  - {protocol: mqtt, bind: 0.0.0.0, port: 1883}\n"),
+               StartsWith("test.yaml:3: key 'listeners[1]': duplicate listener"));
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 0}\n  - {protocol: mqtt, port: 0}\n").empty());
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 1883}\n  - {protocol: mqtt, bind: '::1', port: 1883}\n").empty());
+  }
+  SECTION("duplicate key") {
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 1, port: 2}\n") ==
+          "test.yaml:2: key 'listeners[0].port': duplicate key");
+  }
+  SECTION("wrong types") {
+    CHECK(error_of("listeners: {protocol: mqtt}\n") == "test.yaml:1: key 'listeners': expected a list, got a map");
+    CHECK(error_of(std::string(kMinimal) + "store: memory\n") == "test.yaml:3: key 'store': expected a map, got 'memory'");
+    CHECK(error_of(std::string(kMinimal) + "limits:\n  max_inflight:\n") ==
+          "test.yaml:4: key 'limits.max_inflight': expected an integer, got nothing");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 1, allow_anonymous: 'yes'}\n") ==
+          "test.yaml:2: key 'listeners[0].allow_anonymous': expected true or false, got a string");
+  }
+  SECTION("bad values") {
+    CHECK(error_of("listeners:\n  - {protocol: stomp, port: 61613}\n") ==
+          "test.yaml:2: key 'listeners[0].protocol': protocol 'stomp' is not available yet");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080}\n") ==
+          "test.yaml:2: key 'listeners[0].transport': transport 'ws' is not available yet");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tcp, port: 1, path: /mqtt}\n") ==
+          "test.yaml:2: key 'listeners[0].path': only valid with transport ws");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, bind: localhost, port: 1}\n") ==
+          "test.yaml:2: key 'listeners[0].bind': 'localhost' is not an IPv4 or IPv6 address literal");
+    CHECK(error_of(std::string(kMinimal) + "log: {level: loud}\n") ==
+          "test.yaml:3: key 'log.level': must be one of error, warning, notice, info, debug (got 'loud')");
+    CHECK(error_of(std::string(kMinimal) + "store: {map_size_mb: 64, max_map_size_mb: 32}\n") ==
+          "test.yaml:3: key 'store.max_map_size_mb': must be 0 (no limit) or at least map_size_mb (64)");
+    CHECK_THAT(error_of(std::string(kMinimal) + "limits: {max_packet_size: 10}\n"),
+               Contains("key 'limits.max_packet_size': must be between 64 and 268435460, got 10"));
+    CHECK_THAT(error_of(std::string(kMinimal) + "limits: {max_session_expiry: 4294967296}\n"),
+               Contains("must be between 0 and 4294967295, got 4294967296"));
+  }
+}
+
+TEST_CASE("load_config reads a file and names it", "[config]") {
+  char path[] = "/tmp/junction-config-test-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  ::close(fd);
+  {
+    std::ofstream out(path);
+    out << "# comment\nlisteners:\n  - {protocol: mqtt, port: 99999}\n";
+  }
+  try {
+    junction::load_config(path);
+    FAIL("no error");
+  } catch (const ConfigError& e) {
+    CHECK(std::string(e.what()) == std::string(path) + ":3: key 'listeners[0].port': must be between 0 and 65535, got 99999");
+  }
+  {
+    std::ofstream out(path);
+    out << kMinimal;
+  }
+  CHECK(junction::load_config(path).source == path);
+  std::remove(path);
+  CHECK_THROWS_WITH(junction::load_config(path), StartsWith(std::string(path) + ": cannot open"));
+}

@@ -1,0 +1,452 @@
+// gateway/net against real loopback sockets: a Loop and a Listener on port 0
+// with a small framed echo protocol defined here, driven by a blocking
+// socket client in a thread. Every case ends with Loop::run() returning
+// uv_loop_close()'s result, which must be 0 (STYLE 18). Assertions are made
+// on the test thread after the client thread joined (Catch2 is not
+// thread-safe); loop-side observations go into Stats.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "frontend.h"
+#include "listener.h"
+#include "loop.h"
+
+using namespace junction;
+
+namespace {
+
+constexpr std::size_t kBig = 16 * 1024 * 1024;  // more than loopback buffers hold
+
+char pattern(std::size_t i) { return static_cast<char>('a' + (i * 7 + i / 251) % 26); }
+
+struct Stats {
+  int created = 0, closed = 0, destroyed = 0, drained = 0, ticks = 0;
+  std::vector<std::string> frames;    // every 4-byte frame, in order
+  std::vector<std::size_t> presented; // size of each on_bytes() span
+  std::size_t queued_after_big = 0;
+  std::size_t queued_at_hook = 0;
+  bool hook_pending = false;
+  core::ConnectionSink* hook_sink = nullptr;
+  core::ConnectionInfo info;
+};
+
+// Frames are 4 bytes. Commands: BIG! (16 MiB), BYE! (reply, close after
+// flush), KILL (abort), PAUS (pause reading 50 ms), HOOK, INFO; anything else
+// is echoed. Consumes at most two frames per call so the transport's
+// call-again loop is exercised too.
+class EchoHandler final : public core::ProtocolHandler {
+ public:
+  EchoHandler(core::ConnectionSink& sink, Stats& s, net::Loop& loop)
+      : sink_(sink), s_(s), loop_(loop), alive_(std::make_shared<bool>(true)) {
+    ++s_.created;
+  }
+  ~EchoHandler() override {
+    *alive_ = false;
+    ++s_.destroyed;
+  }
+
+  std::size_t on_bytes(std::span<const std::uint8_t> data) override {
+    s_.presented.push_back(data.size());
+    std::size_t used = 0;
+    for (int n = 0; n < 2 && data.size() - used >= 4; ++n) {
+      std::string f(reinterpret_cast<const char*>(data.data()) + used, 4);
+      used += 4;
+      s_.frames.push_back(f);
+      if (!frame(f)) break;
+    }
+    return used;
+  }
+  void on_closed() override { ++s_.closed; }
+  void on_tick(std::int64_t) override { ++s_.ticks; }
+  void on_drained() override { ++s_.drained; }
+
+ private:
+  bool frame(const std::string& f) {  // false: stop consuming
+    if (f == "BIG!") {
+      std::string chunk(64 * 1024, '\0');
+      for (std::size_t off = 0; off < kBig; off += chunk.size()) {
+        for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = pattern(off + i);
+        sink_.write(chunk);
+      }
+      s_.queued_after_big = sink_.queued_bytes();
+    } else if (f == "BYE!") {
+      sink_.write("bye.");
+      sink_.close_after_flush();
+      return false;
+    } else if (f == "KILL") {
+      sink_.abort();
+      return false;
+    } else if (f == "PAUS") {
+      sink_.pause_reading(true);
+      auto alive = alive_;
+      auto* sink = &sink_;
+      loop_.after(50, [alive, sink] {
+        if (*alive) sink->pause_reading(false);
+      });
+      return false;
+    } else if (f == "HOOK") {
+      sink_.write("hook");
+      s_.hook_pending = true;
+      s_.hook_sink = &sink_;
+    } else if (f == "INFO") {
+      const auto& i = sink_.info();
+      std::string text = i.peer_address + "|" + (i.loopback ? "lo" : "remote") + "|" + i.listener;
+      s_.info = i;
+      sink_.write(std::string(1, static_cast<char>(text.size())) + text);
+    } else {
+      sink_.write(f);
+    }
+    return true;
+  }
+
+  core::ConnectionSink& sink_;
+  Stats& s_;
+  net::Loop& loop_;
+  std::shared_ptr<bool> alive_;
+};
+
+class EchoFactory final : public core::ProtocolFactory {
+ public:
+  EchoFactory(Stats& s, net::Loop& loop) : s_(s), loop_(loop) {}
+  std::unique_ptr<core::ProtocolHandler> create(core::ConnectionSink& sink) override {
+    return std::make_unique<EchoHandler>(sink, s_, loop_);
+  }
+  const char* protocol_name() const override { return "echo"; }
+
+ private:
+  Stats& s_;
+  net::Loop& loop_;
+};
+
+// ---- blocking client side ----
+
+int connect_to(std::uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+void send_all(int fd, const std::string& s) {
+  std::size_t off = 0;
+  while (off < s.size()) {
+    ssize_t n = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) return;
+    off += static_cast<std::size_t>(n);
+  }
+}
+
+// Reads exactly n bytes (less on EOF, error or timeout).
+std::string recv_n(int fd, std::size_t n) {
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::recv(fd, out.data() + got, n - got, 0);
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+// True when the peer closed (EOF or reset) before the timeout.
+bool peer_closed(int fd) {
+  char c;
+  ssize_t r = ::recv(fd, &c, 1, 0);
+  return r == 0 || (r < 0 && errno == ECONNRESET);
+}
+
+// One loop, one listener on 127.0.0.1:0, and an Async the client uses to
+// stop the loop when it is done.
+struct Harness {
+  Stats stats;
+  net::Loop loop;
+  EchoFactory factory{stats, loop};
+  net::Listener listener;
+  net::Async done{loop, [this] { loop.stop(); }};
+
+  explicit Harness(net::ListenerSpec spec = {"127.0.0.1", 0, "test", 0})
+      : listener(loop, std::move(spec), factory) {}
+
+  // Runs the loop while `client` runs in a thread; returns run()'s result.
+  int run(const std::function<void(std::uint16_t)>& client) {
+    std::uint16_t port = listener.port();
+    std::thread t([&] {
+      client(port);
+      done.send();
+    });
+    int rc = loop.run();
+    t.join();
+    return rc;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("echo round trip and connection info", "[net]") {
+  Harness h;
+  std::string echoed, info;
+  bool closed_by_peer_eof = false;
+  REQUIRE(h.listener.port() != 0);
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "abcdefgh");
+    echoed = recv_n(fd, 8);
+    send_all(fd, "INFO");
+    std::string len = recv_n(fd, 1);
+    if (len.size() == 1) info = recv_n(fd, static_cast<unsigned char>(len[0]));
+    ::close(fd);
+    closed_by_peer_eof = true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // let the server see EOF
+  });
+  CHECK(rc == 0);
+  CHECK(echoed == "abcdefgh");
+  CHECK(info == "127.0.0.1|lo|test");
+  CHECK(h.stats.info.peer_port != 0);
+  CHECK(closed_by_peer_eof);
+  CHECK(h.stats.created == 1);
+  CHECK(h.stats.closed == 1);
+  CHECK(h.stats.destroyed == 1);
+}
+
+TEST_CASE("partial frames are kept and presented again with the next read", "[net]") {
+  Harness h;
+  std::string first, second, third;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "abcdef");  // one frame and a half
+    first = recv_n(fd, 4);   // proves the first read was handled
+    send_all(fd, "gh");
+    second = recv_n(fd, 4);  // "efgh": leftover + new bytes
+    send_all(fd, "i");       // partial frames over three reads
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    send_all(fd, "j");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    send_all(fd, "klmnopqrst");  // completes "ijkl", then 2 frames + "st"
+    third = recv_n(fd, 12);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(first == "abcd");
+  CHECK(second == "efgh");
+  CHECK(third == "ijklmnopqrst");
+  REQUIRE(h.stats.frames.size() == 5);
+  CHECK(h.stats.frames[1] == "efgh");
+  // The leftover "ef" came back in front of "gh".
+  REQUIRE(h.stats.presented.size() >= 2);
+  CHECK(h.stats.presented[0] == 6);
+  CHECK(h.stats.presented[1] == 2);  // after one frame, the handler saw the tail alone
+}
+
+TEST_CASE("many small writes in one iteration arrive in order", "[net]") {
+  Harness h;
+  std::string request, reply;
+  for (int i = 0; i < 2000; ++i) {
+    char f[12];
+    std::snprintf(f, sizeof f, "%04d", i);
+    request += f;
+  }
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, request);
+    reply = recv_n(fd, request.size());
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(reply == request);
+}
+
+TEST_CASE("end-of-iteration hooks run before output is flushed", "[net]") {
+  Harness h;
+  h.loop.on_iteration_end([&] {
+    if (h.stats.hook_pending) {
+      h.stats.hook_pending = false;
+      h.stats.queued_at_hook = h.stats.hook_sink->queued_bytes();
+    }
+  });
+  std::string reply;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "HOOK");
+    reply = recv_n(fd, 4);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(reply == "hook");
+  CHECK(h.stats.queued_at_hook == 4);
+}
+
+TEST_CASE("a large reply keeps its order with writes made while it drains", "[net]") {
+  Harness h;
+  std::string head, body;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "BIG!");
+    head = recv_n(fd, 1);   // the server has written BIG!, most still queued
+    send_all(fd, "ping");   // its echo must come after the whole blob
+    body = recv_n(fd, kBig - 1 + 4);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(h.stats.queued_after_big == kBig);
+  REQUIRE(head.size() == 1);
+  REQUIRE(body.size() == kBig - 1 + 4);
+  bool intact = head[0] == pattern(0);
+  for (std::size_t i = 1; i < kBig && intact; ++i) intact = body[i - 1] == pattern(i);
+  CHECK(intact);
+  CHECK(body.substr(kBig - 1) == "ping");
+  CHECK(h.stats.drained >= 1);  // went above high water, came back below low
+}
+
+TEST_CASE("close_after_flush delivers everything, then closes", "[net]") {
+  Harness h;
+  std::string data;
+  bool eof = false;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "BIG!BYE!ignored!");
+    data = recv_n(fd, kBig + 4);
+    eof = peer_closed(fd);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  REQUIRE(data.size() == kBig + 4);
+  CHECK(data.substr(kBig) == "bye.");
+  CHECK(eof);
+  CHECK(h.stats.frames.size() == 2);  // nothing read after BYE!
+  CHECK(h.stats.closed == 1);
+  CHECK(h.stats.destroyed == 1);
+}
+
+TEST_CASE("abort closes at once", "[net]") {
+  Harness h;
+  bool eof = false;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "KILL");
+    eof = peer_closed(fd);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(eof);
+  CHECK(h.stats.closed == 1);
+}
+
+TEST_CASE("paused reading keeps buffered frames and replays them on resume", "[net]") {
+  Harness h;
+  std::string reply;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "PAUSabcdefgh");  // one read: the last two frames wait
+    reply = recv_n(fd, 8);         // arrives after the 50 ms pause
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(reply == "abcdefgh");
+  REQUIRE(h.stats.frames.size() == 3);
+  CHECK(h.stats.frames[0] == "PAUS");
+}
+
+TEST_CASE("max_connections refuses past the limit", "[net]") {
+  Harness h({"127.0.0.1", 0, "limited", 1});
+  std::string a1, a2;
+  bool b_refused = false;
+  int rc = h.run([&](std::uint16_t port) {
+    int a = connect_to(port);
+    send_all(a, "ping");
+    a1 = recv_n(a, 4);
+    int b = connect_to(port);
+    b_refused = b < 0 || peer_closed(b);
+    if (b >= 0) ::close(b);
+    send_all(a, "pong");
+    a2 = recv_n(a, 4);
+    ::close(a);
+  });
+  CHECK(rc == 0);
+  CHECK(a1 == "ping");
+  CHECK(a2 == "pong");
+  CHECK(b_refused);
+  CHECK(h.listener.refused() == 1);
+  CHECK(h.stats.created == 1);
+}
+
+TEST_CASE("stop() aborts live connections and closes every handle", "[net]") {
+  Harness h;
+  int ticks_seen = 0;
+  int repeats = 0;
+  h.loop.every(100, [&] { ++repeats; });
+  bool signalled = false;
+  h.loop.on_signal(SIGUSR1, [&](int) { signalled = true; });
+  int fd = -1;
+  int rc = h.run([&](std::uint16_t port) {
+    fd = connect_to(port);
+    send_all(fd, "ping");
+    recv_n(fd, 4);
+    ::raise(SIGUSR1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // one tick
+    // fd stays open: stop() must abort the connection
+  });
+  if (fd >= 0) ::close(fd);
+  ticks_seen = h.stats.ticks;
+  CHECK(rc == 0);
+  CHECK(ticks_seen >= 1);
+  CHECK(repeats >= 5);
+  CHECK(signalled);
+  CHECK(h.stats.closed == 1);
+  CHECK(h.stats.destroyed == 1);
+  CHECK(h.loop.connection_count() == 0);
+}
+
+TEST_CASE("bind errors name the address; bad literals are refused", "[net]") {
+  Stats stats;
+  net::Loop loop;
+  EchoFactory factory{stats, loop};
+  net::Listener first(loop, {"127.0.0.1", 0, "first", 0}, factory);
+  std::string where = "127.0.0.1:" + std::to_string(first.port());
+  REQUIRE_THROWS_WITH(net::Listener(loop, {"127.0.0.1", first.port(), "second", 0}, factory),
+                      Catch::Contains(where) && Catch::Contains("EADDRINUSE"));
+  REQUIRE_THROWS_WITH(net::Listener(loop, {"localhost", 1883, "bad", 0}, factory),
+                      Catch::Contains("localhost:1883"));
+  CHECK(first.name() == "first");
+  CHECK(first.address() == where);
+  loop.stop();
+  CHECK(loop.run() == 0);
+}
+
+TEST_CASE("IPv6 loopback listener", "[net]") {
+  Stats stats;
+  net::Loop loop;
+  EchoFactory factory{stats, loop};
+  std::unique_ptr<net::Listener> l;
+  try {
+    l = std::make_unique<net::Listener>(loop, net::ListenerSpec{"::1", 0, "", 0}, factory);
+  } catch (const std::exception&) {
+    loop.stop();
+    CHECK(loop.run() == 0);
+    SUCCEED("no IPv6 on this host");
+    return;
+  }
+  CHECK(l->address() == "[::1]:" + std::to_string(l->port()));
+  CHECK(l->name() == "echo/tcp [::1]:" + std::to_string(l->port()));
+  l.reset();
+  CHECK(loop.run() == 0);
+}
