@@ -26,7 +26,7 @@ namespace junction::store {
 enum class Table : std::uint8_t {
   Meta = 0,            // format version, id counters
   Messages = 1,        // msg id (u64 BE) -> StoredMessage; bodies stored once
-  Retained = 2,        // topic -> msg id (u64 BE)
+  Retained = 2,        // msg id (u64 BE) -> empty; the message record holds the topic
   Sessions = 3,        // client id -> StoredSession
   SessionEntries = 4,  // client id \0 seq (u64 BE) -> StoredEntry (pending / in-flight)
   IncomingQos2 = 5,    // client id \0 packet id (u16 BE) -> empty: PUBREC sent, PUBREL awaited

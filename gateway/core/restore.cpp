@@ -46,14 +46,25 @@ class Restorer {
   }
 
   void load_retained() {
-    b_.store_.scan(store::Table::Retained, [&](std::string_view topic, std::string_view value) {
-      MessageRef m = message(value);
-      if (!m || m->topic != topic) {
-        b_.persistence_.erase(store::Table::Retained, topic);
+    b_.store_.scan(store::Table::Retained, [&](std::string_view key, std::string_view) {
+      MessageRef m = message(key);
+      if (!m) {
+        b_.persistence_.erase(store::Table::Retained, key);
+        return;
+      }
+      // Two records for one topic (a crash between writes cannot cause it,
+      // but an old store might): the newer message wins.
+      MessageRef old = b_.retained_.find(m->topic);
+      if (old && old->id > m->id) {
+        b_.persistence_.erase(store::Table::Retained, key);
         return;
       }
       b_.retained_.set(m);
       ++m->persist_refs;
+      if (old) {
+        b_.persistence_.erase(store::Table::Retained, store::u64_key(old->id));
+        --old->persist_refs;
+      }
     });
   }
 

@@ -16,14 +16,17 @@ PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
   ++stats_.messages_in;
 
   if (msg->retain && config_.retain_available) {
+    // Retained records are keyed by message id, not topic: topics may be far
+    // longer than a store key (511 bytes), and the body record has the topic.
     MessageRef old = retained_.set(msg);
-    if (msg->payload.empty()) {
-      persistence_.erase(store::Table::Retained, msg->topic);
-    } else {
+    if (!msg->payload.empty()) {
       persistence_.persist_ref(*msg);
-      persistence_.put(store::Table::Retained, msg->topic, store::u64_key(msg->id));
+      persistence_.put(store::Table::Retained, store::u64_key(msg->id), {});
     }
-    if (old) persistence_.persist_unref(*old);
+    if (old) {
+      persistence_.erase(store::Table::Retained, store::u64_key(old->id));
+      persistence_.persist_unref(*old);
+    }
   }
 
   // A will published while we deliver (a sink closing) re-enters here: it

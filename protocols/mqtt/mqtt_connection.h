@@ -76,7 +76,7 @@ class MqttConnection final : public core::ProtocolHandler, public core::SessionS
   void handle_disconnect(const Frame& f);
   void handle_auth(const Frame& f);
 
-  void send_connack_error(Reason v5_reason, std::uint8_t v3_code, const char* why);
+  void send_connack_error(Reason v5_reason, const char* why);  // v3 gets the matching return code
   // Queues an answer behind earlier ones; `durable` means it waits for the
   // commit of the current batch.
   void answer(std::string bytes, PacketType kind, bool durable, bool counts_inflight);

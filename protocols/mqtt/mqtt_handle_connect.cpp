@@ -10,6 +10,7 @@ namespace junction::mqtt {
 namespace {
 
 constexpr std::uint32_t kNeverExpires = 0xFFFFFFFFu;
+constexpr std::size_t kMaxClientIdLength = 256;
 
 std::string assign_client_id() {
   static std::mt19937_64 rng{std::random_device{}()};
@@ -51,10 +52,10 @@ core::MessageRef make_will(core::Broker& broker, const Will& w, const std::strin
 
 }  // namespace
 
-void MqttConnection::send_connack_error(Reason v5_reason, std::uint8_t v3_code_value, const char* why) {
+void MqttConnection::send_connack_error(Reason v5_reason, const char* why) {
   log::info("mqtt %s: connect refused: %s (%s)", sink_.info().peer_address.c_str(), why, reason_name(v5_reason));
   Connack ack;
-  ack.code = version_ == Version::V5 ? static_cast<std::uint8_t>(v5_reason) : v3_code_value;
+  ack.code = version_ == Version::V5 ? static_cast<std::uint8_t>(v5_reason) : v3_code(v5_reason);
   if (version_ == Version::V5 && why) ack.properties.reason_string = why;
   scratch_.clear();
   encode_connack(version_, ack, scratch_);
@@ -71,11 +72,11 @@ void MqttConnection::handle_connect(const Frame& f) {
     if (st.reason == Reason::UnsupportedProtocolVersion) {
       // Answer in a form every version understands [MQTT-3.1.2-2].
       version_ = Version::V311;
-      send_connack_error(st.reason, 1, st.what);
+      send_connack_error(st.reason, st.what);
       return;
     }
     if (version_ == Version::V5) {
-      send_connack_error(st.reason, 0, st.what);
+      send_connack_error(st.reason, st.what);
     } else {
       log::info("mqtt %s: malformed CONNECT: %s; closing", sink_.info().peer_address.c_str(), st.what);
       state_ = State::Closing;
@@ -89,20 +90,26 @@ void MqttConnection::handle_connect(const Frame& f) {
 
   if (p.authentication_method) {
     // No enhanced authentication method is supported [MQTT-4.12.0-1].
-    send_connack_error(Reason::BadAuthenticationMethod, 5, "authentication method not supported");
+    send_connack_error(Reason::BadAuthenticationMethod, "authentication method not supported");
     return;
   }
   if (!opt.allow_anonymous && !c.username) {
-    send_connack_error(Reason::NotAuthorized, 5, "anonymous access is not allowed");
+    send_connack_error(Reason::NotAuthorized, "anonymous access is not allowed");
     return;
   }
 
+  // Client ids are store keys (at most 511 bytes with their suffixes); the
+  // spec lets a server refuse long ones [MQTT-3.1.3-5].
+  if (c.client_id.size() > kMaxClientIdLength) {
+    send_connack_error(Reason::ClientIdentifierNotValid, "client identifier longer than 256 bytes");
+    return;
+  }
   std::string client_id(c.client_id);
   bool assigned = false;
   if (client_id.empty()) {
     // v3.1 and v3.1.1 with a persistent session need a real id [MQTT-3.1.3-8].
     if (version_ == Version::V31 || (version_ == Version::V311 && !c.clean_start)) {
-      send_connack_error(Reason::ClientIdentifierNotValid, 2, "empty client identifier");
+      send_connack_error(Reason::ClientIdentifierNotValid, "empty client identifier");
       return;
     }
     client_id = assign_client_id();

@@ -246,3 +246,23 @@ def test_fan_out(broker, paho):
         got = c.get_n(10, 10)
         assert [int(m.payload) for m in got] == list(range(10))
         assert all(m.qos == i % 3 for m in got)
+
+
+def test_v5_unsuback_reason_codes(broker, raw):
+    """v5 3.11.3: one reason code per filter: 0x00 removed, 0x11 no subscription existed."""
+    c = raw(R.V5)
+    assert c.connect("unsuback").reason == 0
+    topic = unique("unsuback")
+    c.subscribe(1, [(topic, 1)])
+    c.send(R.unsubscribe(2, [topic, topic + "/never"], version=R.V5))
+    ack = c.expect(R.UNSUBACK)
+    assert (ack.packet_id, ack.reasons) == (2, [0x00, 0x11])
+
+
+def test_v5_suback_reason_codes_per_filter(broker, raw):
+    c = raw(R.V5)
+    assert c.connect("suback").reason == 0
+    base = unique("suback")
+    ack = c.subscribe(3, [(base + "/0", 0), (base + "/1", 1), (base + "/2", 2),
+                          (base + "/+/x", R.sub_options(1, no_local=True))])
+    assert (ack.packet_id, ack.reasons) == (3, [0, 1, 2, 1])

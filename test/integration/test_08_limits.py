@@ -128,6 +128,30 @@ def test_client_exceeding_server_receive_maximum(broker, raw):
     roundtrip(broker.port)
 
 
+@pytest.mark.broker_options(limits=dict(max_inflight=3))
+@pytest.mark.parametrize("version", [R.V311, R.V5])
+def test_server_inflight_window(broker, paho, raw, version):
+    """The per-session outbound in-flight window (max_inflight) bounds the
+    unacknowledged QoS 1 deliveries even when the client allows more."""
+    topic = unique("lim/inflight")
+    c = raw(version)
+    assert c.connect("inflight-%d" % version).reason == 0
+    c.subscribe(1, [(topic, 1)])
+    _publish_n(paho, broker, topic, 10)
+    got = _publishes(c, 1.0)
+    assert len(got) == 3, "max_inflight 3 but %d unacked PUBLISHes" % len(got)
+    for p in got:
+        c.send(R.puback(p.packet_id, version))
+    deadline = time.monotonic() + 10
+    acked = 3
+    while len(got) < 10 and time.monotonic() < deadline:
+        got += _publishes(c, 0.3)
+        while acked < len(got):
+            c.send(R.puback(got[acked].packet_id, version))
+            acked += 1
+    assert [int(p.payload) for p in got] == list(range(10))
+
+
 LIMIT = 1024
 
 
@@ -167,7 +191,7 @@ def test_oversize_packet_rejected_v5_raw(broker, paho, raw):
 
 @pytest.mark.broker_options(limits=dict(max_packet_size=LIMIT))
 @pytest.mark.parametrize("version", [V311, V5], ids=VERSION_NAMES.get)
-def test_oversize_packet_paho(broker, paho, version, junction):
+def test_oversize_packet_paho(broker, paho, version):
     other = paho(broker.port, version=V311)
     other.connect()
     topic = unique("lim/bigp")
@@ -175,9 +199,7 @@ def test_oversize_packet_paho(broker, paho, version, junction):
     c = paho(broker.port, version=version)
     c.connect()
     c.publish(topic, b"x" * 5000, qos=1, wait=False)
-    c.wait_gone(5)
-    if version == V5 and junction:
-        assert c.disconnect_rc == 0x95
+    c.wait_gone(5)  # reason code checked in the raw test (paho 1.6.1 may not parse it)
     other.expect_nothing(0.3)
     other.publish(topic, b"still here", qos=1)
     assert other.get().payload == b"still here"

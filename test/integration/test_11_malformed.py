@@ -36,7 +36,8 @@ CASES = {
     "publish_packet_id_zero": (lambda v: _pub(b"m/p0", flags=0x02, packet_id=0, version=v), {MALFORMED, PROTOCOL}),
     "subscribe_no_filters": (
         lambda v: R.packet(R.SUBSCRIBE, 2, R.u16(1) + (b"\x00" if v == R.V5 else b"")), {MALFORMED, PROTOCOL}),
-    "subscribe_qos3": (lambda v: R.subscribe(1, [("m/s3", 3)], version=v), {MALFORMED}),
+    # v5 3.8.3.1: "It is a Protocol Error if the Maximum QoS field has the value 3"
+    "subscribe_qos3": (lambda v: R.subscribe(1, [("m/s3", 3)], version=v), {PROTOCOL, MALFORMED}),
     "subscribe_filter_bad_utf8": (
         lambda v: R.packet(R.SUBSCRIBE, 2, R.u16(1) + (b"\x00" if v == R.V5 else b"") + R.u16(2) + b"\xc3\x28" + b"\x01"),
         {MALFORMED}),
@@ -45,7 +46,7 @@ CASES = {
 }
 
 V5_CASES = {
-    "unknown_property": (lambda: _pub(b"m/up", version=R.V5, props=b"\x02\x7f\x00"), {MALFORMED}),
+    "unknown_property": (lambda: _pub(b"m/up", version=R.V5, props=b"\x02\x7f\x00"), {MALFORMED, PROTOCOL}),
     "duplicate_content_type": (
         lambda: _pub(b"m/dup", version=R.V5, props=R.properties([(R.P_CONTENT_TYPE, "a"), (R.P_CONTENT_TYPE, "b")])),
         {PROTOCOL, MALFORMED}),
@@ -54,6 +55,8 @@ V5_CASES = {
     "subscribe_retain_handling_3": (lambda: R.subscribe(1, [("m/rh", 0x31)], version=R.V5), {MALFORMED, PROTOCOL}),
     "no_local_on_shared_subscription": (
         lambda: R.subscribe(1, [("$share/g/m/nl", R.sub_options(1, no_local=True))], version=R.V5), {PROTOCOL}),
+    # [MQTT-4.12.0-?] / 3.15: AUTH without an Authentication Method in CONNECT
+    "auth_without_method": (lambda: R.packet(R.AUTH, 0, b"\x19\x00"), {PROTOCOL}),
     "subscription_identifier_zero": (
         lambda: R.subscribe(1, [("m/sid0", 1)], version=R.V5, props={R.P_SUBSCRIPTION_ID: 0}), {MALFORMED, PROTOCOL}),
 }
