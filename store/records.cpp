@@ -296,4 +296,28 @@ bool split_incoming_qos2_key(std::string_view key, std::string_view& client_id, 
   return true;
 }
 
+std::string encode(const StoredQueueEntry& e) {
+  Writer w;
+  w.u8(kRecordVersion);
+  w.u64(e.msg_id);
+  w.u32(e.deliveries);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, StoredQueueEntry& out) {
+  Reader r(bytes);
+  StoredQueueEntry e;
+  if (!read_version(r) || !r.u64(e.msg_id) || !r.u32(e.deliveries) || !r.done()) return false;
+  out = e;
+  return true;
+}
+
+// Queue names never contain NUL (they come from topics / destinations), so
+// the same NUL-separated layout as session keys keeps one queue contiguous.
+std::string queue_entry_key(std::string_view queue, std::uint64_t seq) { return client_key(queue, seq, 8); }
+
+bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq) {
+  return split_client_key(key, 8, queue, seq);
+}
+
 }  // namespace junction::store

@@ -62,6 +62,17 @@ struct StoredEntry {
   std::vector<std::uint32_t> subscription_ids;
 };
 
+// One message in a durable queue (ready or delivered and not yet acknowledged).
+struct StoredQueueEntry {
+  std::uint64_t msg_id = 0;
+  std::uint32_t deliveries = 0;  // deliveries so far (written when a message is requeued)
+};
+
+std::string encode(const StoredQueueEntry& e);
+bool decode(std::string_view bytes, StoredQueueEntry& out);
+std::string queue_entry_key(std::string_view queue, std::uint64_t seq);
+bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq);
+
 std::string encode(const StoredMessage& m);
 std::string encode(const StoredSession& s);
 std::string encode(const StoredEntry& e);

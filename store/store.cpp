@@ -12,6 +12,7 @@ const char* table_name(Table t) {
     case Table::Sessions: return "sessions";
     case Table::SessionEntries: return "session_entries";
     case Table::IncomingQos2: return "incoming_qos2";
+    case Table::QueueEntries: return "queue_entries";
     case Table::Count: break;
   }
   return "unknown";

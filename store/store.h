@@ -30,6 +30,7 @@ enum class Table : std::uint8_t {
   Sessions = 3,        // client id -> StoredSession
   SessionEntries = 4,  // client id \0 seq (u64 BE) -> StoredEntry (pending / in-flight)
   IncomingQos2 = 5,    // client id \0 packet id (u16 BE) -> empty: PUBREC sent, PUBREL awaited
+  QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged)
   Count
 };
 

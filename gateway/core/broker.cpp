@@ -17,12 +17,18 @@ constexpr std::uint32_t kNeverExpires = 0xFFFFFFFFu;
 }
 
 Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clock)
-    : config_(config), store_(store), clock_(clock), persistence_(store) {}
+    : config_(config),
+      store_(store),
+      clock_(clock),
+      persistence_(store),
+      queues_(persistence_, clock_, config_.queue_policies) {}
 
 Broker::~Broker() {
   // Sessions reference tree nodes and messages; drop them before the tree.
   for (auto& [id, s] : sessions_) {
+    s->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
     for (auto& [filter, opts] : s->subscriptions) {
+      if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
       std::string_view group, plain;
       if (split_shared(filter, group, plain) != SharedParse::Shared) {
         plain = filter;
@@ -118,9 +124,89 @@ void Broker::start_delivery(Session* s) {
     }
   }
   pump(s);
+  start_queue_consumers(s);
+}
+
+void Broker::start_queue_consumers(Session* s) {
+  for (const auto& [filter, o] : s->subscriptions) {
+    if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) != 0) continue;
+    const std::string name = filter.substr(kQueueTopicPrefix.size());
+    bool running = false;
+    for (const auto& c : s->queue_consumers) running |= c->queue() == name;
+    if (running) continue;
+    auto c = std::make_unique<SessionQueueConsumer>(*this, *s, name, o.qos);
+    SessionQueueConsumer* raw = c.get();
+    s->queue_consumers.push_back(std::move(c));
+    // QoS 0 has no acknowledgement: the queue forgets the message once sent.
+    raw->sub = queues_.subscribe(name, raw, o.qos == 0 ? AckMode::Auto : AckMode::Individual, s->send_window);
+  }
+}
+
+void Broker::stop_queue_consumers(Session* s) {
+  if (s->queue_consumers.empty()) return;
+  // Unacknowledged queue deliveries go back to their queues (unsubscribe
+  // requeues them); the session forgets its copies.
+  purge_queue_entries(s, nullptr);
+  std::vector<std::unique_ptr<SessionQueueConsumer>> consumers;
+  consumers.swap(s->queue_consumers);
+  for (auto& c : consumers) {
+    if (c->sub) queues_.unsubscribe(c->sub);
+  }
+}
+
+void Broker::purge_queue_entries(Session* s, QueueSubscription* only) {
+  auto purge = [&](Ring<OutEntry>& ring) {
+    Ring<OutEntry> kept;
+    while (!ring.empty()) {
+      OutEntry& e = ring.front();
+      if (!e.qsub || (only && e.qsub != only)) kept.push_back(std::move(e));
+      ring.pop_front();
+    }
+    ring = std::move(kept);
+  };
+  purge(s->pending);
+  purge(s->inflight);
+}
+
+void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
+                                std::uint32_t deliveries) {
+  OutEntry e;
+  e.msg = m;
+  e.qos = c.qos();
+  e.dup = deliveries > 1 && c.qos() > 0;
+  e.qsub = c.sub;
+  e.qtag = tag;
+  if (!s->online()) return;  // cannot happen: consumers exist only while online
+  if (e.qos == 0) {
+    Delivery d{*m, 0, false, false, 0, {}};
+    s->sink->deliver(d);
+    ++stats_.messages_out;
+    return;
+  }
+  if (s->pending.empty() && s->inflight.size() < s->send_window) {
+    s->inflight.push_back(std::move(e));
+    OutEntry& sent = s->inflight.back();
+    if (!send_entry(s, sent)) {
+      finish_entry(s, sent);
+      s->inflight.erase(s->inflight.size() - 1);
+    }
+    return;
+  }
+  s->pending.push_back(std::move(e));
+}
+
+void SessionQueueConsumer::queue_deliver(QueueSubscription&, const MessageRef& m, std::uint64_t tag,
+                                         std::uint32_t deliveries) {
+  broker_.deliver_from_queue(&session_, *this, m, tag, deliveries);
+}
+
+bool SessionQueueConsumer::queue_can_take() const {
+  return session_.online() && session_.sink->can_deliver() && session_.pending.empty() &&
+         session_.inflight.size() < session_.send_window;
 }
 
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
+  stop_queue_consumers(s);
   s->sink = nullptr;
   s->expiry_interval_s = std::min(expiry_s, config_.max_session_expiry_s);
   for (std::size_t i = 0; i < s->inflight.size(); ++i) s->inflight[i].dup = true;
@@ -165,7 +251,9 @@ void Broker::publish_will(Session* s) {
 }
 
 void Broker::end_session(Session* s) {
+  stop_queue_consumers(s);
   for (auto& [filter, opts] : s->subscriptions) {
+    if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
     std::string_view group, plain;
     if (split_shared(filter, group, plain) != SharedParse::Shared) {
       plain = filter;
@@ -249,6 +337,19 @@ void Broker::persist_entry(Session* s, const OutEntry& e) {
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {
+  if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
+    const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
+    if (!QueueManager::valid_name(name)) return SubscribeStatus::FilterInvalid;
+    auto it = s->subscriptions.find(full_filter);
+    if (it != s->subscriptions.end()) {
+      it->second = o;
+    } else {
+      s->subscriptions.emplace(std::string(full_filter), o);
+    }
+    if (s->persistent()) persist_session(s);
+    if (s->online()) start_queue_consumers(s);
+    return SubscribeStatus::Granted;
+  }
   std::string_view group, filter;
   const SharedParse sp = split_shared(full_filter, group, filter);
   if (sp == SharedParse::Invalid) return SubscribeStatus::FilterInvalid;
@@ -276,6 +377,20 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
   auto it = s->subscriptions.find(full_filter);
   if (it == s->subscriptions.end()) return false;
+  if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
+    const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
+    for (std::size_t i = 0; i < s->queue_consumers.size(); ++i) {
+      if (s->queue_consumers[i]->queue() != name) continue;
+      QueueSubscription* sub = s->queue_consumers[i]->sub;
+      purge_queue_entries(s, sub);
+      if (sub) queues_.unsubscribe(sub);
+      s->queue_consumers.erase(s->queue_consumers.begin() + std::ptrdiff_t(i));
+      break;
+    }
+    s->subscriptions.erase(it);
+    if (s->persistent()) persist_session(s);
+    return true;
+  }
   std::string_view group, filter;
   if (split_shared(full_filter, group, filter) != SharedParse::Shared) {
     filter = full_filter;
@@ -302,6 +417,7 @@ void Broker::tick() {
     ++stats_.sessions_expired;
     end_session(s);
   }
+  queues_.tick();
 }
 
 void Broker::flush() { persistence_.flush(); }

@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "message.h"
 #include "persistence.h"
+#include "queue.h"
 #include "retained_store.h"
 #include "session.h"
 #include "subscription_tree.h"
@@ -38,7 +39,11 @@ struct BrokerConfig {
   std::uint16_t max_inflight = 100;            // outgoing QoS>0 window per session (capped by the client's receive maximum)
   std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
   bool retain_available = true;
+  QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty
 };
+
+// Topics under this prefix address queues from topic-based protocols (MQTT).
+inline constexpr std::string_view kQueueTopicPrefix = "$queue/";
 
 struct BrokerStats {
   std::uint64_t messages_in = 0;
@@ -124,6 +129,12 @@ class Broker {
   void incoming_qos2_store(Session* s, std::uint16_t packet_id);
   bool incoming_qos2_release(Session* s, std::uint16_t packet_id);  // false: unknown id
 
+  // ---- queues ----
+  QueueManager& queues() { return queues_; }
+  // A queue delivery for a session's `$queue/` subscription (SessionQueueConsumer).
+  void deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
+                          std::uint32_t deliveries);
+
   // ---- durability ----
   Persistence& persistence() { return persistence_; }
 
@@ -148,7 +159,12 @@ class Broker {
                std::span<const std::uint32_t> sub_ids, PublishResult* result);
   void pump(Session* s);
   bool send_entry(Session* s, OutEntry& e);
-  void finish_entry(Session* s, OutEntry& e);
+  // The delivery is over. `acked`: the client acknowledged it (a queue
+  // message is then acknowledged to its queue); otherwise it was discarded.
+  void finish_entry(Session* s, OutEntry& e, bool acked = false);
+  void start_queue_consumers(Session* s);
+  void stop_queue_consumers(Session* s);
+  void purge_queue_entries(Session* s, QueueSubscription* only);
   void deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o);
   void publish_will(Session* s);
   void end_session(Session* s);
@@ -161,6 +177,7 @@ class Broker {
   store::Store& store_;
   const Clock& clock_;
   Persistence persistence_;
+  QueueManager queues_;
   SubscriptionTree tree_;
   RetainedStore retained_;
   MatchResult match_scratch_;

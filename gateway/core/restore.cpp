@@ -21,6 +21,10 @@ class Restorer {
     load_sessions();
     load_entries();
     load_incoming_qos2();
+    b_.queues_.restore(b_.store_, [&](std::uint64_t id) {
+      auto it = messages_.find(id);
+      return it == messages_.end() ? MessageRef() : it->second;
+    });
     collect_garbage();
   }
 
@@ -171,8 +175,9 @@ class Restorer {
         ++dropped;
       }
     }
-    log::info("restored %zu retained messages, %zu sessions, %zu queued deliveries (%zu messages; %zu unreferenced removed)",
-              b_.retained_.size(), sessions_, entries_, messages_.size() - dropped, dropped);
+    log::info("restored %zu retained messages, %zu sessions, %zu queued deliveries, %zu queues "
+              "(%zu messages; %zu unreferenced removed)",
+              b_.retained_.size(), sessions_, entries_, b_.queues_.queue_count(), messages_.size() - dropped, dropped);
   }
 
   Broker& b_;

@@ -31,6 +31,12 @@ class Ring {
     new (&data_[(head_ + size_) & (cap_ - 1)]) T(std::move(v));
     ++size_;
   }
+  void push_front(T v) {
+    if (size_ == cap_) grow();
+    head_ = (head_ + cap_ - 1) & (cap_ - 1);
+    new (&data_[head_]) T(std::move(v));
+    ++size_;
+  }
   void pop_front() {
     slot(0).~T();
     head_ = (head_ + 1) & (cap_ - 1);

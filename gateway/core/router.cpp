@@ -14,6 +14,14 @@ namespace junction::core {
 PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
   PublishResult result;
   ++stats_.messages_in;
+  if (msg->topic.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) {
+    switch (queues_.publish(std::string_view(msg->topic).substr(kQueueTopicPrefix.size()), msg)) {
+      case QueueResult::Ok: result.matched = 1; break;
+      case QueueResult::Rejected: result.quota_exceeded = true; break;
+      case QueueResult::InvalidName: break;
+    }
+    return result;
+  }
 
   if (msg->retain && config_.retain_available) {
     // Retained records are keyed by message id, not topic: topics may be far
@@ -162,7 +170,17 @@ bool Broker::send_entry(Session* s, OutEntry& e) {
   return s->sink->deliver(d) == DeliverResult::Sent;
 }
 
-void Broker::finish_entry(Session* s, OutEntry& e) {
+void Broker::finish_entry(Session* s, OutEntry& e, bool acked) {
+  if (e.qsub) {
+    // Acknowledged: done in the queue too. Discarded (cannot be sent to this
+    // client): the queue dead-letters it rather than retrying forever.
+    if (acked) {
+      queues_.ack(e.qsub, e.qtag);
+    } else {
+      queues_.nack(e.qsub, e.qtag, false);
+    }
+    e.qsub = nullptr;
+  }
   if (e.seq != 0) {
     persistence_.erase(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq));
     persistence_.persist_unref(*e.msg);
@@ -203,7 +221,7 @@ bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
   for (std::size_t i = 0; i < s->inflight.size(); ++i) {
     OutEntry& e = s->inflight[i];
     if (e.packet_id != packet_id) continue;
-    finish_entry(s, e);
+    finish_entry(s, e, true);
     if (i == 0) {
       s->inflight.pop_front();
     } else {

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "message.h"
 #include "ring.h"
+#include "session_queue.h"
 #include "subscription_tree.h"
 
 namespace junction::core {
@@ -66,6 +68,8 @@ struct OutEntry {
   bool retain = false;
   bool dup = false;             // was sent before a reconnect
   std::vector<std::uint32_t> subscription_ids;
+  QueueSubscription* qsub = nullptr;  // set for a delivery from a queue (never persisted here)
+  std::uint64_t qtag = 0;
 };
 
 class Session final : public Subscriber {
@@ -92,6 +96,8 @@ class Session final : public Subscriber {
   bool stored = false;                  // a Sessions record exists in the store
 
   std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
+
+  std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online
 
   std::optional<WillMessage> will;
   std::int64_t will_at_ms = 0;          // monotonic time to publish a delayed will; 0 = none

@@ -1,0 +1,179 @@
+// junction::core queues — point-to-point, durable, competing consumers.
+//
+// A Queue holds ready messages in arrival order and, per subscription, the
+// messages delivered and not yet acknowledged (in delivery order). Each
+// message goes to one consumer: round robin among subscriptions with room
+// (unacked < prefetch, and the consumer's connection not backed up).
+//
+// Acknowledgement modes: Auto (acked when sent), Cumulative (STOMP `client`:
+// an ack covers every earlier delivery of that subscription) and Individual
+// (STOMP `client-individual`, MQTT `$queue/` subscriptions).
+// NACK or a consumer that goes away puts its unacked messages back at the
+// head, in their original order, with the delivery count kept; past the
+// policy's max_deliveries, or when expired, a message moves to the dead-letter
+// queue ("DLQ.<name>" unless configured). Expiry, like RabbitMQ's, is checked
+// at the head of the queue (on dispatch and once a second).
+//
+// Durability: every queued message is a QueueEntries record (name \0 seq ->
+// body id, deliveries) plus a persist ref on its body; an ack erases it. The
+// delivery count is written when a message is requeued, so after a crash a
+// message that was in flight may show one delivery less.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "clock.h"
+#include "message.h"
+#include "ring.h"
+
+namespace junction::store {
+class Store;
+}
+
+namespace junction::core {
+
+class Persistence;
+class Queue;
+class QueueSubscription;
+
+enum class AckMode : std::uint8_t { Auto, Cumulative, Individual };
+enum class Overflow : std::uint8_t { RejectPublish, DropHead };
+
+struct QueuePolicy {
+  std::uint32_t max_length = 100000;   // ready + unacked; 0 = unlimited
+  std::uint64_t max_bytes = 0;         // payload bytes; 0 = unlimited
+  Overflow overflow = Overflow::RejectPublish;
+  std::uint32_t max_deliveries = 0;    // dead-letter after this many deliveries; 0 = never
+  std::string dead_letter;             // empty: "DLQ.<name>"; "none": drop instead
+  std::int64_t ttl_ms = 0;             // default time to live; 0 = none
+};
+
+using QueuePolicyResolver = std::function<QueuePolicy(std::string_view queue)>;
+
+class QueueConsumer {
+ public:
+  virtual ~QueueConsumer() = default;
+  // One message for this subscription; `tag` names it in ack()/nack();
+  // `deliveries` counts this delivery (1 = first; > 1 = redelivered).
+  virtual void queue_deliver(QueueSubscription& sub, const MessageRef& m, std::uint64_t tag,
+                             std::uint32_t deliveries) = 0;
+  // False while the consumer's connection is backed up.
+  virtual bool queue_can_take() const { return true; }
+};
+
+struct QueuedMessage {
+  MessageRef msg;
+  std::uint64_t seq = 0;        // store key order
+  std::int64_t expires_ms = 0;  // wall clock; 0 = never
+  std::uint32_t deliveries = 0;
+};
+
+class QueueSubscription {
+ public:
+  struct Unacked {
+    QueuedMessage qm;
+    std::uint64_t tag = 0;
+  };
+  Queue& queue() const { return *queue_; }
+  QueueConsumer* consumer() const { return consumer_; }
+  AckMode mode() const { return mode_; }
+  std::size_t unacked_count() const { return unacked_.size(); }
+
+ private:
+  friend class QueueManager;
+  friend class Queue;
+  Queue* queue_ = nullptr;
+  QueueConsumer* consumer_ = nullptr;
+  AckMode mode_ = AckMode::Individual;
+  std::uint32_t prefetch_ = 0;  // 0 = unlimited
+  Ring<Unacked> unacked_;
+};
+
+class Queue {
+ public:
+  const std::string& name() const { return name_; }
+  std::size_t ready_count() const { return ready_.size(); }
+  std::size_t unacked_count() const;
+  std::size_t consumer_count() const { return subs_.size(); }
+  std::uint64_t bytes() const { return bytes_; }
+  const QueuePolicy& policy() const { return policy_; }
+
+ private:
+  friend class QueueManager;
+  std::string name_;
+  QueuePolicy policy_;
+  Ring<QueuedMessage> ready_;
+  std::vector<std::unique_ptr<QueueSubscription>> subs_;
+  std::size_t cursor_ = 0;       // round robin
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t bytes_ = 0;      // payload bytes held (ready + unacked)
+  std::size_t held_ = 0;         // messages held (ready + unacked)
+  bool dispatching_ = false;
+};
+
+struct QueueStats {
+  std::uint64_t enqueued = 0;
+  std::uint64_t delivered = 0;
+  std::uint64_t acked = 0;
+  std::uint64_t redelivered = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t expired = 0;
+  std::uint64_t rejected = 0;  // overflow: reject-publish
+  std::uint64_t dropped = 0;   // overflow: drop-head, or no dead-letter queue
+};
+
+enum class QueueResult : std::uint8_t { Ok, Rejected, InvalidName };
+
+class QueueManager {
+ public:
+  QueueManager(Persistence& persistence, const Clock& clock, QueuePolicyResolver policies = {});
+  ~QueueManager();
+
+  static bool valid_name(std::string_view name);
+
+  QueueResult publish(std::string_view name, const MessageRef& m);
+  // Registers a consumer (the queue is created if needed) and dispatches.
+  QueueSubscription* subscribe(std::string_view name, QueueConsumer* c, AckMode mode, std::uint32_t prefetch);
+  // Removes a consumer; its unacknowledged messages go back to the head.
+  void unsubscribe(QueueSubscription* sub);
+  // False if `tag` is not an unacknowledged delivery of `sub`.
+  bool ack(QueueSubscription* sub, std::uint64_t tag);
+  // requeue=false dead-letters (or drops) the message.
+  bool nack(QueueSubscription* sub, std::uint64_t tag, bool requeue);
+  // The consumer has room again.
+  void resume(QueueSubscription* sub);
+  void tick();
+
+  // Start-up: rebuilds queues from QueueEntries; `message` finds a body by id.
+  void restore(store::Store& store, const std::function<MessageRef(std::uint64_t)>& message);
+
+  Queue* find(std::string_view name) const;
+  std::size_t queue_count() const { return queues_.size(); }
+  const QueueStats& stats() const { return stats_; }
+
+ private:
+  Queue& get(std::string_view name);
+  void dispatch(Queue& q);
+  QueueSubscription* next_consumer(Queue& q);
+  void append(Queue& q, QueuedMessage qm, bool persist);
+  void remove_record(Queue& q, const QueuedMessage& qm);
+  void requeue(Queue& q, std::vector<QueuedMessage>& back);
+  void dead_letter(Queue& q, QueuedMessage qm, const char* reason);
+  std::int64_t deadline(const Queue& q, const Message& m) const;
+
+  Persistence& persistence_;
+  const Clock& clock_;
+  QueuePolicyResolver policies_;
+  std::unordered_map<std::string, std::unique_ptr<Queue>> queues_;
+  std::uint64_t next_tag_ = 1;
+  QueueStats stats_;
+};
+
+}  // namespace junction::core

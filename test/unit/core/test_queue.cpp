@@ -1,0 +1,270 @@
+// Queue semantics on the memory store: ordering, one consumer per message,
+// prefetch, ack modes, NACK and redelivery counts, TTL, overflow, DLQ,
+// restart recovery, and MQTT-style `$queue/` consumers through the broker.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "broker.h"
+#include "mem_store.h"
+
+using namespace junction;
+using namespace junction::core;
+
+namespace {
+
+struct Delivered {
+  std::string payload;
+  std::uint64_t tag;
+  std::uint32_t deliveries;
+};
+
+class FakeConsumer final : public QueueConsumer {
+ public:
+  void queue_deliver(QueueSubscription&, const MessageRef& m, std::uint64_t tag, std::uint32_t deliveries) override {
+    got.push_back({m->payload, tag, deliveries});
+  }
+  bool queue_can_take() const override { return open; }
+  std::vector<Delivered> got;
+  bool open = true;
+};
+
+struct QFixture {
+  store::MemStore store;
+  ManualClock clock;
+  std::map<std::string, QueuePolicy> policies;
+  BrokerConfig config;
+  std::unique_ptr<Broker> broker;
+
+  QFixture() {
+    config.queue_policies = [this](std::string_view name) {
+      auto it = policies.find(std::string(name));
+      return it == policies.end() ? QueuePolicy{} : it->second;
+    };
+    restart();
+  }
+  void restart() {
+    broker.reset();
+    broker = std::make_unique<Broker>(config, store, clock);
+    broker->restore();
+  }
+  QueueManager& q() { return broker->queues(); }
+  QueueResult send(const std::string& queue, const std::string& payload, std::int64_t expiry_ms = 0) {
+    MessageRef m = broker->make_message();
+    m->topic = "$queue/" + queue;
+    m->payload = payload;
+    m->qos = 1;
+    if (expiry_ms) m->expiry_ms = m->created_ms + expiry_ms;
+    QueueResult r = q().publish(queue, m);
+    broker->flush();
+    return r;
+  }
+  std::size_t stored_entries() {
+    std::size_t n = 0;
+    store.scan(store::Table::QueueEntries, [&](auto, auto) { ++n; });
+    return n;
+  }
+};
+
+std::vector<std::string> payloads(const FakeConsumer& c) {
+  std::vector<std::string> out;
+  for (const auto& d : c.got) out.push_back(d.payload);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("messages wait without consumers and arrive in order", "[core][queue]") {
+  QFixture f;
+  for (int i = 0; i < 5; ++i) CHECK(f.send("orders", std::to_string(i)) == QueueResult::Ok);
+  CHECK(f.q().find("orders")->ready_count() == 5);
+  CHECK(f.stored_entries() == 5);
+  FakeConsumer c;
+  f.q().subscribe("orders", &c, AckMode::Individual, 0);
+  CHECK(payloads(c) == std::vector<std::string>{"0", "1", "2", "3", "4"});
+}
+
+TEST_CASE("competing consumers: each message exactly once, round robin", "[core][queue]") {
+  QFixture f;
+  FakeConsumer a, b;
+  f.q().subscribe("jobs", &a, AckMode::Auto, 0);
+  f.q().subscribe("jobs", &b, AckMode::Auto, 0);
+  for (int i = 0; i < 10; ++i) f.send("jobs", std::to_string(i));
+  CHECK(a.got.size() == 5);
+  CHECK(b.got.size() == 5);
+  std::vector<std::string> all = payloads(a);
+  for (auto& p : payloads(b)) all.push_back(p);
+  std::sort(all.begin(), all.end());
+  CHECK(std::unique(all.begin(), all.end()) == all.end());
+  CHECK(f.stored_entries() == 0);  // auto ack: gone once sent
+}
+
+TEST_CASE("prefetch bounds unacknowledged deliveries; ack releases more", "[core][queue]") {
+  QFixture f;
+  for (int i = 0; i < 5; ++i) f.send("p", std::to_string(i));
+  FakeConsumer c;
+  QueueSubscription* sub = f.q().subscribe("p", &c, AckMode::Individual, 2);
+  REQUIRE(c.got.size() == 2);
+  CHECK(f.q().ack(sub, c.got[0].tag));
+  CHECK(c.got.size() == 3);
+  CHECK_FALSE(f.q().ack(sub, 12345));
+  f.broker->flush();
+  CHECK(f.stored_entries() == 4);
+}
+
+TEST_CASE("cumulative ack covers earlier deliveries, individual ack only one", "[core][queue]") {
+  QFixture f;
+  for (int i = 0; i < 4; ++i) f.send("c", std::to_string(i));
+  FakeConsumer cum;
+  QueueSubscription* s1 = f.q().subscribe("c", &cum, AckMode::Cumulative, 0);
+  REQUIRE(cum.got.size() == 4);
+  CHECK(f.q().ack(s1, cum.got[2].tag));
+  CHECK(s1->unacked_count() == 1);
+
+  for (int i = 0; i < 3; ++i) f.send("i", std::to_string(i));
+  FakeConsumer ind;
+  QueueSubscription* s2 = f.q().subscribe("i", &ind, AckMode::Individual, 0);
+  CHECK(f.q().ack(s2, ind.got[2].tag));
+  CHECK(s2->unacked_count() == 2);
+}
+
+TEST_CASE("NACK requeues at the head with a delivery count", "[core][queue]") {
+  QFixture f;
+  f.send("n", "first");
+  f.send("n", "second");
+  FakeConsumer c;
+  QueueSubscription* sub = f.q().subscribe("n", &c, AckMode::Individual, 1);
+  REQUIRE(c.got.size() == 1);
+  CHECK(f.q().nack(sub, c.got[0].tag, true));
+  REQUIRE(c.got.size() == 2);
+  CHECK(c.got[1].payload == "first");
+  CHECK(c.got[1].deliveries == 2);
+}
+
+TEST_CASE("a consumer that goes away: its unacked messages go to another, in order", "[core][queue]") {
+  QFixture f;
+  FakeConsumer a, b;
+  QueueSubscription* sa = f.q().subscribe("w", &a, AckMode::Individual, 0);
+  for (int i = 0; i < 3; ++i) f.send("w", std::to_string(i));
+  REQUIRE(a.got.size() == 3);
+  b.open = true;
+  f.q().subscribe("w", &b, AckMode::Individual, 0);
+  f.q().unsubscribe(sa);
+  CHECK(payloads(b) == std::vector<std::string>{"0", "1", "2"});
+  CHECK(b.got[0].deliveries == 2);
+}
+
+TEST_CASE("expired messages move to the dead-letter queue", "[core][queue][dlq]") {
+  QFixture f;
+  f.send("t", "short", 1000);
+  f.send("t", "long");
+  f.clock.advance(2000);
+  FakeConsumer c, dlq;
+  f.q().subscribe("t", &c, AckMode::Auto, 0);
+  CHECK(payloads(c) == std::vector<std::string>{"long"});
+  f.q().subscribe("DLQ.t", &dlq, AckMode::Auto, 0);
+  CHECK(payloads(dlq) == std::vector<std::string>{"short"});
+  CHECK(f.q().stats().expired == 1);
+}
+
+TEST_CASE("delivery limit dead-letters a message that keeps failing", "[core][queue][dlq]") {
+  QFixture f;
+  QueuePolicy p;
+  p.max_deliveries = 2;
+  f.policies["poison"] = p;
+  f.restart();
+  f.send("poison", "bad");
+  FakeConsumer c;
+  QueueSubscription* sub = f.q().subscribe("poison", &c, AckMode::Individual, 1);
+  CHECK(f.q().nack(sub, c.got.back().tag, true));
+  REQUIRE(c.got.size() == 2);
+  CHECK(f.q().nack(sub, c.got.back().tag, true));
+  CHECK(c.got.size() == 2);
+  CHECK(f.q().find("DLQ.poison")->ready_count() == 1);
+}
+
+TEST_CASE("overflow: reject-publish refuses, drop-head dead-letters the oldest", "[core][queue][limits]") {
+  QFixture f;
+  QueuePolicy reject;
+  reject.max_length = 2;
+  QueuePolicy drop = reject;
+  drop.overflow = Overflow::DropHead;
+  f.policies["r"] = reject;
+  f.policies["d"] = drop;
+  f.restart();
+  CHECK(f.send("r", "1") == QueueResult::Ok);
+  CHECK(f.send("r", "2") == QueueResult::Ok);
+  CHECK(f.send("r", "3") == QueueResult::Rejected);
+  f.send("d", "1");
+  f.send("d", "2");
+  CHECK(f.send("d", "3") == QueueResult::Ok);
+  FakeConsumer c, dl;
+  f.q().subscribe("d", &c, AckMode::Auto, 0);
+  CHECK(payloads(c) == std::vector<std::string>{"2", "3"});
+  f.q().subscribe("DLQ.d", &dl, AckMode::Auto, 0);
+  CHECK(payloads(dl) == std::vector<std::string>{"1"});
+}
+
+TEST_CASE("queued and unacknowledged messages survive a restart", "[core][queue][restore]") {
+  QFixture f;
+  for (int i = 0; i < 3; ++i) f.send("durable", std::to_string(i));
+  FakeConsumer c;
+  QueueSubscription* sub = f.q().subscribe("durable", &c, AckMode::Individual, 0);
+  CHECK(f.q().ack(sub, c.got[0].tag));
+  f.broker->flush();
+  f.restart();  // "1" and "2" were delivered but not acknowledged
+  FakeConsumer after;
+  f.q().subscribe("durable", &after, AckMode::Individual, 0);
+  CHECK(payloads(after) == std::vector<std::string>{"1", "2"});
+}
+
+namespace {
+class QSink final : public SessionSink {
+ public:
+  DeliverResult deliver(const Delivery& d) override {
+    got.emplace_back(d.msg.payload, d.packet_id);
+    return DeliverResult::Sent;
+  }
+  void resend_pubrel(std::uint16_t) override {}
+  bool can_deliver() const override { return true; }
+  void session_taken_over() override {}
+  std::vector<std::pair<std::string, std::uint16_t>> got;
+};
+}  // namespace
+
+TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disconnect requeues",
+          "[core][queue][broker]") {
+  QFixture f;
+  auto connect = [&](const char* id, QSink& sink) {
+    ConnectRequest r;
+    r.client_id = id;
+    r.sink = &sink;
+    r.receive_maximum = 10;
+    Session* s = f.broker->attach(r).session;
+    f.broker->start_delivery(s);
+    return s;
+  };
+  QSink a, b;
+  Session* sa = connect("a", a);
+  Session* sb = connect("b", b);
+  SubscriptionOptions o;
+  o.qos = 1;
+  CHECK(f.broker->subscribe(sa, "$queue/tasks", o) == SubscribeStatus::Granted);
+  CHECK(f.broker->subscribe(sb, "$queue/tasks", o) == SubscribeStatus::Granted);
+  for (int i = 0; i < 4; ++i) {
+    MessageRef m = f.broker->make_message();
+    m->topic = "$queue/tasks";
+    m->payload = std::to_string(i);
+    m->qos = 1;
+    CHECK(f.broker->publish(m, nullptr).matched == 1);
+  }
+  CHECK(a.got.size() == 2);
+  CHECK(b.got.size() == 2);
+  CHECK(f.broker->on_puback(sa, a.got[0].second));
+  f.broker->detach(sb, DetachKind::Normal, 0);  // b never acked: its two go back
+  CHECK(a.got.size() == 4);
+  f.broker->flush();
+  CHECK(f.stored_entries() == 3);
+}
