@@ -154,8 +154,8 @@ ListenerConfig read_listener(const Reader& r, const YAML::Node& item, const std:
                if (name == "protocol") {
                  l.protocol = r.string(k, v, key);
                  have_protocol = true;
-                 if (l.protocol == "stomp") r.fail(v.Mark(), key, "protocol 'stomp' is not available yet");
-                 if (l.protocol != "mqtt") r.fail(v.Mark(), key, "unknown protocol '" + l.protocol + "' (expected mqtt)");
+                 if (l.protocol != "mqtt" && l.protocol != "stomp")
+                   r.fail(v.Mark(), key, "unknown protocol '" + l.protocol + "' (expected mqtt or stomp)");
                } else if (name == "transport") {
                  l.transport = r.string(k, v, key);
                  if (l.transport == "tls" || l.transport == "ws" || l.transport == "wss")
@@ -269,6 +269,59 @@ void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, Li
              });
 }
 
+void read_queues(const Reader& r, const YAML::Node& k, const YAML::Node& v, std::vector<QueueConfig>& out) {
+  if (!v.IsSequence()) r.fail(Reader::mark_of(k, v), "queues", "expected a list, got " + Reader::describe(v));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string prefix = "queues[" + std::to_string(i) + "]";
+    const YAML::Node item = v[i];
+    if (!item.IsMap()) r.fail(item.IsNull() ? k.Mark() : item.Mark(), prefix, "expected a map, got " + Reader::describe(item));
+    QueueConfig q;
+    q.line = item.Mark().line + 1;
+    bool have_pattern = false;
+    r.each_key(item, prefix,
+               {"pattern", "max_length", "max_bytes", "overflow", "max_deliveries", "dead_letter", "ttl_ms"},
+               [&](const std::string& name, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
+                 if (name == "pattern") {
+                   q.pattern = r.string(kk, x, full);
+                   if (q.pattern.empty()) r.fail(x.Mark(), full, "must not be empty");
+                   have_pattern = true;
+                 } else if (name == "max_length") {
+                   q.max_length = static_cast<std::uint32_t>(r.integer(kk, x, full, 0, 0xFFFFFFFFu));
+                 } else if (name == "max_bytes") {
+                   q.max_bytes = r.integer(kk, x, full, 0, ~std::uint64_t{0});
+                 } else if (name == "overflow") {
+                   std::string o = r.string(kk, x, full);
+                   if (o == "reject-publish") q.drop_head = false;
+                   else if (o == "drop-head") q.drop_head = true;
+                   else r.fail(x.Mark(), full, "must be reject-publish or drop-head (got '" + o + "')");
+                 } else if (name == "max_deliveries") {
+                   q.max_deliveries = static_cast<std::uint32_t>(r.integer(kk, x, full, 0, 0xFFFFFFFFu));
+                 } else if (name == "dead_letter") {
+                   q.dead_letter = r.string(kk, x, full);
+                 } else if (name == "ttl_ms") {
+                   q.ttl_ms = r.integer(kk, x, full, 0, 0x7FFFFFFFFFFFull);
+                 }
+               });
+    if (!have_pattern) r.fail(item.Mark(), prefix + ".pattern", "required key missing");
+    out.push_back(std::move(q));
+  }
+}
+
+void read_stomp(const Reader& r, const YAML::Node& key, const YAML::Node& v, StompConfig& s) {
+  r.expect_map(key, v, "stomp");
+  r.each_key(v, "stomp", {"heart_beat_ms", "prefetch", "max_frame_size", "max_headers", "max_header_line"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               auto u32 = [&](std::uint64_t min, std::uint64_t max) {
+                 return static_cast<std::uint32_t>(r.integer(k, x, full, min, max));
+               };
+               if (name == "heart_beat_ms") s.heart_beat_ms = u32(0, 3600000);
+               else if (name == "prefetch") s.prefetch = u32(0, 65535);
+               else if (name == "max_frame_size") s.max_frame_size = u32(256, 268435456);
+               else if (name == "max_headers") s.max_headers = u32(1, 65535);
+               else if (name == "max_header_line") s.max_header_line = u32(64, 1048576);
+             });
+}
+
 void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
   r.expect_map(key, v, "log");
   r.each_key(v, "log", {"level"},
@@ -306,10 +359,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
   c.source = source;
   if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
   if (!root.IsMap())
-    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, log), got " + Reader::describe(root));
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, log), got " + Reader::describe(root));
   bool have_listeners = false;
   try {
-    r.each_key(root, "", {"listeners", "store", "limits", "log"},
+    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "log"},
                [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
                  if (name == "listeners") {
                    read_listeners(r, k, v, c);
@@ -318,6 +371,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
                    read_store(r, k, v, c.store);
                  } else if (name == "limits") {
                    read_limits(r, k, v, c.limits);
+                 } else if (name == "queues") {
+                   read_queues(r, k, v, c.queues);
+                 } else if (name == "stomp") {
+                   read_stomp(r, k, v, c.stomp);
                  } else if (name == "log") {
                    read_log(r, k, v, c.log);
                  }
@@ -336,6 +393,35 @@ Config load_config(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
   return parse_config(text.str(), path);
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative '*' matching with one backtrack point: linear for patterns
+  // with a single '*', and never exponential.
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+const QueueConfig* match_queue_config(const std::vector<QueueConfig>& queues, std::string_view name) {
+  for (const auto& q : queues) {
+    if (glob_match(q.pattern, name)) return &q;
+  }
+  return nullptr;
 }
 
 std::string_view default_config_text() { return detail::default_config_yaml; }

@@ -25,7 +25,7 @@ class ConfigError : public std::runtime_error {
 };
 
 struct ListenerConfig {
-  std::string protocol = "mqtt";   // mqtt (stomp: not available yet)
+  std::string protocol = "mqtt";   // mqtt | stomp
   std::string transport = "tcp";   // tcp (tls, ws, wss: not available yet)
   std::string bind = "127.0.0.1";  // IPv4 or IPv6 literal
   std::uint16_t port = 0;          // 0: ephemeral (tests)
@@ -64,6 +64,35 @@ struct LimitsConfig {
   bool operator==(const LimitsConfig&) const = default;
 };
 
+// Per-queue policy, chosen by the first entry whose pattern matches the
+// queue name ('*' matches any run of characters).
+struct QueueConfig {
+  std::string pattern;
+  std::uint32_t max_length = 100000;   // 0: unlimited
+  std::uint64_t max_bytes = 0;         // 0: unlimited
+  bool drop_head = false;              // overflow: false = reject-publish, true = drop-head
+  std::uint32_t max_deliveries = 0;    // 0: never dead-letter for redeliveries
+  std::string dead_letter;             // "": DLQ.<name>; "none": drop
+  std::uint64_t ttl_ms = 0;            // 0: no default TTL
+  int line = 0;
+
+  bool operator==(const QueueConfig&) const = default;
+};
+
+struct StompConfig {
+  std::uint32_t heart_beat_ms = 10000;   // both directions, offered in CONNECTED
+  std::uint32_t prefetch = 100;          // default prefetch-count of a queue subscription
+  std::uint32_t max_frame_size = 4194304;
+  std::uint32_t max_headers = 256;
+  std::uint32_t max_header_line = 16384;
+
+  bool operator==(const StompConfig&) const = default;
+};
+
+// The first matching pattern's policy; defaults when none matches.
+const QueueConfig* match_queue_config(const std::vector<QueueConfig>& queues, std::string_view name);
+bool glob_match(std::string_view pattern, std::string_view text);
+
 struct LogConfig {
   log::Level level = log::Level::info;
 
@@ -75,6 +104,8 @@ struct Config {
   std::vector<ListenerConfig> listeners;
   StoreConfig store;
   LimitsConfig limits;
+  std::vector<QueueConfig> queues;
+  StompConfig stomp;
   LogConfig log;
 };
 

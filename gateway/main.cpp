@@ -63,11 +63,24 @@ std::unique_ptr<store::Store> open_store(const StoreConfig& s) {
   return std::make_unique<store::LmdbStore>(o);
 }
 
-core::BrokerConfig broker_config(const LimitsConfig& l) {
+core::BrokerConfig broker_config(const Config& cfg) {
+  const LimitsConfig& l = cfg.limits;
   core::BrokerConfig b;
   b.max_queued_messages = l.max_queued_messages;
   b.max_inflight = l.max_inflight;
   b.max_session_expiry_s = l.max_session_expiry;
+  b.queue_policies = [queues = cfg.queues](std::string_view name) {
+    core::QueuePolicy p;
+    if (const QueueConfig* q = match_queue_config(queues, name)) {
+      p.max_length = q->max_length;
+      p.max_bytes = q->max_bytes;
+      p.overflow = q->drop_head ? core::Overflow::DropHead : core::Overflow::RejectPublish;
+      p.max_deliveries = q->max_deliveries;
+      p.dead_letter = q->dead_letter;
+      p.ttl_ms = static_cast<std::int64_t>(q->ttl_ms);
+    }
+    return p;
+  };
   return b;
 }
 
@@ -98,7 +111,9 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 
 // Sections SIGHUP cannot apply. Listener line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
-  if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits)) return true;
+  if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
+      a.queues != b.queues || !(a.stomp == b.stomp))
+    return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
     x.line = y.line = 0;
@@ -134,7 +149,7 @@ class App {
   // Start-up; throws std::runtime_error (store, bind) with a message.
   void start() {
     store_ = open_store(cfg_.store);
-    broker_ = std::make_unique<core::Broker>(broker_config(cfg_.limits), *store_, clock_);
+    broker_ = std::make_unique<core::Broker>(broker_config(cfg_), *store_, clock_);
     std::int64_t t0 = clock_.now_ms();
     broker_->restore();
     log::notice("store %s (%s, %s): restored %zu sessions, %zu subscriptions, %zu retained messages in %lld ms",
@@ -146,6 +161,7 @@ class App {
     store_->set_notifier([this] { store_wake_.send(); });
 
     for (const ListenerConfig& lc : cfg_.listeners) {
+      if (lc.protocol != "mqtt") throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
       protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
       listeners_.push_back(
           std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *protocols_.back()));

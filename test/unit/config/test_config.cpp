@@ -12,6 +12,9 @@
 using junction::Config;
 using junction::ConfigError;
 using junction::parse_config;
+using junction::QueueConfig;
+using junction::glob_match;
+using junction::match_queue_config;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
@@ -115,7 +118,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -176,8 +179,15 @@ TEST_CASE("errors name the file, the line and the key", "[config]") {
           "test.yaml:2: key 'listeners[0].allow_anonymous': expected true or false, got a string");
   }
   SECTION("bad values") {
-    CHECK(error_of("listeners:\n  - {protocol: stomp, port: 61613}\n") ==
-          "test.yaml:2: key 'listeners[0].protocol': protocol 'stomp' is not available yet");
+    CHECK(error_of("listeners:\n  - {protocol: amqp, port: 5672}\n") ==
+          "test.yaml:2: key 'listeners[0].protocol': unknown protocol 'amqp' (expected mqtt or stomp)");
+    CHECK(error_of(std::string(kMinimal) + "queues:\n  - {pattern: 'a*', overflow: spill}\n") ==
+          "test.yaml:4: key 'queues[0].overflow': must be reject-publish or drop-head (got 'spill')");
+    CHECK(error_of(std::string(kMinimal) + "queues:\n  - {max_length: 3}\n") ==
+          "test.yaml:4: key 'queues[0].pattern': required key missing");
+    CHECK(error_of(std::string(kMinimal) + "stomp: {heart_beat: 5}\n") ==
+          "test.yaml:3: key 'stomp.heart_beat': unknown key (expected one of: heart_beat_ms, prefetch, "
+          "max_frame_size, max_headers, max_header_line)");
     CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080}\n") ==
           "test.yaml:2: key 'listeners[0].transport': transport 'ws' is not available yet");
     CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tcp, port: 1, path: /mqtt}\n") ==
@@ -217,4 +227,26 @@ TEST_CASE("load_config reads a file and names it", "[config]") {
   CHECK(junction::load_config(path).source == path);
   std::remove(path);
   CHECK_THROWS_WITH(junction::load_config(path), StartsWith(std::string(path) + ": cannot open"));
+}
+
+TEST_CASE("queue policies: parsed, first matching pattern wins", "[config]") {
+  Config c = parse_config(
+      "listeners:\n  - {protocol: stomp, port: 61613}\n"
+      "queues:\n"
+      "  - {pattern: 'orders.*', max_length: 10, overflow: drop-head, max_deliveries: 3, dead_letter: bad, ttl_ms: 500}\n"
+      "  - {pattern: '*', max_length: 0}\n",
+      "q.yaml");
+  REQUIRE(c.queues.size() == 2);
+  const QueueConfig* q = match_queue_config(c.queues, "orders.eu");
+  REQUIRE(q != nullptr);
+  CHECK(q->max_length == 10);
+  CHECK(q->drop_head);
+  CHECK(q->max_deliveries == 3);
+  CHECK(q->dead_letter == "bad");
+  CHECK(q->ttl_ms == 500);
+  CHECK(match_queue_config(c.queues, "other")->max_length == 0);
+  CHECK(glob_match("a*b*c", "axxbyyc"));
+  CHECK_FALSE(glob_match("a*b", "ac"));
+  CHECK(glob_match("*", ""));
+  CHECK(c.listeners[0].protocol == "stomp");
 }
