@@ -174,6 +174,12 @@ void MqttConnection::answer(std::string bytes, PacketType kind, bool durable, bo
   a.counts_inflight = counts_inflight;
   answers_.push_back(std::move(a));
   p.wait(this);
+  // The store is behind: stop reading from this publisher rather than
+  // buffering its answers without bound (resumed in release_answers).
+  if (!reading_paused_ && answers_.size() >= kPauseAnswers) {
+    reading_paused_ = true;
+    sink_.pause_reading(true);
+  }
 }
 
 void MqttConnection::on_commit() { release_answers(); }
@@ -215,6 +221,10 @@ void MqttConnection::release_answers() {
     answers_.shrink_if_empty();
   } else {
     p.wait(this);
+  }
+  if (reading_paused_ && answers_.size() <= kPauseAnswers / 2 && state_ != State::Closing) {
+    reading_paused_ = false;
+    sink_.pause_reading(false);
   }
 }
 

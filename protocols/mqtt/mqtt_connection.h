@@ -106,6 +106,8 @@ class MqttConnection final : public core::ProtocolHandler, public core::SessionS
   State state_ = State::AwaitConnect;
   bool request_problem_info_ = true;
   bool clean_disconnect_ = false;
+  bool reading_paused_ = false;
+  static constexpr std::size_t kPauseAnswers = 4096;  // answers waiting for the store before we stop reading
   bool disconnect_with_will_ = false;
 
   core::Ring<PendingAnswer> answers_;

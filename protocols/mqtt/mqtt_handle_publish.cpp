@@ -65,7 +65,6 @@ void MqttConnection::handle_publish(const Frame& f) {
     // Exactly once: a resent QoS 2 publish whose PUBREL is still awaited is
     // not routed again, only acknowledged again [MQTT-4.3.3-10].
     if (pub.qos == 2 && broker_.incoming_qos2_pending(session_, pub.packet_id)) {
-      ++incoming_inflight_;
       answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
              true, false);
       return;
@@ -116,13 +115,12 @@ void MqttConnection::handle_publish(const Frame& f) {
   if (pub.qos == 1) {
     answer(encode_ack_bytes(version_, PacketType::Puback, pub.packet_id, reason), PacketType::Puback, durable, true);
   } else {
-    if (reason == Reason::Success || reason == Reason::NoMatchingSubscribers) {
-      broker_.incoming_qos2_store(session_, pub.packet_id);
-    } else {
-      --incoming_inflight_;  // a failed PUBREC ends the exchange [MQTT-4.3.3]
-    }
+    // A PUBREC with an error ends the exchange [MQTT-4.3.3]: its slot is
+    // released when it is sent; otherwise when PUBCOMP is.
+    const bool failed = reason >= Reason::UnspecifiedError;
+    if (!failed) broker_.incoming_qos2_store(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
-           durable || session_->stored, reason >= Reason::UnspecifiedError);
+           durable || session_->stored, failed);
   }
 }
 
