@@ -337,3 +337,42 @@ def test_request_response_roundtrip(broker, paho):
                       CorrelationData=req.props["CorrelationData"])
     ans = requester.get()
     assert (ans.topic, ans.payload, ans.props.get("CorrelationData")) == (reply_topic, b"4", b"\x07id")
+
+
+@pytest.mark.junction_only("Junction explains its errors with a Reason String (optional in the spec)")
+def test_reason_string_on_error_disconnect(broker, raw):
+    c = raw(R.V5)
+    assert c.connect("why").reason == 0
+    c.send(R.packet(R.PUBLISH, 0x06, R.string("m/q3") + R.u16(1) + b"\x00x"))  # QoS 3
+    got = c.recv_until_closed(3)
+    assert len(got) == 1 and got[0].type == R.DISCONNECT, got
+    assert got[0].prop(R.P_REASON_STRING), "no Reason String on the error DISCONNECT: %r" % got
+
+
+def test_no_reason_string_when_problem_information_disabled(broker, raw):
+    """[MQTT-3.1.2-29]: Request Problem Information 0 -> no Reason String or User
+    Property on anything but PUBLISH, CONNACK and DISCONNECT."""
+    c = raw(R.V5)
+    assert c.connect("quiet", props={R.P_REQUEST_PROBLEM_INFO: 0}).reason == 0
+    c.send(R.unsubscribe(5, [unique("props/never-subscribed")], version=R.V5))
+    ack = c.expect(R.UNSUBACK)
+    assert ack.reasons[0] in (0x00, 0x11)
+    assert ack.prop(R.P_REASON_STRING) is None and not ack.prop_all(R.P_USER_PROPERTY), ack
+
+
+@pytest.mark.junction_only("Mosquitto 2.0.11 accepts an empty ShareName ($share//x) "
+                           "against [MQTT-4.8.2-1]")
+def test_shared_subscription_empty_share_name_rejected(broker, raw):
+    c = raw(R.V5)
+    assert c.connect("emptyshare", props={R.P_REQUEST_PROBLEM_INFO: 0}).reason == 0
+    c.send(R.subscribe(6, [("$share//bad", 1)], version=R.V5))
+    try:
+        ack = c.recv(3)
+    except R.Closed:
+        return
+    if ack.type == R.SUBACK:
+        assert ack.reasons[0] >= 0x80, ack
+        # [MQTT-3.1.2-29]: no Reason String with Request Problem Information 0
+        assert ack.prop(R.P_REASON_STRING) is None and not ack.prop_all(R.P_USER_PROPERTY), ack
+    else:
+        assert ack.type == R.DISCONNECT and ack.reason >= 0x80, ack
