@@ -55,7 +55,7 @@ struct LimitsConfig {
   std::uint32_t max_queued_messages = 100000;
   std::uint32_t max_packet_size = 1048576;
   std::uint16_t max_keepalive = 600;
-  std::uint16_t max_inflight = 100;
+  std::uint16_t max_inflight = 1000;
   std::uint16_t receive_maximum = 1024;
   std::uint16_t topic_alias_maximum = 64;
   std::uint64_t outbound_buffer = 4194304;

@@ -34,6 +34,7 @@
 #include "loop.h"
 #include "mem_store.h"
 #include "mqtt_protocol.h"
+#include "stomp_protocol.h"
 
 #ifndef JUNCTION_VERSION
 #define JUNCTION_VERSION "0.0.0"
@@ -91,6 +92,19 @@ mqtt::MqttOptions mqtt_options(const LimitsConfig& limits, const ListenerConfig&
   o.receive_maximum = limits.receive_maximum;
   o.topic_alias_maximum = limits.topic_alias_maximum;
   o.outbound_limit = static_cast<std::size_t>(limits.outbound_buffer);
+  o.allow_anonymous = l.allow_anonymous;
+  return o;
+}
+
+stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
+  stomp::StompOptions o;
+  o.limits.max_frame_size = cfg.stomp.max_frame_size;
+  o.limits.max_headers = cfg.stomp.max_headers;
+  o.limits.max_header_line = cfg.stomp.max_header_line;
+  o.heart_beat_send_ms = cfg.stomp.heart_beat_ms;
+  o.heart_beat_receive_ms = cfg.stomp.heart_beat_ms;
+  o.default_prefetch = cfg.stomp.prefetch;
+  o.outbound_limit = static_cast<std::size_t>(cfg.limits.outbound_buffer);
   o.allow_anonymous = l.allow_anonymous;
   return o;
 }
@@ -161,10 +175,17 @@ class App {
     store_->set_notifier([this] { store_wake_.send(); });
 
     for (const ListenerConfig& lc : cfg_.listeners) {
-      if (lc.protocol != "mqtt") throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
-      protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
-      listeners_.push_back(
-          std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *protocols_.back()));
+      core::ProtocolFactory* factory = nullptr;
+      if (lc.protocol == "mqtt") {
+        protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
+        factory = protocols_.back().get();
+      } else if (lc.protocol == "stomp") {
+        stomp_protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
+        factory = stomp_protocols_.back().get();
+      } else {
+        throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
+      }
+      listeners_.push_back(std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *factory));
     }
 
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
@@ -200,6 +221,7 @@ class App {
     log::notice("%s: shutting down, %zu connections to close", signal_name(signo), loop_.connection_count());
     for (auto& l : listeners_) l->stop_accepting();
     for (auto& p : protocols_) p->shutdown();
+    for (auto& p : stomp_protocols_) p->shutdown();
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
@@ -261,6 +283,7 @@ class App {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<core::Broker> broker_;
   std::vector<std::unique_ptr<mqtt::MqttProtocol>> protocols_;
+  std::vector<std::unique_ptr<stomp::StompProtocol>> stomp_protocols_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
   bool shutting_down_ = false;
   bool aborted_ = false;

@@ -36,7 +36,7 @@ namespace junction::core {
 
 struct BrokerConfig {
   std::uint32_t max_queued_messages = 100000;  // per session (pending + in flight)
-  std::uint16_t max_inflight = 100;            // outgoing QoS>0 window per session (capped by the client's receive maximum)
+  std::uint16_t max_inflight = 1000;           // outgoing QoS>0 window per session (capped by the client's receive maximum)
   std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
   bool retain_available = true;
   QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty

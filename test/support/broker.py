@@ -83,13 +83,14 @@ class Broker:
     """One broker process (possibly restarted several times).
 
     Options: durability ("sync" | "batch" | "memory", Junction only),
-    limits (dict overriding DEFAULT_LIMITS), log_level, and
+    limits (dict overriding DEFAULT_LIMITS), log_level, stomp (True: also a
+    STOMP listener on its own free port, `stomp_port`; Junction only), and
     mosquitto_autosave: None (default: save on every change, which makes
     Mosquitto as durable as it can be) or a number of seconds between saves.
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
-                 log_level="info", mosquitto_autosave=None, extra_yaml=""):
+                 log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -106,6 +107,7 @@ class Broker:
         self.mosquitto_autosave = mosquitto_autosave
         self.extra_yaml = extra_yaml
         self.port = free_port()
+        self.stomp_port = free_port() if stomp and self.kind == "junction" else None
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -121,9 +123,13 @@ class Broker:
             text = (
                 "listeners:\n"
                 "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d}\n"
+                "%s"
                 "store: {path: %s, durability: %s}\n"
                 "limits: {%s}\n"
-                "log: {level: %s}\n" % (self.port, self.data_dir, self.durability, lim, self.log_level)
+                "log: {level: %s}\n" % (self.port,
+                                         "  - {protocol: stomp, transport: tcp, bind: 127.0.0.1, port: %d}\n"
+                                         % self.stomp_port if self.stomp_port else "",
+                                         self.data_dir, self.durability, lim, self.log_level)
             ) + self.extra_yaml
         else:
             path = os.path.join(self.workdir, "mosquitto.conf")
@@ -215,7 +221,7 @@ class Broker:
                 with open(self.log_path, "r", errors="replace") as f:
                     f.seek(offset)
                     announced = want in f.read()
-            if announced and port_open(self.port):
+            if announced and port_open(self.port) and (self.stomp_port is None or port_open(self.stomp_port)):
                 return self
             time.sleep(0.02)
         self.kill9()

@@ -37,7 +37,11 @@ const char* const kMinimal = "listeners:\n  - {protocol: mqtt, port: 1883}\n";
 TEST_CASE("the embedded default configuration parses", "[config]") {
   Config c = junction::default_config();
   CHECK(c.source == "<default>");
-  REQUIRE(c.listeners.size() == 1);
+  REQUIRE(c.listeners.size() == 2);
+  CHECK(c.listeners[1].protocol == "stomp");
+  CHECK(c.listeners[1].port == 61613);
+  CHECK(c.stomp == junction::StompConfig{});
+  CHECK(c.queues.empty());
   const auto& l = c.listeners[0];
   CHECK(l.protocol == "mqtt");
   CHECK(l.transport == "tcp");

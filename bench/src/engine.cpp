@@ -1,0 +1,440 @@
+// junction::bench Engine: set-up, connection handshakes, phases, shutdown,
+// progress. The traffic itself (publish pump, deliveries, acks) is in
+// traffic.cpp.
+#include "engine.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+namespace junction::bench {
+
+namespace {
+
+constexpr std::uint64_t kCloseDeadlineMs = 3000;
+constexpr std::uint64_t kDrainPollMs = 50;
+constexpr std::uint64_t kFdReserve = 64;  // stdio, the loop's own fds, the JSON file
+
+double seconds_since(std::uint64_t t0) { return static_cast<double>(uv_hrtime() - t0) / 1e9; }
+
+std::uint64_t ms(double s) { return static_cast<std::uint64_t>(s * 1000.0 + 0.5); }
+
+// Raises the soft open-file limit to the hard one; returns the soft limit.
+std::uint64_t nofile_limit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rlimit up = rl;
+    up.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &up) == 0) rl = up;
+  }
+  return rl.rlim_cur == RLIM_INFINITY ? UINT32_MAX : static_cast<std::uint64_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+Engine::Engine(const Options& o)
+    : o_(o), topo_(build_topology(o)), progress_(Progress::wanted(o.quiet, o.json_path)) {
+  uv_loop_init(&loop_);
+  io_ = std::make_unique<Io>(&loop_);
+  std::random_device rd;
+  run_id_ = rd() | 1u;
+}
+
+Engine::~Engine() {
+  clients_.clear();  // every stream is closed: run() returns only after uv_run()
+  io_.reset();
+}
+
+bool Engine::setup(std::string& error) {
+  int rc = o_.ipv6 ? uv_ip6_addr(o_.host.c_str(), o_.port, reinterpret_cast<sockaddr_in6*>(&addr_))
+                   : uv_ip4_addr(o_.host.c_str(), o_.port, reinterpret_cast<sockaddr_in*>(&addr_));
+  if (rc != 0) {
+    error = "bad address " + o_.host;
+    return false;
+  }
+  const std::uint64_t limit = nofile_limit();
+  const std::uint64_t usable = limit > kFdReserve ? limit - kFdReserve : 0;
+  r_.nofile_limit = limit;
+  r_.connections_requested = o_.connections;
+  if (o_.scenario == Scenario::Conns && o_.connections > usable) {
+    std::fprintf(stderr,
+                 "junction-bench: conns: -K %u capped to %llu: the open-file limit (RLIMIT_NOFILE) is %llu and cannot "
+                 "be raised further; %llu descriptors are kept for the tool itself\n",
+                 o_.connections, static_cast<unsigned long long>(usable), static_cast<unsigned long long>(limit),
+                 static_cast<unsigned long long>(kFdReserve));
+    o_.connections = static_cast<std::uint32_t>(usable);
+    r_.capped = true;
+    topo_ = build_topology(o_);
+    r_.options = o_;
+    r_.description = topo_.description + " (capped by RLIMIT_NOFILE " + std::to_string(limit) + ")";
+  }
+  const std::size_t total = topo_.subscribers.size() + topo_.publishers.size();
+  if (total > usable) {
+    error = std::to_string(total) + " connections needed but the open-file limit allows about " +
+            std::to_string(usable);
+    return false;
+  }
+  subs_ = static_cast<std::uint32_t>(topo_.subscribers.size());
+  for (std::uint32_t i = 0; i < total; ++i) {
+    std::string why;
+    auto c = make_client(o_, *io_, *this, i, why);
+    if (!c) {
+      error = why;
+      return false;
+    }
+    clients_.push_back(std::move(c));
+  }
+  pubs_.resize(topo_.publishers.size());
+  for (std::uint32_t i = 0; i < pubs_.size(); ++i) {
+    Pub& p = pubs_[i];
+    p.client = clients_[subs_ + i].get();
+    p.index = i;
+    if (o_.qos > 0) {
+      p.seq_of.assign(o_.inflight + 1, kFree);
+      for (std::uint32_t id = o_.inflight; id >= 1; --id) p.free_ids.push_back(static_cast<std::uint16_t>(id));
+    }
+  }
+  track_loss_ = o_.qos > 0 && o_.size >= kStampSize && !pubs_.empty();
+  window0_ = o_.qos == 0 && o_.qos0_window > 0 && o_.rate == 0 && o_.size >= kStampSize && !pubs_.empty();
+  if (window0_) {
+    seen_.assign(topo_.feeds.size() * pubs_.size(), 0);
+    pub_groups_.assign(pubs_.size(), {});
+    for (std::uint32_t g = 0; g < topo_.feeds.size(); ++g)
+      for (std::uint32_t p : topo_.feeds[g]) pub_groups_[p].push_back(g);
+  }
+  if (track_loss_) tracker_.init(static_cast<std::uint32_t>(pubs_.size()), topo_.feeds);
+  const std::uint32_t msg = o_.size + 64;
+  batch0_ = std::max<std::uint32_t>(1, std::min<std::uint32_t>(1024, 64 * 1024 / msg));
+  return true;
+}
+
+int Engine::run(Result& out) {
+  r_.options = o_;
+  if (o_.persistent && o_.protocol == Protocol::Mqtt) topo_.description += ", persistent subscriber sessions";
+  r_.description = topo_.description;
+  r_.run_id = run_id_;
+  std::string error;
+  if (!setup(error)) {
+    r_.error = error;
+    for (auto& c : clients_) c->abort();
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_loop_close(&loop_);
+    out = std::move(r_);
+    return 1;
+  }
+  prepare_.data = check_.data = idle_.data = this;
+  pace_.data = tick_timer_.data = phase_timer_.data = sigint_.data = sigterm_.data = this;
+  uv_prepare_init(&loop_, &prepare_);
+  uv_prepare_start(&prepare_, &Engine::on_prepare);
+  uv_check_init(&loop_, &check_);
+  uv_check_start(&check_, &Engine::on_check);
+  uv_idle_init(&loop_, &idle_);
+  uv_timer_init(&loop_, &pace_);
+  uv_timer_init(&loop_, &tick_timer_);
+  uv_timer_init(&loop_, &phase_timer_);
+  uv_timer_start(&tick_timer_, &Engine::on_tick, 1000, 1000);
+  uv_signal_init(&loop_, &sigint_);
+  uv_signal_start(&sigint_, &Engine::on_signal, SIGINT);
+  uv_signal_init(&loop_, &sigterm_);
+  uv_signal_start(&sigterm_, &Engine::on_signal, SIGTERM);
+
+  if (o_.scenario == Scenario::Conns) r_.rss_before_kb = read_rss_kb(o_.broker_pid);
+  t_connect_ = tick_ns_ = uv_hrtime();
+  connect_next();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  progress_.finish();
+  if (uv_loop_close(&loop_) != 0 && r_.error.empty()) r_.error = "internal: the loop closed with handles open";
+
+  r_.published_total = published_;
+  r_.delivered_total = delivered_;
+  r_.acked_total = acked_;
+  r_.foreign = foreign_;
+  r_.duplicates = tracker_.duplicates();
+  if (r_.measured_s > 0) r_.latency = hist_;
+  out = std::move(r_);
+  return out.error.empty() ? 0 : 1;
+}
+
+std::string Engine::role_name(const Client& c) const {
+  if (is_publisher(c)) return "publisher " + std::to_string(c.index() - subs_);
+  return (o_.scenario == Scenario::Conns ? "connection " : "subscriber ") + std::to_string(c.index());
+}
+
+void Engine::connect_next() {
+  while (phase_ == Phase::Connecting && handshaking_ < o_.connect_window && next_connect_ < clients_.size()) {
+    Client& c = *clients_[next_connect_++];
+    char id[48];
+    std::snprintf(id, sizeof id, "jb%08x-%u", run_id_, c.index());
+    const int rc = c.connect(reinterpret_cast<const sockaddr*>(&addr_), id, o_.persistent && !is_publisher(c));
+    if (rc != 0) {
+      fatal("cannot open " + role_name(c) + " after " + std::to_string(ready_) + " connections: " +
+            uv_strerror(rc) + " (" + uv_err_name(rc) + ")");
+      return;
+    }
+    ++handshaking_;
+  }
+}
+
+void Engine::on_ready(Client& c) {
+  if (phase_ == Phase::Closing) return;
+  if (is_publisher(c)) {
+    Pub& p = pubs_[c.index() - subs_];
+    p.window = std::min(o_.inflight, c.send_quota());
+    c.prepare_publish(topo_.publishers[c.index() - subs_].topic, o_.qos, o_.size);
+    handshake_done(c);
+  } else {
+    c.subscribe(topo_.subscribers[c.index()].filter, o_.qos);
+  }
+}
+
+void Engine::on_subscribed(Client& c) {
+  if (phase_ == Phase::Closing) return;
+  handshake_done(c);
+}
+
+void Engine::handshake_done(Client&) {
+  --handshaking_;
+  ++ready_;
+  if (ready_ < clients_.size()) {
+    connect_next();
+    return;
+  }
+  r_.connections = ready_;
+  r_.connect_s = seconds_since(t_connect_);
+  if (o_.scenario == Scenario::Conns) {
+    r_.rss_connected_kb = read_rss_kb(o_.broker_pid);
+    phase_ = Phase::Hold;
+    uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.hold_s), 0);
+    return;
+  }
+  begin_traffic();
+}
+
+void Engine::begin_traffic() {
+  phase_ = Phase::Warmup;
+  t_traffic_ = uv_hrtime();
+  last_delivery_ms_ = uv_now(&loop_);
+  rate_per_pub_ = pubs_.empty() ? 0 : o_.rate / static_cast<double>(pubs_.size());
+  if (rate_per_pub_ > 0) {
+    uv_timer_start(&pace_, &Engine::on_pace, 1, 1);
+  } else if (o_.qos == 0) {
+    wake_idle();
+  }
+  pump_all();
+  if (o_.warmup_s > 0) {
+    uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.warmup_s), 0);
+  } else {
+    begin_measure();
+  }
+}
+
+void Engine::begin_measure() {
+  phase_ = Phase::Measure;
+  t_measure_ = uv_hrtime();
+  snap_pub_ = published_;
+  snap_del_ = delivered_;
+  snap_ack_ = acked_;
+  snap_rej_ = rejected_;
+  cpu_self0_ = self_cpu_s();
+  cpu_broker0_ = read_cpu_s(o_.broker_pid);
+  hist_.reset();
+  uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.duration_s), 0);
+}
+
+void Engine::end_measure() {
+  r_.measured_s = seconds_since(t_measure_);
+  r_.published = published_ - snap_pub_;
+  r_.delivered = delivered_ - snap_del_;
+  r_.acked = acked_ - snap_ack_;
+  r_.rejected = rejected_ - snap_rej_;
+  if (r_.measured_s > 0) {
+    r_.generator_cpu_pct = (self_cpu_s() - cpu_self0_) / r_.measured_s * 100.0;
+    const auto b = read_cpu_s(o_.broker_pid);
+    if (b && cpu_broker0_) r_.broker_cpu_pct = (*b - *cpu_broker0_) / r_.measured_s * 100.0;
+  }
+  begin_drain();
+}
+
+void Engine::begin_drain() {
+  phase_ = Phase::Drain;
+  t_drain_ = uv_hrtime();
+  last_delivery_ms_ = uv_now(&loop_);
+  uv_timer_stop(&pace_);
+  if (idle_active_) {
+    uv_idle_stop(&idle_);
+    idle_active_ = false;
+  }
+  uv_timer_start(&phase_timer_, &Engine::on_phase, kDrainPollMs, kDrainPollMs);
+}
+
+void Engine::check_drain() {
+  const double elapsed = seconds_since(t_drain_);
+  bool acks_done = true;
+  for (const Pub& p : pubs_) acks_done = acks_done && p.inflight == 0;
+  const std::uint64_t quiet_ms = uv_now(&loop_) - last_delivery_ms_;
+  bool done;
+  if (o_.qos == 0) {
+    done = quiet_ms >= 200 || elapsed >= 5.0;
+  } else {
+    const bool all_delivered = track_loss_ && tracker_.outstanding() == 0;
+    done = elapsed >= 10.0 || (acks_done && (all_delivered || quiet_ms >= (track_loss_ ? 1000u : 300u)));
+  }
+  if (!done) return;
+  r_.drain_s = elapsed;
+  if (track_loss_) r_.lost = tracker_.lost();
+  begin_close(true);
+}
+
+void Engine::begin_close(bool graceful) {
+  if (phase_ == Phase::Closing) return;
+  phase_ = Phase::Closing;
+  uv_timer_stop(&pace_);
+  uv_timer_stop(&tick_timer_);
+  if (idle_active_) {
+    uv_idle_stop(&idle_);
+    idle_active_ = false;
+  }
+  progress_.finish();
+  for (auto& c : clients_) {
+    if (graceful) {
+      c->disconnect();
+    } else {
+      c->abort();
+    }
+  }
+  io_->flush();
+  uv_timer_start(&phase_timer_, &Engine::on_phase, kCloseDeadlineMs, 0);
+  if (closed_ == clients_.size()) close_handles();
+}
+
+void Engine::close_handles() {
+  if (handles_closed_) return;
+  handles_closed_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&check_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&idle_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&pace_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tick_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&phase_timer_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigint_), nullptr);
+  uv_close(reinterpret_cast<uv_handle_t*>(&sigterm_), nullptr);
+}
+
+void Engine::fatal(const std::string& why) {
+  if (r_.error.empty()) r_.error = why;
+  begin_close(false);
+}
+
+void Engine::on_failure(Client& c, const std::string& why) {
+  if (phase_ == Phase::Closing) return;
+  if (phase_ == Phase::Connecting && why.rfind("connect: ", 0) == 0) {
+    std::string msg = "cannot connect to " + o_.host + ":" + std::to_string(o_.port) + ": " + why.substr(9);
+    if (ready_ == 0) {
+      msg += "; is the broker running?";
+    } else {
+      msg += " (" + role_name(c) + ", after " + std::to_string(ready_) + " connections)";
+    }
+    fatal(msg);
+    return;
+  }
+  std::string msg = role_name(c) + ": " + why;
+  if (phase_ == Phase::Connecting) msg += " (after " + std::to_string(ready_) + " connections were ready)";
+  fatal(msg);
+}
+
+void Engine::on_closed(Client&) {
+  ++closed_;
+  if (phase_ == Phase::Closing && closed_ == clients_.size()) close_handles();
+}
+
+void Engine::interrupt() {
+  r_.interrupted = true;
+  switch (phase_) {
+    case Phase::Connecting: fatal("interrupted while connecting"); break;
+    case Phase::Warmup: begin_close(true); break;
+    case Phase::Measure: end_measure(); break;
+    case Phase::Hold:
+      r_.rss_after_kb = read_rss_kb(o_.broker_pid);
+      begin_close(true);
+      break;
+    case Phase::Drain:
+      if (track_loss_) r_.lost = tracker_.lost();
+      begin_close(true);
+      break;
+    case Phase::Closing:
+      for (auto& c : clients_) c->abort();
+      break;
+  }
+}
+
+void Engine::on_prepare(uv_prepare_t* h) { static_cast<Engine*>(h->data)->io_->flush(); }
+void Engine::on_check(uv_check_t* h) { static_cast<Engine*>(h->data)->io_->flush(); }
+void Engine::on_tick(uv_timer_t* h) { static_cast<Engine*>(h->data)->tick(); }
+void Engine::on_signal(uv_signal_t* h, int) { static_cast<Engine*>(h->data)->interrupt(); }
+
+void Engine::on_phase(uv_timer_t* h) {
+  auto* self = static_cast<Engine*>(h->data);
+  switch (self->phase_) {
+    case Phase::Warmup: self->begin_measure(); break;
+    case Phase::Measure: self->end_measure(); break;
+    case Phase::Hold:
+      self->r_.rss_after_kb = read_rss_kb(self->o_.broker_pid);
+      self->begin_close(true);
+      break;
+    case Phase::Drain: self->check_drain(); break;
+    case Phase::Closing:  // deadline: abort what did not close gracefully
+      for (auto& c : self->clients_) c->abort();
+      break;
+    case Phase::Connecting: break;
+  }
+}
+
+void Engine::tick() {
+  if (!progress_.enabled()) return;
+  const std::uint64_t now = uv_hrtime();
+  const double dt = static_cast<double>(now - tick_ns_) / 1e9;
+  tick_ns_ = now;
+  const double pub = static_cast<double>(published_ - tick_pub_) / dt;
+  const double del = static_cast<double>(delivered_ - tick_del_) / dt;
+  const double conn = static_cast<double>(ready_ - tick_ready_) / dt;
+  tick_pub_ = published_;
+  tick_del_ = delivered_;
+  tick_ready_ = ready_;
+  char line[256];
+  switch (phase_) {
+    case Phase::Connecting:
+      std::snprintf(line, sizeof line, "%s  connecting %u/%zu  %s conn/s", scenario_name(o_.scenario), ready_,
+                    clients_.size(), short_rate(conn).c_str());
+      break;
+    case Phase::Hold:
+      std::snprintf(line, sizeof line, "%s  holding %u connections  broker RSS %s KiB", scenario_name(o_.scenario),
+                    ready_, o_.broker_pid > 0 ? std::to_string(read_rss_kb(o_.broker_pid).value_or(0)).c_str() : "?");
+      break;
+    case Phase::Warmup:
+    case Phase::Measure: {
+      std::uint32_t inflight = 0;  // QoS 0: sent, not yet received by every group
+      for (const Pub& p : pubs_) inflight += window0_ ? undelivered(p) : p.inflight;
+      const bool m = phase_ == Phase::Measure;
+      const double t = m ? seconds_since(t_measure_) : seconds_since(t_traffic_);
+      std::string lat;
+      if (m && hist_.count() > 0)
+        lat = "  p50 " + std::to_string(hist_.value_at_percentile(50) / 1000) + "us p99 " +
+              std::to_string(hist_.value_at_percentile(99) / 1000) + "us";
+      std::snprintf(line, sizeof line, "%s  %s %.0f/%.0fs  pub %s/s  recv %s/s  inflight %u%s",
+                    scenario_name(o_.scenario), m ? "measure" : "warmup", t, m ? o_.duration_s : o_.warmup_s,
+                    short_rate(pub).c_str(), short_rate(del).c_str(), inflight, lat.c_str());
+      break;
+    }
+    case Phase::Drain:
+      std::snprintf(line, sizeof line, "%s  draining (%llu outstanding)", scenario_name(o_.scenario),
+                    static_cast<unsigned long long>(track_loss_ ? tracker_.outstanding() : 0));
+      break;
+    case Phase::Closing: return;
+  }
+  progress_.update(line);
+}
+
+}  // namespace junction::bench

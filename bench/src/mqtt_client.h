@@ -1,0 +1,51 @@
+// junction::bench MqttClient — MQTT 3.1.1 / 5.0 client side for the
+// generator, on the project's pure codec (mqtt_codec.h).
+//
+// CONNECT is clean (clean start, session expiry 0) unless --persistent, with
+// keep-alive 0 (runs are shorter than any keep-alive); MQTT 5 asks for
+// Receive Maximum 65535 so the broker's delivery window is not the
+// generator's, and the publisher window is capped to the broker's Receive
+// Maximum from CONNACK (send_quota). Acknowledgements are
+// pre-encoded 4-byte templates (PUBACK/PUBREC/PUBREL/PUBCOMP, valid in both
+// versions with reason Success) patched with the packet id.
+#pragma once
+
+#include <string>
+
+#include "client.h"
+#include "mqtt_codec.h"
+
+namespace junction::bench {
+
+class MqttClient final : public Client {
+ public:
+  MqttClient(Io& io, ClientEvents& events, std::uint32_t index, int version);
+
+  void subscribe(std::string_view filter, int qos) override;
+  void prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) override;
+  void append_publish(std::uint16_t id, const Stamp& stamp) override;
+  void disconnect() override;
+  std::uint32_t send_quota() const override { return receive_maximum_; }
+
+ private:
+  void on_connected(int status) override;
+  std::size_t on_data(Bytes data) override;
+  // Returns false when the connection failed.
+  bool handle(const mqtt::Frame& f);
+  void append_ack(mqtt::PacketType t, std::uint16_t id);
+
+  mqtt::Version version_;
+  mqtt::MqttFrameParser parser_;
+  mqtt::Publish publish_;  // reused by every decode
+  mqtt::Ack ack_;
+  std::string ack_tmpl_[4];  // PUBACK, PUBREC, PUBREL, PUBCOMP
+  std::string pub_tmpl_;
+  std::size_t pid_off_ = 0;
+  std::size_t payload_off_ = 0;
+  std::uint32_t payload_size_ = 0;
+  int pub_qos_ = 0;
+  std::uint32_t receive_maximum_ = 65535;
+  bool ready_ = false;
+};
+
+}  // namespace junction::bench

@@ -1,0 +1,339 @@
+// junction::bench report: JSON writer and human summary.
+#include "report.h"
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cinttypes>
+#include <iterator>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+namespace junction::bench {
+
+namespace {
+
+// Minimal JSON object writer: keys in insertion order, strings escaped.
+class Json {
+ public:
+  Json& key(const char* k) {
+    s_ += first_ ? "" : ",";
+    s_ += "\n";
+    s_.append(depth_ * 2, ' ');
+    str(k);
+    s_ += ": ";
+    first_ = false;
+    return *this;
+  }
+  Json& str(std::string_view v) {
+    s_ += '"';
+    for (char c : v) {
+      switch (c) {
+        case '"': s_ += "\\\""; break;
+        case '\\': s_ += "\\\\"; break;
+        case '\n': s_ += "\\n"; break;
+        case '\t': s_ += "\\t"; break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char b[8];
+            std::snprintf(b, sizeof b, "\\u%04x", c);
+            s_ += b;
+          } else {
+            s_ += c;
+          }
+      }
+    }
+    s_ += '"';
+    return *this;
+  }
+  Json& num(double v) {
+    if (!std::isfinite(v)) return null();
+    char b[32];
+    std::snprintf(b, sizeof b, "%.6g", v);
+    s_ += b;
+    return *this;
+  }
+  Json& num(std::uint64_t v) {
+    s_ += std::to_string(v);
+    return *this;
+  }
+  Json& boolean(bool v) {
+    s_ += v ? "true" : "false";
+    return *this;
+  }
+  Json& null() {
+    s_ += "null";
+    return *this;
+  }
+  Json& open() {
+    s_ += "{";
+    ++depth_;
+    first_ = true;
+    return *this;
+  }
+  Json& close() {
+    --depth_;
+    s_ += "\n";
+    s_.append(depth_ * 2, ' ');
+    s_ += "}";
+    first_ = false;
+    return *this;
+  }
+  std::string take() { return std::move(s_); }
+
+ private:
+  std::string s_;
+  int depth_ = 0;
+  bool first_ = true;
+};
+
+template <typename T>
+void opt_num(Json& j, const char* k, const std::optional<T>& v) {
+  j.key(k);
+  if (v) {
+    j.num(*v);
+  } else {
+    j.null();
+  }
+}
+
+double us(std::uint64_t ns) { return static_cast<double>(ns) / 1000.0; }
+
+std::string fmt_rate(double v) {
+  char b[32];
+  if (v >= 1e6) {
+    std::snprintf(b, sizeof b, "%.2fM", v / 1e6);
+  } else if (v >= 1e4) {
+    std::snprintf(b, sizeof b, "%.1fk", v / 1e3);
+  } else {
+    std::snprintf(b, sizeof b, "%.0f", v);
+  }
+  return b;
+}
+
+std::string fmt_us(std::uint64_t ns) {
+  char b[32];
+  if (ns >= 10'000'000) {
+    std::snprintf(b, sizeof b, "%.1f ms", static_cast<double>(ns) / 1e6);
+  } else {
+    std::snprintf(b, sizeof b, "%.0f us", us(ns));
+  }
+  return b;
+}
+
+}  // namespace
+
+std::optional<double> Result::rss_per_connection_bytes() const {
+  if (!rss_before_kb || !rss_after_kb || connections == 0) return std::nullopt;
+  const double delta = (static_cast<double>(*rss_after_kb) - static_cast<double>(*rss_before_kb)) * 1024.0;
+  return delta / connections;
+}
+
+std::optional<std::uint64_t> read_rss_kb(int pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      std::istringstream in(line.substr(6));
+      std::uint64_t kb = 0;
+      if (in >> kb) return kb;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<double> read_cpu_s(int pid) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  // Fields after the parenthesised command name (which may contain spaces).
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream in(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && in >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  const long hz = sysconf(_SC_CLK_TCK);
+  return static_cast<double>(utime + stime) / static_cast<double>(hz > 0 ? hz : 100);
+}
+
+double self_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::string to_json(const Result& r) {
+  const Options& o = r.options;
+  Json j;
+  j.open();
+  j.key("tool").str("junction-bench");
+  j.key("scenario").str(scenario_name(o.scenario));
+  j.key("protocol").str(protocol_name(o.protocol));
+  j.key("mqtt_version").num(static_cast<std::uint64_t>(o.mqtt_version));
+  j.key("description").str(r.description);
+  j.key("host").str(o.host);
+  j.key("port").num(static_cast<std::uint64_t>(o.port));
+  j.key("qos").num(static_cast<std::uint64_t>(o.qos));
+  j.key("size").num(static_cast<std::uint64_t>(o.size));
+  j.key("publishers").num(static_cast<std::uint64_t>(o.publishers));
+  j.key("subscribers").num(static_cast<std::uint64_t>(o.subscribers));
+  j.key("inflight").num(static_cast<std::uint64_t>(o.inflight));
+  j.key("qos0_window").num(static_cast<std::uint64_t>(o.qos0_window));
+  j.key("persistent").boolean(o.persistent);
+  j.key("rate").num(o.rate);
+  j.key("duration_s").num(o.duration_s);
+  j.key("warmup_s").num(o.warmup_s);
+  j.key("run_id").num(static_cast<std::uint64_t>(r.run_id));
+  j.key("ok").boolean(r.error.empty());
+  j.key("error");
+  if (r.error.empty()) {
+    j.null();
+  } else {
+    j.str(r.error);
+  }
+  j.key("interrupted").boolean(r.interrupted);
+  if (o.scenario == Scenario::Sink) {
+    j.key("measured_s").num(r.measured_s);
+    j.key("connections").num(r.sink_connections);
+    j.key("received").num(r.sink_publishes);
+    j.key("received_per_s").num(r.measured_s > 0 ? static_cast<double>(r.sink_publishes) / r.measured_s : 0.0);
+    j.key("peak_per_s").num(r.sink_peak_per_s);
+    j.key("reflected").num(r.sink_forwarded);
+    j.key("reflections_dropped").num(r.sink_dropped);
+  } else if (o.scenario == Scenario::Conns) {
+    j.key("connections_requested").num(static_cast<std::uint64_t>(r.connections_requested));
+    j.key("connections").num(static_cast<std::uint64_t>(r.connections));
+    j.key("nofile_limit").num(r.nofile_limit);
+    j.key("capped").boolean(r.capped);
+    j.key("connect_s").num(r.connect_s);
+    j.key("connect_rate").num(r.connect_rate());
+    j.key("hold_s").num(o.hold_s);
+    j.key("broker_pid");
+    if (o.broker_pid > 0) {
+      j.num(static_cast<std::uint64_t>(o.broker_pid));
+    } else {
+      j.null();
+    }
+    opt_num(j, "rss_before_kb", r.rss_before_kb);
+    opt_num(j, "rss_connected_kb", r.rss_connected_kb);
+    opt_num(j, "rss_after_kb", r.rss_after_kb);
+    opt_num(j, "rss_per_connection_bytes", r.rss_per_connection_bytes());
+  } else {
+    j.key("measured_s").num(r.measured_s);
+    j.key("published").num(r.published);
+    j.key("published_per_s").num(r.published_per_s());
+    j.key("delivered").num(r.delivered);
+    j.key("delivered_per_s").num(r.delivered_per_s());
+    j.key("acked").num(r.acked);
+    j.key("rejected").num(r.rejected);
+    j.key("published_total").num(r.published_total);
+    j.key("delivered_total").num(r.delivered_total);
+    j.key("acked_total").num(r.acked_total);
+    opt_num(j, "lost", r.lost);
+    j.key("duplicates").num(r.duplicates);
+    j.key("foreign").num(r.foreign);
+    j.key("drain_s").num(r.drain_s);
+    opt_num(j, "generator_cpu_pct", r.generator_cpu_pct);
+    opt_num(j, "broker_cpu_pct", r.broker_cpu_pct);
+    j.key("latency_us");
+    if (r.latency && r.latency->count() > 0) {
+      const Histogram& h = *r.latency;
+      j.open();
+      j.key("count").num(h.count());
+      j.key("min").num(us(h.min()));
+      j.key("mean").num(h.mean() / 1000.0);
+      j.key("p50").num(us(h.value_at_percentile(50)));
+      j.key("p90").num(us(h.value_at_percentile(90)));
+      j.key("p99").num(us(h.value_at_percentile(99)));
+      j.key("p999").num(us(h.value_at_percentile(99.9)));
+      j.key("max").num(us(h.max()));
+      j.close();
+    } else {
+      j.null();
+    }
+  }
+  j.close();
+  std::string s = j.take();
+  s += "\n";
+  return s;
+}
+
+std::string write_json(const Result& r) {
+  const std::string& path = r.options.json_path;
+  if (path.empty()) return "";
+  const std::string text = to_json(r);
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return "";
+  }
+  std::ofstream f(path, std::ios::trunc);
+  f << text;
+  f.close();
+  if (!f) return "cannot write " + path;
+  return "";
+}
+
+void print_summary(const Result& r, std::FILE* out) {
+  const Options& o = r.options;
+  std::fprintf(out, "%s (%s%s): %s\n", scenario_name(o.scenario), protocol_name(o.protocol),
+               o.protocol == Protocol::Mqtt ? (o.mqtt_version == 5 ? " 5" : " 3.1.1") : "", r.description.c_str());
+  if (!r.error.empty()) std::fprintf(out, "  error: %s\n", r.error.c_str());
+  if (r.interrupted) std::fprintf(out, "  interrupted: figures cover the time before SIGINT\n");
+  if (o.scenario == Scenario::Sink) {
+    std::fprintf(out, "  received %" PRIu64 " publishes on %" PRIu64 " connections in %.1f s: %s msgs/s (peak %s/s)\n",
+                 r.sink_publishes, r.sink_connections, r.measured_s,
+                 fmt_rate(r.measured_s > 0 ? static_cast<double>(r.sink_publishes) / r.measured_s : 0).c_str(),
+                 fmt_rate(r.sink_peak_per_s).c_str());
+    std::fprintf(out, "  reflected %" PRIu64 " messages to exact-topic subscribers (%" PRIu64 " dropped: slow reader)\n",
+                 r.sink_forwarded, r.sink_dropped);
+    return;
+  }
+  if (o.scenario == Scenario::Conns) {
+    if (r.capped)
+      std::fprintf(out, "  capped: %u connections asked, %u opened (open-file limit %" PRIu64 ")\n",
+                   r.connections_requested, r.connections, r.nofile_limit);
+    std::fprintf(out, "  %u connections subscribed in %.3f s: %s connections/s\n", r.connections, r.connect_s,
+                 fmt_rate(r.connect_rate()).c_str());
+    if (r.rss_before_kb && r.rss_after_kb) {
+      std::fprintf(out, "  broker RSS %" PRIu64 " KiB before, %s KiB connected, %" PRIu64
+                   " KiB after the hold: %.0f bytes/connection\n",
+                   *r.rss_before_kb, r.rss_connected_kb ? std::to_string(*r.rss_connected_kb).c_str() : "?",
+                   *r.rss_after_kb, *r.rss_per_connection_bytes());
+    } else {
+      std::fprintf(out, "  broker RSS: not measured (give --broker-pid)\n");
+    }
+    return;
+  }
+  std::fprintf(out, "  %.2f s measured: published %s msgs/s, delivered %s msgs/s\n", r.measured_s,
+               fmt_rate(r.published_per_s()).c_str(), fmt_rate(r.delivered_per_s()).c_str());
+  std::fprintf(out, "  totals: published %" PRIu64 ", delivered %" PRIu64 ", acked %" PRIu64 ", rejected %" PRIu64
+               ", duplicates %" PRIu64 "\n", r.published_total, r.delivered_total, r.acked_total, r.rejected,
+               r.duplicates);
+  if (r.lost) {
+    std::fprintf(out, "  lost (acknowledged, never delivered): %" PRIu64 "%s\n", *r.lost,
+                 *r.lost ? "  <-- the broker lost acknowledged messages" : "");
+  }
+  if (r.generator_cpu_pct) {
+    std::fprintf(out, "  cpu: generator %.0f %%", *r.generator_cpu_pct);
+    if (r.broker_cpu_pct) std::fprintf(out, ", broker %.0f %%", *r.broker_cpu_pct);
+    std::fprintf(out, " of one core%s\n", *r.generator_cpu_pct > 90 ? "  <-- the generator may be the limit" : "");
+  }
+  if (r.foreign) std::fprintf(out, "  ignored %" PRIu64 " messages left over from other runs\n", r.foreign);
+  if (r.latency && r.latency->count() > 0) {
+    const Histogram& h = *r.latency;
+    std::fprintf(out, "  latency: p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (%" PRIu64 " samples)\n",
+                 fmt_us(h.value_at_percentile(50)).c_str(), fmt_us(h.value_at_percentile(90)).c_str(),
+                 fmt_us(h.value_at_percentile(99)).c_str(), fmt_us(h.value_at_percentile(99.9)).c_str(),
+                 fmt_us(h.max()).c_str(), h.count());
+  }
+}
+
+}  // namespace junction::bench

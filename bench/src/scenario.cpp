@@ -1,0 +1,91 @@
+// junction::bench topology per scenario.
+#include "scenario.h"
+
+namespace junction::bench {
+
+namespace {
+
+// MQTT topic or STOMP destination for a topic path like "bench/fanin".
+std::string topic_for(const Options& o, const std::string& path) {
+  if (o.protocol == Protocol::Mqtt) return path;
+  std::string d = "/topic/" + path;
+  return d;
+}
+
+void one_topic(Topology& t, const Options& o, const std::string& topic, std::uint32_t pubs, std::uint32_t subs) {
+  for (std::uint32_t i = 0; i < pubs; ++i) t.publishers.push_back({topic});
+  std::vector<std::uint32_t> all;
+  for (std::uint32_t i = 0; i < pubs; ++i) all.push_back(i);
+  for (std::uint32_t i = 0; i < subs; ++i) {
+    t.subscribers.push_back({topic, i});
+    t.feeds.push_back(all);
+  }
+  t.description = std::to_string(pubs) + (pubs == 1 ? " publisher -> " : " publishers -> ") + topic + " -> " +
+                  std::to_string(subs) + (subs == 1 ? " subscriber" : " subscribers") + ", QoS " +
+                  std::to_string(o.qos);
+}
+
+}  // namespace
+
+Topology build_topology(const Options& o) {
+  Topology t;
+  const std::string& pre = o.topic_prefix;
+  switch (o.scenario) {
+    case Scenario::Fanin:
+      one_topic(t, o, topic_for(o, pre + "/fanin"), o.publishers, o.subscribers);
+      break;
+    case Scenario::Fanout:
+      one_topic(t, o, topic_for(o, pre + "/fanout"), 1, o.subscribers);
+      break;
+    case Scenario::Latency:
+      one_topic(t, o, topic_for(o, pre + "/latency"), 1, 1);
+      t.description += ", " + std::to_string(static_cast<long long>(o.rate)) + " msgs/s";
+      break;
+    case Scenario::Pairs:
+      for (std::uint32_t i = 0; i < o.pairs; ++i) {
+        const std::string topic = topic_for(o, pre + "/pairs/" + std::to_string(i));
+        t.publishers.push_back({topic});
+        t.subscribers.push_back({topic, i});
+        t.feeds.push_back({i});
+      }
+      t.description = std::to_string(o.pairs) + " pairs, publisher i -> " + topic_for(o, pre + "/pairs/i") +
+                      " -> subscriber i, QoS " + std::to_string(o.qos);
+      break;
+    case Scenario::Queue: {
+      std::string topic, filter;
+      if (o.protocol == Protocol::Stomp) {
+        topic = filter = "/queue/" + o.queue_name;
+      } else if (o.queue_mode == QueueMode::Queue) {
+        topic = filter = "$queue/" + o.queue_name;
+      } else {
+        topic = pre + "/queue/" + o.queue_name;
+        filter = "$share/bench/" + topic;
+      }
+      std::vector<std::uint32_t> all;
+      for (std::uint32_t i = 0; i < o.publishers; ++i) {
+        t.publishers.push_back({topic});
+        all.push_back(i);
+      }
+      for (std::uint32_t i = 0; i < o.subscribers; ++i) t.subscribers.push_back({filter, 0});
+      t.feeds.push_back(all);
+      t.description = std::to_string(o.publishers) + " producers -> " + topic + " -> " +
+                      std::to_string(o.subscribers) + " competing consumers on " + filter + ", QoS " +
+                      std::to_string(o.qos);
+      break;
+    }
+    case Scenario::Conns:
+      for (std::uint32_t i = 0; i < o.connections; ++i) {
+        t.subscribers.push_back({topic_for(o, pre + "/conns/" + std::to_string(i)), i});
+        t.feeds.emplace_back();
+      }
+      t.description = std::to_string(o.connections) + " idle connections, each subscribed to " +
+                      topic_for(o, pre + "/conns/i") + " (QoS " + std::to_string(o.qos) + ")";
+      break;
+    case Scenario::Sink:
+      t.description = "discard server";
+      break;
+  }
+  return t;
+}
+
+}  // namespace junction::bench

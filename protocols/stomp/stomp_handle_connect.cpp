@@ -1,0 +1,116 @@
+// CONNECT / STOMP -> version and heart-beat negotiation, authentication,
+// session attach, CONNECTED; DISCONNECT (1.2 "Connecting", "Heart-beating",
+// "DISCONNECT").
+#include <algorithm>
+#include <charconv>
+
+#include "log.h"
+#include "stomp_connection.h"
+
+#ifndef JUNCTION_VERSION
+#define JUNCTION_VERSION "0.0.0"
+#endif
+
+namespace junction::stomp {
+
+namespace {
+
+// on_tick has a one-second grain: shorter intervals cannot be kept.
+std::uint32_t round_interval(std::uint32_t ms) { return ms == 0 ? 0 : std::max<std::uint32_t>(ms, 1000); }
+
+void append_u32(std::uint32_t v, std::string& out) {
+  char buf[12];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, std::size_t(r.ptr - buf));
+}
+
+}  // namespace
+
+// The one place where credentials are checked. Authentication plugins
+// (issue 4) will be called from here; until then a client with a login is
+// accepted and one without needs allow_anonymous, as for MQTT.
+bool StompConnection::authenticate(const std::string_view* login, const std::string_view* passcode) {
+  (void)passcode;
+  if (login == nullptr) return proto_.options().allow_anonymous;
+  return true;
+}
+
+void StompConnection::handle_connect(const StompFrame& f) {
+  const StompOptions& opt = proto_.options();
+  const std::string_view* accept = f.header("accept-version");
+  Version v = Version::V1_0;
+  Status st = negotiate_version(accept ? std::optional<std::string_view>(*accept) : std::nullopt, kAllVersions, v);
+  if (!st.ok()) {
+    // 1.2 "Protocol Negotiation": the ERROR lists what the server speaks.
+    std::string versions;
+    append_versions(kAllVersions, versions);
+    const Header extra{"version", versions};
+    fail("unsupported protocol version", accept ? *accept : std::string_view(), &extra);
+    return;
+  }
+  version_ = v;
+
+  HeartBeat client;  // 1.0 has no heart-beats
+  if (const std::string_view* hb = f.header("heart-beat"); hb && v != Version::V1_0) {
+    if (!parse_heart_beat(*hb, client).ok()) {
+      fail("bad heart-beat header", *hb);
+      return;
+    }
+  }
+  const HeartBeat server{round_interval(opt.heart_beat_send_ms), round_interval(opt.heart_beat_receive_ms)};
+  const HeartBeatPlan plan = negotiate_heart_beat(client, server);
+
+  // `host` (1.2) names a virtual host; there is one, so any value is accepted.
+  if (!authenticate(f.header("login"), f.header("passcode"))) {
+    fail("access refused", "a login is required");
+    return;
+  }
+
+  client_id_ = proto_.next_client_id();
+  core::ConnectRequest req;
+  req.client_id = client_id_;
+  req.clean_start = true;
+  req.session_expiry_s = 0;  // STOMP sessions end with their connection
+  req.protocol_version = static_cast<std::uint8_t>(v);
+  req.protocol = core::Protocol::Stomp;
+  req.sink = this;
+  session_ = broker_.attach(req).session;
+  state_ = State::Connected;
+  parser_.set_version(v);
+  send_ms_ = plan.send_ms;
+  expect_ms_ = plan.expect_ms;
+
+  std::string hb;
+  append_u32(server.cx, hb);
+  hb.push_back(',');
+  append_u32(server.cy, hb);
+  Header h[4];
+  std::size_t n = 0;
+  if (v != Version::V1_0) {
+    h[n++] = Header{"version", version_string(v)};
+    h[n++] = Header{"heart-beat", hb};
+  }
+  h[n++] = Header{"server", "Junction/" JUNCTION_VERSION};
+  h[n++] = Header{"session", client_id_};
+  scratch_.clear();
+  encode_frame(Command::Connected, std::span<const Header>(h, n), {}, v, scratch_);
+  emit(scratch_);
+  const std::string_view vs = version_string(v);
+  log::debug("stomp %s: connected '%s' (STOMP %.*s, heart-beat send %u ms, expect %u ms)",
+             sink_.info().peer_address.c_str(), client_id_.c_str(), int(vs.size()), vs.data(), send_ms_, expect_ms_);
+  broker_.start_delivery(session_);
+}
+
+void StompConnection::handle_disconnect(const StompFrame& f) {
+  // 1.2 "DISCONNECT": the RECEIPT says every earlier frame was handled; here
+  // it also waits until their store writes are committed. Nothing more is
+  // read; the transport closes once the answers are out.
+  state_ = State::Closing;
+  std::string out;
+  if (const std::string_view* r = f.header("receipt")) {
+    if (!encode_frame(Command::Receipt, {Header{"receipt-id", *r}}, {}, version_, out).ok()) out.clear();
+  }
+  answer(std::move(out), wrote_ticket_, true);
+}
+
+}  // namespace junction::stomp

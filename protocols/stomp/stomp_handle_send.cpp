@@ -1,0 +1,83 @@
+// SEND -> core message -> Broker::publish (topics, and queues through the
+// "$queue/<name>" topics the router hands to the QueueManager, so a full
+// queue comes back as PublishResult::quota_exceeded).
+#include "log.h"
+#include "stomp_connection.h"
+
+namespace junction::stomp {
+
+void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_tx) {
+  const std::string_view* dest = f.header("destination");
+  if (!dest) {
+    fail("missing destination header", "SEND needs a destination");
+    return;
+  }
+  Destination d;
+  if (const char* why = parse_destination(*dest, DestUse::Send, d)) {
+    fail(why, *dest);
+    return;
+  }
+  if (!from_tx) {
+    if (const std::string_view* tx = f.header("transaction")) {
+      buffer_in_transaction(*tx, raw);
+      return;
+    }
+  }
+  std::string topic = publish_topic(d, owner());
+  if (topic.empty()) {
+    fail("temporary queue name too long", *dest);
+    return;
+  }
+  if (d.kind == DestKind::Queue && is_foreign_temp_queue(d.name, owner())) {
+    // A reply to a temporary queue whose connection is gone: like RabbitMQ,
+    // drop it instead of filling a queue nobody can read.
+    const core::Queue* q = broker_.queues().find(d.name);
+    if (q == nullptr || q->consumer_count() == 0) {
+      log::debug("stomp %s: reply to %.*s dropped: no consumer", client_id_.c_str(), int(dest->size()), dest->data());
+      return;
+    }
+  }
+
+  if (d.kind != DestKind::Topic) {
+    // Our own temp queues are drained when we go, even if we never read them.
+    const std::string_view queue = std::string_view(topic).substr(kCoreQueuePrefix.size());
+    if (!is_foreign_temp_queue(queue, owner())) note_temp_queue(queue);
+  }
+
+  core::MessageRef msg = broker_.make_message();
+  core::Message& m = *msg;
+  m.topic = std::move(topic);
+  m.payload.assign(reinterpret_cast<const char*>(f.body.data()), f.body.size());
+  m.origin_client = client_id_;
+  m.origin_protocol = core::Protocol::Stomp;
+  if (const char* why = apply_send_headers(f.headers, owner(), m)) {
+    fail(why);
+    return;
+  }
+  if (d.kind != DestKind::Topic) m.retain = false;  // queues keep every message anyway
+  if (m.retain && !broker_.config().retain_available) {
+    fail("retain not available");
+    return;
+  }
+  ensure_reply_queue(m);
+
+  const core::PublishResult r = broker_.publish(msg, session_);
+  if (r.store_failed) {
+    fail("store full", "the message could not be stored");
+  } else if (r.quota_exceeded) {
+    if (d.kind != DestKind::Topic) {
+      // reject-publish overflow: the producer must learn it was refused.
+      fail("queue full", *dest);
+    } else if (receipt_) {
+      // Some subscriber's session queue is full. A receipt would promise
+      // delivery to all of them; without one, like MQTT QoS 0, the others
+      // got it and the publisher goes on.
+      fail("subscriber queue full", *dest);
+    } else {
+      log::debug("stomp %s: a subscriber of %.*s could not take a message", client_id_.c_str(),
+                 int(dest->size()), dest->data());
+    }
+  }
+}
+
+}  // namespace junction::stomp
