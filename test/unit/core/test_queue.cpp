@@ -7,7 +7,11 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "broker.h"
+#include "lmdb_store.h"
 #include "mem_store.h"
 
 using namespace junction;
@@ -31,24 +35,54 @@ class FakeConsumer final : public QueueConsumer {
   bool open = true;
 };
 
+// Every case runs on both stores: the memory store (commits inline) and
+// LMDB (commits on its writer thread; commit() waits for it).
 struct QFixture {
-  store::MemStore store;
+  bool lmdb;
+  std::string dir;
+  std::unique_ptr<store::Store> store;
   ManualClock clock;
   std::map<std::string, QueuePolicy> policies;
   BrokerConfig config;
   std::unique_ptr<Broker> broker;
 
-  QFixture() {
+  explicit QFixture(bool use_lmdb = false) : lmdb(use_lmdb) {
+    if (lmdb) {
+      char tmpl[] = "/tmp/junction-queue-test-XXXXXX";
+      dir = ::mkdtemp(tmpl);
+    }
     config.queue_policies = [this](std::string_view name) {
       auto it = policies.find(std::string(name));
       return it == policies.end() ? QueuePolicy{} : it->second;
     };
     restart();
   }
-  void restart() {
+  ~QFixture() {
     broker.reset();
-    broker = std::make_unique<Broker>(config, store, clock);
+    store.reset();
+    if (!dir.empty()) std::filesystem::remove_all(dir);
+  }
+  void restart() {
+    if (broker) commit();
+    broker.reset();
+    if (lmdb) {
+      store.reset();  // close, then reopen the same files: a real restart
+      store::LmdbOptions o;
+      o.path = dir;
+      o.durability = store::Durability::Batch;
+      store = std::make_unique<store::LmdbStore>(o);
+    } else if (!store) {
+      store = std::make_unique<store::MemStore>();
+    }
+    broker = std::make_unique<Broker>(config, *store, clock);
     broker->restore();
+    commit();
+  }
+  // Ends the "loop iteration": submit the batch and wait for its commit.
+  void commit() {
+    broker->flush();
+    store->flush();
+    broker->on_store_completed();
   }
   QueueManager& q() { return broker->queues(); }
   QueueResult send(const std::string& queue, const std::string& payload, std::int64_t expiry_ms = 0) {
@@ -58,12 +92,12 @@ struct QFixture {
     m->qos = 1;
     if (expiry_ms) m->expiry_ms = m->created_ms + expiry_ms;
     QueueResult r = q().publish(queue, m);
-    broker->flush();
+    commit();
     return r;
   }
   std::size_t stored_entries() {
     std::size_t n = 0;
-    store.scan(store::Table::QueueEntries, [&](auto, auto) { ++n; });
+    store->scan(store::Table::QueueEntries, [&](auto, auto) { ++n; });
     return n;
   }
 };
@@ -77,7 +111,7 @@ std::vector<std::string> payloads(const FakeConsumer& c) {
 }  // namespace
 
 TEST_CASE("messages wait without consumers and arrive in order", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   for (int i = 0; i < 5; ++i) CHECK(f.send("orders", std::to_string(i)) == QueueResult::Ok);
   CHECK(f.q().find("orders")->ready_count() == 5);
   CHECK(f.stored_entries() == 5);
@@ -87,7 +121,7 @@ TEST_CASE("messages wait without consumers and arrive in order", "[core][queue]"
 }
 
 TEST_CASE("competing consumers: each message exactly once, round robin", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   FakeConsumer a, b;
   f.q().subscribe("jobs", &a, AckMode::Auto, 0);
   f.q().subscribe("jobs", &b, AckMode::Auto, 0);
@@ -102,7 +136,7 @@ TEST_CASE("competing consumers: each message exactly once, round robin", "[core]
 }
 
 TEST_CASE("prefetch bounds unacknowledged deliveries; ack releases more", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   for (int i = 0; i < 5; ++i) f.send("p", std::to_string(i));
   FakeConsumer c;
   QueueSubscription* sub = f.q().subscribe("p", &c, AckMode::Individual, 2);
@@ -110,12 +144,12 @@ TEST_CASE("prefetch bounds unacknowledged deliveries; ack releases more", "[core
   CHECK(f.q().ack(sub, c.got[0].tag));
   CHECK(c.got.size() == 3);
   CHECK_FALSE(f.q().ack(sub, 12345));
-  f.broker->flush();
+  f.commit();
   CHECK(f.stored_entries() == 4);
 }
 
 TEST_CASE("cumulative ack covers earlier deliveries, individual ack only one", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   for (int i = 0; i < 4; ++i) f.send("c", std::to_string(i));
   FakeConsumer cum;
   QueueSubscription* s1 = f.q().subscribe("c", &cum, AckMode::Cumulative, 0);
@@ -131,7 +165,7 @@ TEST_CASE("cumulative ack covers earlier deliveries, individual ack only one", "
 }
 
 TEST_CASE("NACK requeues at the head with a delivery count", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   f.send("n", "first");
   f.send("n", "second");
   FakeConsumer c;
@@ -144,7 +178,7 @@ TEST_CASE("NACK requeues at the head with a delivery count", "[core][queue]") {
 }
 
 TEST_CASE("a consumer that goes away: its unacked messages go to another, in order", "[core][queue]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   FakeConsumer a, b;
   QueueSubscription* sa = f.q().subscribe("w", &a, AckMode::Individual, 0);
   for (int i = 0; i < 3; ++i) f.send("w", std::to_string(i));
@@ -157,7 +191,7 @@ TEST_CASE("a consumer that goes away: its unacked messages go to another, in ord
 }
 
 TEST_CASE("expired messages move to the dead-letter queue", "[core][queue][dlq]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   f.send("t", "short", 1000);
   f.send("t", "long");
   f.clock.advance(2000);
@@ -170,7 +204,7 @@ TEST_CASE("expired messages move to the dead-letter queue", "[core][queue][dlq]"
 }
 
 TEST_CASE("delivery limit dead-letters a message that keeps failing", "[core][queue][dlq]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   QueuePolicy p;
   p.max_deliveries = 2;
   f.policies["poison"] = p;
@@ -186,7 +220,7 @@ TEST_CASE("delivery limit dead-letters a message that keeps failing", "[core][qu
 }
 
 TEST_CASE("overflow: reject-publish refuses, drop-head dead-letters the oldest", "[core][queue][limits]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   QueuePolicy reject;
   reject.max_length = 2;
   QueuePolicy drop = reject;
@@ -208,12 +242,12 @@ TEST_CASE("overflow: reject-publish refuses, drop-head dead-letters the oldest",
 }
 
 TEST_CASE("queued and unacknowledged messages survive a restart", "[core][queue][restore]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   for (int i = 0; i < 3; ++i) f.send("durable", std::to_string(i));
   FakeConsumer c;
   QueueSubscription* sub = f.q().subscribe("durable", &c, AckMode::Individual, 0);
   CHECK(f.q().ack(sub, c.got[0].tag));
-  f.broker->flush();
+  f.commit();
   f.restart();  // "1" and "2" were delivered but not acknowledged
   FakeConsumer after;
   f.q().subscribe("durable", &after, AckMode::Individual, 0);
@@ -236,7 +270,7 @@ class QSink final : public SessionSink {
 
 TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disconnect requeues",
           "[core][queue][broker]") {
-  QFixture f;
+  QFixture f(GENERATE(false, true));
   auto connect = [&](const char* id, QSink& sink) {
     ConnectRequest r;
     r.client_id = id;
@@ -265,6 +299,6 @@ TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disc
   CHECK(f.broker->on_puback(sa, a.got[0].second));
   f.broker->detach(sb, DetachKind::Normal, 0);  // b never acked: its two go back
   CHECK(a.got.size() == 4);
-  f.broker->flush();
+  f.commit();
   CHECK(f.stored_entries() == 3);
 }
