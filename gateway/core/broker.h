@@ -78,8 +78,7 @@ enum class DetachKind : std::uint8_t {
 
 struct PublishResult {
   std::uint32_t matched = 0;   // sessions that got the message
-  bool quota_exceeded = false; // some session could not store a QoS>=1 copy
-  bool store_failed = false;   // the store refuses new durable work (full)
+  bool quota_exceeded = false; // some session or queue could not take a QoS>=1 copy
 };
 
 enum class SubscribeStatus : std::uint8_t { Granted, FilterInvalid, SharedNotSupported, StoreFailed };

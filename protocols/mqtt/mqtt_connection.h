@@ -22,6 +22,7 @@
 
 #include "broker.h"
 #include "frontend.h"
+#include "intrusive_list.h"
 #include "mqtt_codec.h"
 #include "mqtt_protocol.h"
 #include "persistence.h"
@@ -30,7 +31,8 @@
 
 namespace junction::mqtt {
 
-class MqttConnection final : public core::ProtocolHandler, public core::SessionSink, public core::CommitWaiter {
+class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
+                                  public core::ProtocolHandler, public core::SessionSink, public core::CommitWaiter {
  public:
   MqttConnection(MqttProtocol& proto, core::ConnectionSink& sink);
   ~MqttConnection() override;
@@ -53,8 +55,6 @@ class MqttConnection final : public core::ProtocolHandler, public core::SessionS
   // Server shutdown: DISCONNECT 0x8B (v5) and close.
   void shutdown();
 
-  MqttConnection* prev_ = nullptr;  // MqttProtocol's registry
-  MqttConnection* next_ = nullptr;
 
  private:
   enum class State : std::uint8_t { AwaitConnect, Connected, Closing };

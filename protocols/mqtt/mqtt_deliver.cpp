@@ -112,7 +112,10 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
   // encode_properties writes varint(dyn_size) + dyn; fix the length to cover both parts.
   encode_varint(props_len, h);
   if (dyn_size) {
-    std::string dyn_bytes;
+    // One buffer for the whole loop thread: no allocation per delivery and
+    // no bytes per connection.
+    static std::string dyn_bytes;
+    dyn_bytes.clear();
     encode_properties(dyn, dyn_bytes);
     h.append(dyn_bytes, varint_size(std::uint32_t(dyn_size)));
   }

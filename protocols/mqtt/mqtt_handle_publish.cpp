@@ -100,11 +100,12 @@ void MqttConnection::handle_publish(const Frame& f) {
   // retained); otherwise the answer only keeps its place in line.
   const bool durable = persistence.pending_ops() != ops_before;
   Reason reason = Reason::Success;
-  if (r.store_failed || r.quota_exceeded) {
+  // A full store is reported later, through the commit ticket (release_answers).
+  if (r.quota_exceeded) {
     if (version_ != Version::V5) {
       // v3 has no negative acknowledgement: close without PUBACK so the
       // client sends again later instead of believing it was delivered.
-      fail(Reason::QuotaExceeded, r.store_failed ? "store full" : "subscriber queue full");
+      fail(Reason::QuotaExceeded, "subscriber queue full");
       return;
     }
     reason = Reason::QuotaExceeded;

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "frontend.h"
+#include "intrusive_list.h"
 
 namespace junction::core {
 class Broker;
@@ -48,7 +49,7 @@ class MqttProtocol final : public core::ProtocolFactory {
  private:
   core::Broker& broker_;
   MqttOptions options_;
-  MqttConnection* head_ = nullptr;  // intrusive list of live connections
+  core::IntrusiveList<MqttConnection> connections_;
 };
 
 }  // namespace junction::mqtt

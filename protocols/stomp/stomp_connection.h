@@ -34,6 +34,7 @@
 
 #include "broker.h"
 #include "frontend.h"
+#include "intrusive_list.h"
 #include "persistence.h"
 #include "queue.h"
 #include "ring.h"
@@ -44,7 +45,8 @@
 
 namespace junction::stomp {
 
-class StompConnection final : public core::ProtocolHandler, public core::SessionSink, public core::CommitWaiter {
+class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
+                                  public core::ProtocolHandler, public core::SessionSink, public core::CommitWaiter {
  public:
   StompConnection(StompProtocol& proto, core::ConnectionSink& sink);
   ~StompConnection() override;
@@ -67,8 +69,6 @@ class StompConnection final : public core::ProtocolHandler, public core::Session
   // Server shutdown: ERROR "server shutting down" after owed receipts, then close.
   void shutdown();
 
-  StompConnection* prev_ = nullptr;  // StompProtocol's registry
-  StompConnection* next_ = nullptr;
 
  private:
   enum class State : std::uint8_t {

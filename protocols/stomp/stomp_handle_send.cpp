@@ -62,9 +62,8 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   ensure_reply_queue(m);
 
   const core::PublishResult r = broker_.publish(msg, session_);
-  if (r.store_failed) {
-    fail("store full", "the message could not be stored");
-  } else if (r.quota_exceeded) {
+  // A full store is reported through the RECEIPT's commit ticket.
+  if (r.quota_exceeded) {
     if (d.kind != DestKind::Topic) {
       // reject-publish overflow: the producer must learn it was refused.
       fail("queue full", *dest);

@@ -26,29 +26,12 @@ std::unique_ptr<core::ProtocolHandler> StompProtocol::create(core::ConnectionSin
 
 std::string StompProtocol::next_client_id() { return id_prefix_ + std::to_string(next_id_++); }
 
-void StompProtocol::add(StompConnection* c) {
-  c->prev_ = nullptr;
-  c->next_ = head_;
-  if (head_) head_->prev_ = c;
-  head_ = c;
-}
+void StompProtocol::add(StompConnection* c) { connections_.push_front(c); }
 
-void StompProtocol::remove(StompConnection* c) {
-  if (c->prev_) {
-    c->prev_->next_ = c->next_;
-  } else if (head_ == c) {
-    head_ = c->next_;
-  }
-  if (c->next_) c->next_->prev_ = c->prev_;
-  c->prev_ = c->next_ = nullptr;
-}
+void StompProtocol::remove(StompConnection* c) { connections_.remove(c); }
 
 void StompProtocol::shutdown() {
-  for (StompConnection* c = head_; c;) {
-    StompConnection* next = c->next_;
-    c->shutdown();
-    c = next;
-  }
+  connections_.for_each([](StompConnection* c) { c->shutdown(); });
 }
 
 }  // namespace junction::stomp

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "frontend.h"
+#include "intrusive_list.h"
 #include "stomp_codec.h"
 
 namespace junction::core {
@@ -59,7 +60,7 @@ class StompProtocol final : public core::ProtocolFactory {
   StompOptions options_;
   std::string id_prefix_;  // "stomp-<random>-"
   std::uint64_t next_id_ = 1;
-  StompConnection* head_ = nullptr;  // intrusive list of live connections
+  core::IntrusiveList<StompConnection> connections_;
 };
 
 }  // namespace junction::stomp
