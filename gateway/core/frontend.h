@@ -21,6 +21,15 @@ struct ConnectionInfo {
   std::uint16_t peer_port = 0;
   std::string listener;       // listener name, e.g. "mqtt/tcp 127.0.0.1:1883"
   bool loopback = false;      // peer is 127.0.0.0/8 or ::1
+  // Filled by the transport stack (gateway/net) for tls/wss listeners:
+  // "tcp", "tls", "ws" or "wss".
+  const char* transport = "tcp";
+  // The verified client certificate's subject CN (or first SAN when the CN
+  // is absent); empty without a verified client certificate.
+  std::string cert_identity;
+  // The listener says `use_identity_as_username: true`: the front-end takes
+  // cert_identity as the user name and asks for no password.
+  bool identity_is_username = false;
 };
 
 // Transport side of one connection.
