@@ -165,12 +165,15 @@ class App {
     store_ = open_store(cfg_.store);
     broker_ = std::make_unique<core::Broker>(broker_config(cfg_), *store_, clock_);
     std::int64_t t0 = clock_.now_ms();
-    broker_->restore();
-    log::notice("store %s (%s, %s): restored %zu sessions, %zu subscriptions, %zu retained messages in %lld ms",
+    // Retained messages load in the background (restore_step below), so a
+    // store with a million of them does not delay accepting clients.
+    broker_->restore(/*retained_in_background=*/true);
+    log::notice("store %s (%s, %s): restored %zu sessions, %zu subscriptions in %lld ms%s",
                 store_->name(), durability_name(cfg_.store.durability),
                 cfg_.store.durability == Durability::Memory ? "no disk" : cfg_.store.path.c_str(),
-                broker_->session_count(), broker_->subscription_count(), broker_->retained().size(),
-                static_cast<long long>(clock_.now_ms() - t0));
+                broker_->session_count(), broker_->subscription_count(),
+                static_cast<long long>(clock_.now_ms() - t0),
+                broker_->restoring() ? "; loading retained messages" : "");
     broker_ptr_ = broker_.get();
     store_->set_notifier([this] { store_wake_.send(); });
 
@@ -200,6 +203,7 @@ class App {
       log::notice("listening: %s/%s %s", lc.protocol.c_str(), lc.transport.c_str(),
                   listeners_[i]->address().c_str());
     }
+    if (broker_->restoring()) load_retained_step();
   }
 
   // Runs until shutdown; returns the exit code.
@@ -225,6 +229,20 @@ class App {
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
+  }
+
+  // One chunk of retained messages per loop iteration (a 0 ms timer does
+  // not let poll sleep), so clients are served between chunks.
+  void load_retained_step() {
+    loop_.after(0, [this] {
+      if (shutting_down_) return;
+      try {
+        if (broker_->restore_step()) load_retained_step();
+      } catch (const std::exception& e) {
+        log::error("loading retained messages failed: %s; shutting down", e.what());
+        begin_shutdown(SIGTERM);
+      }
+    });
   }
 
   void poll_shutdown() {

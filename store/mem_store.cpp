@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <utility>
+#include <vector>
 
 namespace junction::store {
 
@@ -19,6 +20,39 @@ void MemStore::scan(Table t, const std::function<void(std::string_view, std::str
     snapshot = tables_[i];
   }
   for (const auto& [k, v] : snapshot) visit(k, v);
+}
+
+std::size_t MemStore::scan_from(Table t, std::string_view from, std::size_t limit,
+                                const std::function<void(std::string_view, std::string_view)>& visit) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables || limit == 0) return 0;
+  std::vector<std::pair<std::string, std::string>> chunk;
+  {
+    std::lock_guard lk(mu_);
+    for (auto it = tables_[i].lower_bound(from); it != tables_[i].end() && chunk.size() < limit; ++it)
+      chunk.emplace_back(it->first, it->second);
+  }
+  for (const auto& [k, v] : chunk) visit(k, v);
+  return chunk.size();
+}
+
+bool MemStore::get(Table t, std::string_view key, std::string& value) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables) return false;
+  std::lock_guard lk(mu_);
+  auto it = tables_[i].find(key);
+  if (it == tables_[i].end()) return false;
+  value = it->second;
+  return true;
+}
+
+bool MemStore::last_key(Table t, std::string& key) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables) return false;
+  std::lock_guard lk(mu_);
+  if (tables_[i].empty()) return false;
+  key = tables_[i].rbegin()->first;
+  return true;
 }
 
 StoreError MemStore::check(const Batch& batch) const {

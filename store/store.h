@@ -91,6 +91,17 @@ class Store {
   // key order. Throws std::runtime_error on I/O failure.
   virtual void scan(Table t, const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
 
+  // Background loading while the broker runs (loop thread, between
+  // iterations): visits at most `limit` records with key >= `from`, in key
+  // order, from one consistent snapshot; returns how many it visited (fewer
+  // than `limit`: the table ends). Throws std::runtime_error on I/O failure.
+  virtual std::size_t scan_from(Table t, std::string_view from, std::size_t limit,
+                                const std::function<void(std::string_view key, std::string_view value)>& visit) = 0;
+  // Reads one record of what is committed. False when absent.
+  virtual bool get(Table t, std::string_view key, std::string& value) = 0;
+  // The greatest key of a table (e.g. the highest message id). False when empty.
+  virtual bool last_key(Table t, std::string& key) = 0;
+
   // Queues one batch for commit as a single transaction; `seq` increases by
   // one per call and is echoed back in the CommitResult.
   virtual void submit(Batch&& batch, std::uint64_t seq) = 0;

@@ -24,8 +24,9 @@ Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clo
       queues_(persistence_, clock_, config_.queue_policies) {}
 
 Broker::~Broker() {
+  loader_.reset();
   // Sessions reference tree nodes and messages; drop them before the tree.
-  for (auto& [id, s] : sessions_) {
+  for (auto& s : sessions_) {
     s->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
     for (auto& [filter, opts] : s->subscriptions) {
       if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
@@ -41,8 +42,8 @@ Broker::~Broker() {
 }
 
 Session* Broker::find_session(std::string_view client_id) const {
-  auto it = sessions_.find(std::string(client_id));
-  return it == sessions_.end() ? nullptr : it->second.get();
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : it->get();
 }
 
 MessageRef Broker::make_message() {
@@ -55,8 +56,8 @@ MessageRef Broker::make_message() {
 ConnectResult Broker::attach(const ConnectRequest& req) {
   ConnectResult result;
   const std::string id(req.client_id);
-  auto it = sessions_.find(id);
-  Session* s = it == sessions_.end() ? nullptr : it->second.get();
+  auto it = sessions_.find(std::string_view(id));
+  Session* s = it == sessions_.end() ? nullptr : it->get();
 
   if (s && s->online()) {
     // [MQTT-3.1.4-3] the existing connection is closed; its will follows the
@@ -85,7 +86,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   } else {
     auto owned = std::make_unique<Session>(id);
     s = owned.get();
-    sessions_.emplace(id, std::move(owned));
+    sessions_.insert(std::move(owned));
   }
 
   const bool was_persistent = s->stored;
@@ -208,6 +209,7 @@ bool SessionQueueConsumer::queue_can_take() const {
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
   stop_queue_consumers(s);
   s->sink = nullptr;
+  s->retained_backlog.reset();  // retained messages go to the subscriber that asked, not to a later one
   s->expiry_interval_s = std::min(expiry_s, config_.max_session_expiry_s);
   for (std::size_t i = 0; i < s->inflight.size(); ++i) s->inflight[i].dup = true;
 
@@ -270,7 +272,8 @@ void Broker::end_session(Session* s) {
   if (s->stored) erase_session_records(s);
   for (std::size_t i = 0; i < s->pending.size(); ++i) finish_entry(s, s->pending[i]);
   for (std::size_t i = 0; i < s->inflight.size(); ++i) finish_entry(s, s->inflight[i]);
-  sessions_.erase(s->client_id);
+  // No heterogeneous erase(key) before C++23; the node owns `s`.
+  sessions_.erase(sessions_.find(std::string_view(s->client_id)));
 }
 
 void Broker::erase_session_records(Session* s) {
@@ -369,7 +372,8 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 
   // Retained messages are not sent to shared subscriptions [MQTT-4.8.2].
   if (sp == SharedParse::NotShared && (o.retain_handling == 0 || (o.retain_handling == 1 && is_new))) {
-    deliver_retained(s, filter, o);
+    if (loader_) defer_retained(s, full_filter, filter, o);
+    else deliver_retained(s, filter, o);
   }
   return SubscribeStatus::Granted;
 }
@@ -426,7 +430,7 @@ void Broker::on_store_completed() { persistence_.on_completed(); }
 
 void Broker::shutdown() {
   shutting_down_ = true;
-  for (auto& [id, s] : sessions_) {
+  for (auto& s : sessions_) {
     if (s->persistent()) {
       if (s->disconnected_wall_ms == 0) s->disconnected_wall_ms = clock_.wall_ms();
       persist_session(s.get());

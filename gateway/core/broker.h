@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "clock.h"
@@ -83,6 +84,11 @@ struct PublishResult {
 
 enum class SubscribeStatus : std::uint8_t { Granted, FilterInvalid, SharedNotSupported, StoreFailed };
 
+class RetainedLoader;  // restore.cpp
+struct RetainedLoaderDeleter {
+  void operator()(RetainedLoader* l) const;
+};
+
 class Broker {
  public:
   Broker(const BrokerConfig& config, store::Store& store, const Clock& clock);
@@ -90,9 +96,15 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  // Start-up: loads retained messages, sessions, entries and incoming QoS 2
-  // state from the store. Throws on a corrupt store.
-  void restore();
+  // Start-up: loads sessions, their entries and incoming QoS 2 state, and
+  // queues from the store. Retained messages follow: before this returns,
+  // or with `retained_in_background` in restore_step() calls while clients
+  // are already served (subscriptions made meanwhile get their retained
+  // messages when the load completes). Throws on a corrupt store.
+  void restore(bool retained_in_background = false);
+  // Loads about `budget` more retained messages; false once all are in.
+  bool restore_step(std::size_t budget = 16384);
+  bool restoring() const { return loader_ != nullptr; }
 
   // ---- sessions ----
   // Binds a connection to the session of `client_id` (created if needed).
@@ -154,6 +166,10 @@ class Broker {
 
  private:
   friend class Restorer;
+  friend class MessageCache;
+  friend class RetainedLoader;
+  void retained_touched(std::string_view topic);
+  void defer_retained(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o);
   void enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
                std::span<const std::uint32_t> sub_ids, PublishResult* result);
   void pump(Session* s);
@@ -165,6 +181,7 @@ class Broker {
   void stop_queue_consumers(Session* s);
   void purge_queue_entries(Session* s, QueueSubscription* only);
   void deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o);
+  void pump_retained(Session* s);
   void publish_will(Session* s);
   void end_session(Session* s);
   void persist_session(Session* s);
@@ -180,13 +197,28 @@ class Broker {
   SubscriptionTree tree_;
   RetainedStore retained_;
   MatchResult match_scratch_;
-  std::unordered_map<std::string, std::unique_ptr<Session>> sessions_;
+  // Keyed by the session's own client_id: a set node is three words, where
+  // a map would hold a second copy of every client id (DESIGN §5: 10,000
+  // idle clients).
+  struct SessionById {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
+    std::size_t operator()(const std::unique_ptr<Session>& s) const noexcept { return (*this)(s->client_id); }
+    static std::string_view key(std::string_view id) { return id; }
+    static std::string_view key(const std::unique_ptr<Session>& s) { return s->client_id; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return key(a) == key(b);
+    }
+  };
+  std::unordered_set<std::unique_ptr<Session>, SessionById, SessionById> sessions_;
   std::set<std::pair<std::int64_t, Session*>> expiries_;  // offline sessions by deadline
   std::set<std::pair<std::int64_t, Session*>> delayed_wills_;
   std::uint64_t next_message_id_ = 1;
   BrokerStats stats_;
   bool shutting_down_ = false;
   int publish_depth_ = 0;
+  std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
 };
 
 }  // namespace junction::core

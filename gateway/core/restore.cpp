@@ -1,7 +1,9 @@
 // Start-up recovery: rebuilds retained messages, sessions, their
 // subscriptions and queued / in-flight deliveries, and incoming QoS 2 state
 // from the store. Records that no longer belong anywhere are removed.
+#include <algorithm>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "broker.h"
 #include "log.h"
@@ -11,67 +13,61 @@
 
 namespace junction::core {
 
+namespace {
+struct StringViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+}  // namespace
+
+// Messages by id, loaded from the store on first use: only what sessions
+// and queues reference is read at start-up.
+class MessageCache {
+ public:
+  explicit MessageCache(Broker& b) : b_(b) {}
+
+  MessageRef get(std::uint64_t id) {
+    auto it = map_.find(id);
+    if (it != map_.end()) return it->second;
+    const std::string key = store::u64_key(id);
+    if (!b_.store_.get(store::Table::Messages, key, buf_)) return {};
+    store::StoredMessage rec;
+    if (!store::decode(buf_, rec)) {
+      log::warning("store: dropping unreadable message record %llu", static_cast<unsigned long long>(id));
+      b_.persistence_.erase(store::Table::Messages, key);
+      return {};
+    }
+    MessageRef m = from_record(rec);
+    map_.emplace(id, m);
+    return m;
+  }
+  std::unordered_map<std::uint64_t, MessageRef> take() { return std::move(map_); }
+
+ private:
+  Broker& b_;
+  std::unordered_map<std::uint64_t, MessageRef> map_;
+  std::string buf_;
+};
+
+// The synchronous part of start-up: everything but retained messages.
 class Restorer {
  public:
-  explicit Restorer(Broker& b) : b_(b) {}
+  explicit Restorer(Broker& b) : b_(b), messages_(b) {}
 
-  void run() {
-    load_messages();
-    load_retained();
+  std::unordered_map<std::uint64_t, MessageRef> run() {
+    std::string last;
+    if (b_.store_.last_key(store::Table::Messages, last) && last.size() == 8)
+      b_.next_message_id_ = std::max(b_.next_message_id_, store::u64_from_key(last) + 1);
     load_sessions();
     load_entries();
     load_incoming_qos2();
-    b_.queues_.restore(b_.store_, [&](std::uint64_t id) {
-      auto it = messages_.find(id);
-      return it == messages_.end() ? MessageRef() : it->second;
-    });
-    collect_garbage();
+    b_.queues_.restore(b_.store_, [&](std::uint64_t id) { return messages_.get(id); });
+    log::info("restored %zu sessions, %zu queued deliveries, %zu queues; retained messages load next", sessions_,
+              entries_, b_.queues_.queue_count());
+    return messages_.take();
   }
 
  private:
-  void load_messages() {
-    b_.store_.scan(store::Table::Messages, [&](std::string_view key, std::string_view value) {
-      store::StoredMessage rec;
-      if (key.size() != 8 || !store::decode(value, rec)) {
-        log::warning("store: dropping unreadable message record");
-        b_.persistence_.erase(store::Table::Messages, key);
-        return;
-      }
-      MessageRef m = from_record(rec);
-      if (m->id >= b_.next_message_id_) b_.next_message_id_ = m->id + 1;
-      messages_.emplace(m->id, std::move(m));
-    });
-  }
-
-  MessageRef message(std::string_view id_bytes) {
-    if (id_bytes.size() != 8) return {};
-    auto it = messages_.find(store::u64_from_key(id_bytes));
-    return it == messages_.end() ? MessageRef() : it->second;
-  }
-
-  void load_retained() {
-    b_.store_.scan(store::Table::Retained, [&](std::string_view key, std::string_view) {
-      MessageRef m = message(key);
-      if (!m) {
-        b_.persistence_.erase(store::Table::Retained, key);
-        return;
-      }
-      // Two records for one topic (a crash between writes cannot cause it,
-      // but an old store might): the newer message wins.
-      MessageRef old = b_.retained_.find(m->topic);
-      if (old && old->id > m->id) {
-        b_.persistence_.erase(store::Table::Retained, key);
-        return;
-      }
-      b_.retained_.set(m);
-      ++m->persist_refs;
-      if (old) {
-        b_.persistence_.erase(store::Table::Retained, store::u64_key(old->id));
-        --old->persist_refs;
-      }
-    });
-  }
-
   void load_sessions() {
     const std::int64_t wall = b_.clock_.wall_ms();
     const std::int64_t now = b_.clock_.now_ms();
@@ -104,7 +100,7 @@ class Restorer {
         b_.tree_.subscribe(filter, group, s, o);
         s->subscriptions.emplace(sub.filter, o);
       }
-      b_.sessions_.emplace(rec.client_id, std::move(owned));
+      b_.sessions_.insert(std::move(owned));
       if (s->expiry_interval_s != 0xFFFFFFFFu) {
         const std::int64_t left = std::int64_t(s->expiry_interval_s) * 1000 - (wall - s->disconnected_wall_ms);
         s->expires_at_ms = now + std::max<std::int64_t>(left, 0);
@@ -123,8 +119,7 @@ class Restorer {
       MessageRef m;
       if (store::split_session_entry_key(key, client, seq) && store::decode(value, rec)) {
         s = b_.find_session(client);
-        auto it = messages_.find(rec.msg_id);
-        if (it != messages_.end()) m = it->second;
+        if (s) m = messages_.get(rec.msg_id);
       }
       if (!s || !m) {
         b_.persistence_.erase(store::Table::SessionEntries, key);
@@ -166,30 +161,191 @@ class Restorer {
     });
   }
 
-  void collect_garbage() {
-    std::size_t dropped = 0;
-    for (auto& [id, m] : messages_) {
-      if (m->persist_refs == 0) {
-        b_.persistence_.erase(store::Table::Messages, store::u64_key(id));
-        m->persisted = false;
-        ++dropped;
-      }
-    }
-    log::info("restored %zu retained messages, %zu sessions, %zu queued deliveries, %zu queues "
-              "(%zu messages; %zu unreferenced removed)",
-              b_.retained_.size(), sessions_, entries_, b_.queues_.queue_count(), messages_.size() - dropped, dropped);
-  }
-
   Broker& b_;
-  std::unordered_map<std::uint64_t, MessageRef> messages_;
+  MessageCache messages_;
   std::size_t sessions_ = 0;
   std::size_t entries_ = 0;
 };
 
-void Broker::restore() {
-  Restorer(*this).run();
+// Retained messages, loaded in steps while the broker already serves
+// clients, so that start-up with a million of them takes milliseconds
+// (DESIGN §5). Both tables are keyed by message id, so one pass in id order
+// joins them: a Messages record is retained when the Retained table has its
+// id, kept when a session or queue holds it, and otherwise garbage. Ids at
+// or above the cutoff were made by this run and are not looked at.
+//
+// While it runs: a topic whose retained message changes live is "touched"
+// and its stored message is dropped (the live one is newer); subscriptions
+// that want retained messages get them when the load completes.
+class RetainedLoader {
+ public:
+  RetainedLoader(Broker& b, std::unordered_map<std::uint64_t, MessageRef> referenced, std::uint64_t cutoff)
+      : b_(b), referenced_(std::move(referenced)), cutoff_(cutoff), started_ms_(b.clock_.now_ms()) {}
+
+  // False once everything is loaded.
+  bool step(std::size_t budget) {
+    budget = std::max<std::size_t>(budget, 1);
+    if (next_id_ >= cutoff_) return false;
+    rids_.clear();
+    const std::size_t nr =
+        b_.store_.scan_from(store::Table::Retained, store::u64_key(next_id_), budget,
+                            [&](std::string_view k, std::string_view) {
+                              if (k.size() != 8) b_.persistence_.erase(store::Table::Retained, k);
+                              // Ids from the cutoff on belong to this run.
+                              else if (std::uint64_t id = store::u64_from_key(k); id < cutoff_) rids_.push_back(id);
+                            });
+    const bool retained_done = nr < budget;
+    // Look at messages up to the last retained id of this chunk (all the way
+    // to the cutoff once the Retained table is exhausted).
+    const std::uint64_t upto = retained_done || rids_.empty() ? cutoff_ - 1 : rids_.back();
+    std::size_t ri = 0;
+    std::uint64_t last = 0;
+    bool beyond = false;
+    const std::size_t nm =
+        b_.store_.scan_from(store::Table::Messages, store::u64_key(next_id_), budget,
+                            [&](std::string_view k, std::string_view v) {
+                              if (beyond) return;
+                              const std::uint64_t id = k.size() == 8 ? store::u64_from_key(k) : 0;
+                              if (k.size() != 8 || id > upto) {
+                                beyond = k.size() == 8;
+                                return;
+                              }
+                              last = id;
+                              while (ri < rids_.size() && rids_[ri] < id) drop_retained_id(rids_[ri++]);
+                              const bool retained = ri < rids_.size() && rids_[ri] == id;
+                              if (retained) ++ri;
+                              visit(id, k, v, retained);
+                            });
+    if (beyond || nm < budget) {
+      // Everything up to `upto` was seen: retained ids left have no message.
+      for (; ri < rids_.size() && rids_[ri] <= upto; ++ri) drop_retained_id(rids_[ri]);
+      next_id_ = upto + 1;
+    } else {
+      next_id_ = last + 1;  // the message budget ran out first; retained ids past `last` come again
+    }
+    if (next_id_ < cutoff_) return true;
+    finish();
+    return false;
+  }
+
+  void touched(std::string_view topic) { touched_.emplace(topic); }
+
+  void defer(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o) {
+    deferred_.push_back(Deferred{s->client_id, std::string(full_filter), std::string(filter), o});
+  }
+
+ private:
+  struct Deferred {
+    std::string client_id, full_filter, filter;
+    SubscriptionOptions options;
+  };
+
+  void drop_retained_id(std::uint64_t id) { b_.persistence_.erase(store::Table::Retained, store::u64_key(id)); }
+
+  void visit(std::uint64_t id, std::string_view key, std::string_view value, bool retained) {
+    auto ref = referenced_.find(id);
+    const bool held = ref != referenced_.end() && ref->second->persist_refs > 0;
+    if (!retained) {
+      if (!held) {
+        b_.persistence_.erase(store::Table::Messages, key);
+        ++garbage_;
+      }
+      return;
+    }
+    MessageRef m;
+    if (ref != referenced_.end()) {
+      m = ref->second;
+    } else {
+      store::StoredMessage rec;
+      if (!store::decode(value, rec)) {
+        log::warning("store: dropping unreadable retained message %llu", static_cast<unsigned long long>(id));
+        b_.persistence_.erase(store::Table::Messages, key);
+        drop_retained_id(id);
+        return;
+      }
+      m = from_record(rec);
+    }
+    if (touched_.find(m->topic) != touched_.end()) {
+      discard(m, key);
+      return;
+    }
+    // Two records for one topic (a crash between writes cannot cause it,
+    // but an old store might): the newer message wins.
+    MessageRef old = b_.retained_.find(m->topic);
+    if (old && old->id > m->id) {
+      discard(m, key);
+      return;
+    }
+    b_.retained_.set(m);
+    ++m->persist_refs;
+    ++loaded_;
+    if (old) {
+      drop_retained_id(old->id);
+      b_.persistence_.persist_unref(*old);
+      --loaded_;
+    }
+  }
+
+  // A stored retained message that lost to a newer one.
+  void discard(const MessageRef& m, std::string_view key) {
+    b_.persistence_.erase(store::Table::Retained, key);
+    if (m->persist_refs == 0) {
+      b_.persistence_.erase(store::Table::Messages, key);
+      m->persisted = false;
+    }
+  }
+
+  void finish() {
+    referenced_.clear();
+    touched_.clear();
+    log::write(loaded_ ? log::Level::notice : log::Level::info,
+               "retained messages loaded: %zu in %lld ms (%zu unreferenced records removed)", loaded_,
+                static_cast<long long>(b_.clock_.now_ms() - started_ms_), garbage_);
+    for (const Deferred& d : deferred_) {
+      Session* s = b_.find_session(d.client_id);
+      if (s == nullptr || !s->online() || s->subscriptions.find(d.full_filter) == s->subscriptions.end()) continue;
+      b_.deliver_retained(s, d.filter, d.options);
+    }
+    deferred_.clear();
+  }
+
+  Broker& b_;
+  std::unordered_map<std::uint64_t, MessageRef> referenced_;
+  const std::uint64_t cutoff_;
+  std::uint64_t next_id_ = 0;
+  std::int64_t started_ms_;
+  std::vector<std::uint64_t> rids_;
+  std::unordered_set<std::string, StringViewHash, std::equal_to<>> touched_;
+  std::vector<Deferred> deferred_;
+  std::size_t loaded_ = 0;
+  std::size_t garbage_ = 0;
+};
+
+void Broker::restore(bool retained_in_background) {
+  std::unordered_map<std::uint64_t, MessageRef> referenced = Restorer(*this).run();
+  loader_.reset(new RetainedLoader(*this, std::move(referenced), next_message_id_));
+  if (!retained_in_background) {
+    while (restore_step(1u << 20)) {
+    }
+  }
   // Expired sessions and garbage records are cleaned on the first tick/flush.
   persistence_.flush();
 }
+
+bool Broker::restore_step(std::size_t budget) {
+  if (!loader_) return false;
+  if (loader_->step(budget)) return true;
+  loader_.reset();
+  return false;
+}
+
+void Broker::retained_touched(std::string_view topic) { loader_->touched(topic); }
+
+void Broker::defer_retained(Session* s, std::string_view full_filter, std::string_view filter,
+                            const SubscriptionOptions& o) {
+  loader_->defer(s, full_filter, filter, o);
+}
+
+void RetainedLoaderDeleter::operator()(RetainedLoader* l) const { delete l; }
 
 }  // namespace junction::core

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -61,7 +62,7 @@ class Ring {
  private:
   T& slot(std::size_t i) { return data_[(head_ + i) & (cap_ - 1)]; }
   void grow() {
-    std::size_t ncap = cap_ ? cap_ * 2 : 4;
+    std::uint32_t ncap = cap_ ? cap_ * 2 : 4;
     T* nd = static_cast<T*>(::operator new(ncap * sizeof(T)));
     for (std::size_t i = 0; i < size_; ++i) {
       new (&nd[i]) T(std::move(slot(i)));
@@ -85,10 +86,12 @@ class Ring {
     std::swap(size_, o.size_);
   }
 
+  // 32-bit indices: a ring never holds 4 billion entries (sessions are
+  // capped far below), and every idle session has two of these.
   T* data_ = nullptr;
-  std::size_t cap_ = 0;  // power of two
-  std::size_t head_ = 0;
-  std::size_t size_ = 0;
+  std::uint32_t cap_ = 0;  // power of two
+  std::uint32_t head_ = 0;
+  std::uint32_t size_ = 0;
 };
 
 }  // namespace junction::core

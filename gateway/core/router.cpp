@@ -26,6 +26,7 @@ PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
   if (msg->retain && config_.retain_available) {
     // Retained records are keyed by message id, not topic: topics may be far
     // longer than a store key (511 bytes), and the body record has the topic.
+    if (loader_) retained_touched(msg->topic);  // the stored one, not loaded yet, is older
     MessageRef old = retained_.set(msg);
     if (!msg->payload.empty()) {
       persistence_.persist_ref(*msg);
@@ -215,6 +216,7 @@ void Broker::pump(Session* s) {
     }
     if (sent.seq != 0) persist_entry(s, sent);
   }
+  if (s->retained_backlog && s->online()) pump_retained(s);
 }
 
 bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
@@ -271,13 +273,30 @@ bool Broker::incoming_qos2_release(Session* s, std::uint16_t packet_id) {
 
 void Broker::deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o) {
   const std::int64_t now = clock_.wall_ms();
+  // Into the backlog; pump() sends them as fast as the client takes them.
+  // Retained messages sent because of a new subscription carry RETAIN=1
+  // [MQTT-3.3.1-8] (enqueue from pump_retained()).
   retained_.match(filter, [&](const MessageRef& m) {
     if (m->expired(now)) return;
-    std::span<const std::uint32_t> ids =
-        o.subscription_id ? std::span<const std::uint32_t>(&o.subscription_id, 1) : std::span<const std::uint32_t>();
-    // Retained messages sent because of a new subscription carry RETAIN=1 [MQTT-3.3.1-8].
-    enqueue(s, m, std::min(m->qos, o.qos), true, ids, nullptr);
+    if (!s->retained_backlog) s->retained_backlog = std::make_unique<Ring<RetainedItem>>();
+    s->retained_backlog->push_back(RetainedItem{m, o.subscription_id, std::min(m->qos, o.qos)});
   });
+  if (s->retained_backlog) pump(s);
+}
+
+void Broker::pump_retained(Session* s) {
+  Ring<RetainedItem>& backlog = *s->retained_backlog;
+  while (s->online() && s->pending.empty() && !backlog.empty()) {
+    if (!s->sink->can_deliver()) return;
+    if (backlog.front().qos > 0 && s->inflight.size() >= s->send_window) return;
+    RetainedItem item = std::move(backlog.front());
+    backlog.pop_front();
+    std::span<const std::uint32_t> ids = item.subscription_id
+                                             ? std::span<const std::uint32_t>(&item.subscription_id, 1)
+                                             : std::span<const std::uint32_t>();
+    enqueue(s, item.msg, item.qos, true, ids, nullptr);
+  }
+  if (backlog.empty()) s->retained_backlog.reset();
 }
 
 }  // namespace junction::core

@@ -12,13 +12,13 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "flat_map.h"
 #include "message.h"
 #include "ring.h"
 #include "session_queue.h"
@@ -59,6 +59,15 @@ struct WillMessage {
   std::uint32_t message_expiry_s = 0;  // 0 = none; counts from when the will is published
 };
 
+// Retained messages matched by a subscription and not sent yet: a `#`
+// subscriber on a store with a million retained messages gets them at the
+// pace its window and socket allow, instead of overflowing its queue.
+struct RetainedItem {
+  MessageRef msg;
+  std::uint32_t subscription_id = 0;
+  std::uint8_t qos = 0;
+};
+
 struct OutEntry {
   MessageRef msg;
   std::uint64_t seq = 0;        // store key order; 0 = not persisted
@@ -80,20 +89,20 @@ class Session final : public Subscriber {
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection; 0xFFFFFFFF: never
   std::uint8_t protocol_version = 0;
   Protocol protocol = Protocol::Mqtt;
+  std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
+  std::uint16_t next_packet_id = 1;
+  bool stored = false;                  // a Sessions record exists in the store
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
+  std::uint64_t next_seq = 1;
+  std::uint64_t dropped_qos0 = 0;
 
   // Full filter (with any $share prefix) -> options.
-  std::map<std::string, SubscriptionOptions, std::less<>> subscriptions;
+  FlatStringMap<SubscriptionOptions> subscriptions;
 
   Ring<OutEntry> pending;
   Ring<OutEntry> inflight;
-  std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
-  std::uint16_t next_packet_id = 1;
-  std::uint64_t next_seq = 1;
-  std::uint64_t dropped_qos0 = 0;
-  bool stored = false;                  // a Sessions record exists in the store
 
   std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
 
@@ -101,6 +110,9 @@ class Session final : public Subscriber {
 
   std::optional<WillMessage> will;
   std::int64_t will_at_ms = 0;          // monotonic time to publish a delayed will; 0 = none
+
+  // Sent after `pending`, as capacity allows; only while online.
+  std::unique_ptr<Ring<RetainedItem>> retained_backlog;
 
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }

@@ -7,7 +7,7 @@
 namespace junction::mqtt {
 
 MqttConnection::MqttConnection(MqttProtocol& proto, core::ConnectionSink& sink)
-    : proto_(proto), sink_(sink), broker_(proto.broker()) {
+    : scratch_(proto.scratch()), proto_(proto), sink_(sink), broker_(proto.broker()) {
   last_rx_ms_ = broker_.clock().now_ms();
   proto_.add(this);
 }

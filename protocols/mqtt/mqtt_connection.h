@@ -88,7 +88,10 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   void fail(Reason reason, const char* why);
   void close_with_will();
   void write(const std::string& bytes) { sink_.write(bytes); }
-  std::string scratch_;  // encode buffer for control packets
+  // Encode buffer for control packets and PUBLISH headers, shared by every
+  // connection of the protocol (one loop thread; every use writes it to the
+  // sink before returning), so an idle connection holds none.
+  std::string& scratch_;
 
   bool want_reason_strings() const { return version_ == Version::V5 && request_problem_info_; }
 
@@ -111,7 +114,7 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   bool disconnect_with_will_ = false;
 
   core::Ring<PendingAnswer> answers_;
-  std::vector<std::string> in_aliases_;                      // client -> broker topic aliases
+  std::unique_ptr<std::vector<std::string>> in_aliases_;    // client -> broker topic aliases; on first use
   std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;  // broker -> client
   std::uint16_t next_out_alias_ = 1;
 };

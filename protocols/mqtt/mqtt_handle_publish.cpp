@@ -37,14 +37,15 @@ void MqttConnection::handle_publish(const Frame& f) {
       fail(Reason::TopicAliasInvalid, "topic alias out of range");
       return;
     }
-    if (in_aliases_.size() < opt.topic_alias_maximum) in_aliases_.resize(opt.topic_alias_maximum);
+    if (!in_aliases_) in_aliases_ = std::make_unique<std::vector<std::string>>(opt.topic_alias_maximum);
+    std::vector<std::string>& aliases = *in_aliases_;
     if (!topic.empty()) {
-      in_aliases_[alias - 1].assign(topic);
-    } else if (in_aliases_[alias - 1].empty()) {
+      aliases[alias - 1].assign(topic);
+    } else if (aliases[alias - 1].empty()) {
       fail(Reason::ProtocolError, "unknown topic alias");
       return;
     } else {
-      topic = in_aliases_[alias - 1];
+      topic = aliases[alias - 1];
     }
   }
   if (!core::valid_topic_name(topic)) {

@@ -41,6 +41,8 @@ class MqttProtocol final : public core::ProtocolFactory {
 
   core::Broker& broker() { return broker_; }
   const MqttOptions& options() const { return options_; }
+  // The encode buffer all connections share (see MqttConnection::scratch_).
+  std::string& scratch() { return scratch_; }
 
   // Connection registry (for shutdown); used by MqttConnection.
   void add(MqttConnection* c);
@@ -50,6 +52,7 @@ class MqttProtocol final : public core::ProtocolFactory {
   core::Broker& broker_;
   MqttOptions options_;
   core::IntrusiveList<MqttConnection> connections_;
+  std::string scratch_;
 };
 
 }  // namespace junction::mqtt

@@ -321,4 +321,66 @@ void LmdbEnv::scan(Table t, const std::function<void(std::string_view, std::stri
     throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
 }
 
+std::size_t LmdbEnv::scan_from(Table t, std::string_view from, std::size_t limit,
+                               const std::function<void(std::string_view, std::string_view)>& visit) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables) throw open_error(path_, "scan of an unknown table", "");
+  if (limit == 0) return 0;
+  std::shared_lock lk(map_mu_);
+  MDB_txn* raw = nullptr;
+  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
+  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
+  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
+  MDB_cursor* rawc = nullptr;
+  if ((rc = mdb_cursor_open(raw, dbi_[i], &rawc)) != 0)
+    throw open_error(path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
+  std::unique_ptr<MDB_cursor, CursorClose> cursor(rawc);
+  MDB_val k{from.size(), const_cast<char*>(from.data())}, v;
+  std::size_t n = 0;
+  rc = from.empty() ? mdb_cursor_get(rawc, &k, &v, MDB_FIRST) : mdb_cursor_get(rawc, &k, &v, MDB_SET_RANGE);
+  for (; rc == 0 && n < limit; rc = mdb_cursor_get(rawc, &k, &v, MDB_NEXT)) {
+    visit(as_view(k), as_view(v));
+    ++n;
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND)
+    throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
+  return n;
+}
+
+bool LmdbEnv::get(Table t, std::string_view key, std::string& value) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables || key.empty()) return false;
+  std::shared_lock lk(map_mu_);
+  MDB_txn* raw = nullptr;
+  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
+  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
+  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
+  MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
+  rc = mdb_get(raw, dbi_[i], &k, &v);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) throw open_error(path_, std::string("read of table ") + table_name(t) + " failed", mdb_strerror(rc));
+  value.assign(static_cast<const char*>(v.mv_data), v.mv_size);
+  return true;
+}
+
+bool LmdbEnv::last_key(Table t, std::string& key) {
+  const auto i = static_cast<std::size_t>(t);
+  if (i >= kTables) return false;
+  std::shared_lock lk(map_mu_);
+  MDB_txn* raw = nullptr;
+  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
+  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
+  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
+  MDB_cursor* rawc = nullptr;
+  if ((rc = mdb_cursor_open(raw, dbi_[i], &rawc)) != 0)
+    throw open_error(path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
+  std::unique_ptr<MDB_cursor, CursorClose> cursor(rawc);
+  MDB_val k, v;
+  rc = mdb_cursor_get(rawc, &k, &v, MDB_LAST);
+  if (rc == MDB_NOTFOUND) return false;
+  if (rc != 0) throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
+  key.assign(static_cast<const char*>(k.mv_data), k.mv_size);
+  return true;
+}
+
 }  // namespace junction::store::detail

@@ -40,6 +40,10 @@ class LmdbEnv {
   // Visits every record of `t` in key order. Throws std::runtime_error.
   // The visitor must not wait for the writer thread (e.g. call flush()).
   void scan(Table t, const std::function<void(std::string_view, std::string_view)>& visit);
+  std::size_t scan_from(Table t, std::string_view from, std::size_t limit,
+                        const std::function<void(std::string_view, std::string_view)>& visit);
+  bool get(Table t, std::string_view key, std::string& value);
+  bool last_key(Table t, std::string& key);
 
   // Applies `batches` in order in one write transaction, growing the map on
   // MDB_MAP_FULL. Either everything is applied (Ok) or nothing (Full / Io).

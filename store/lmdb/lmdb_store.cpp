@@ -18,6 +18,15 @@ void LmdbStore::scan(Table t, const std::function<void(std::string_view, std::st
   env_->scan(t, visit);
 }
 
+std::size_t LmdbStore::scan_from(Table t, std::string_view from, std::size_t limit,
+                                 const std::function<void(std::string_view, std::string_view)>& visit) {
+  return env_->scan_from(t, from, limit, visit);
+}
+
+bool LmdbStore::get(Table t, std::string_view key, std::string& value) { return env_->get(t, key, value); }
+
+bool LmdbStore::last_key(Table t, std::string& key) { return env_->last_key(t, key); }
+
 void LmdbStore::submit(Batch&& batch, std::uint64_t seq) { writer_->submit(std::move(batch), seq); }
 
 void LmdbStore::take_completed(std::vector<CommitResult>& out) { writer_->take_completed(out); }

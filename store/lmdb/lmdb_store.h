@@ -43,6 +43,10 @@ class LmdbStore final : public Store {
   LmdbStore& operator=(const LmdbStore&) = delete;
 
   void scan(Table t, const std::function<void(std::string_view key, std::string_view value)>& visit) override;
+  std::size_t scan_from(Table t, std::string_view from, std::size_t limit,
+                        const std::function<void(std::string_view key, std::string_view value)>& visit) override;
+  bool get(Table t, std::string_view key, std::string& value) override;
+  bool last_key(Table t, std::string& key) override;
   void submit(Batch&& batch, std::uint64_t seq) override;
   void take_completed(std::vector<CommitResult>& out) override;
   void set_notifier(std::function<void()> wake) override;

@@ -105,6 +105,45 @@ STORE_TEST("scan visits keys in order; u64 keys sort numerically") {
   CHECK(ids == std::vector<std::uint64_t>{0, 1, 5, 256, 1ULL << 40, ~0ULL});
 }
 
+STORE_TEST("scan_from resumes in chunks from a key; get reads one record") {
+  TestType f;
+  Store& s = f.store();
+  Batch b;
+  for (std::uint64_t id = 1; id <= 25; ++id) b.put(Table::Retained, u64_key(id * 2), std::to_string(id));
+  CHECK(commit(s, std::move(b), 1) == StoreError::Ok);
+  std::vector<std::uint64_t> ids;
+  std::string from;  // empty: from the first key
+  for (int rounds = 0; rounds < 10; ++rounds) {
+    std::uint64_t last = 0;
+    std::size_t n = s.scan_from(Table::Retained, from, 10, [&](std::string_view k, std::string_view) {
+      last = u64_from_key(k);
+      ids.push_back(last);
+    });
+    if (n < 10) break;
+    from = u64_key(last + 1);  // the next key, which need not exist
+  }
+  REQUIRE(ids.size() == 25);
+  for (std::size_t i = 0; i < ids.size(); ++i) CHECK(ids[i] == (i + 1) * 2);
+  // From a key between records, and past the end.
+  std::vector<std::uint64_t> tail;
+  CHECK(s.scan_from(Table::Retained, u64_key(47), 100, [&](std::string_view k, std::string_view) {
+    tail.push_back(u64_from_key(k));
+  }) == 2);
+  CHECK(tail == std::vector<std::uint64_t>{48, 50});
+  CHECK(s.scan_from(Table::Retained, u64_key(51), 100, [](std::string_view, std::string_view) {}) == 0);
+  CHECK(s.scan_from(Table::Messages, {}, 100, [](std::string_view, std::string_view) {}) == 0);
+
+  std::string v;
+  CHECK(s.get(Table::Retained, u64_key(8), v));
+  CHECK(v == "4");
+  CHECK_FALSE(s.get(Table::Retained, u64_key(7), v));
+  CHECK_FALSE(s.get(Table::Messages, u64_key(8), v));
+  std::string last;
+  CHECK(s.last_key(Table::Retained, last));
+  CHECK(last == u64_key(50));
+  CHECK_FALSE(s.last_key(Table::Messages, last));
+}
+
 STORE_TEST("batches complete in seq order") {
   TestType f;
   Store& s = f.store();
