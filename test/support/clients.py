@@ -94,19 +94,27 @@ class ConnectFailed(AssertionError):
 class PahoClient:
     def __init__(self, port, client_id=None, version=V311, clean=True,
                  session_expiry=None, keepalive=30, will=None, connect_props=None,
-                 host="127.0.0.1", max_inflight=20):
+                 host="127.0.0.1", max_inflight=20, transport="tcp", ws_path="/mqtt", tls=None):
         """will: dict(topic=, payload=, qos=, retain=, props=) (props: Properties)
-        connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10."""
+        connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10.
+        transport: tcp, tls, ws or wss (ws_path: the WebSocket path);
+        tls: keyword arguments of paho's tls_set (ca_certs=, certfile=, keyfile=)."""
         self.port = port
         self.host = host
         self.version = version
         self.client_id = unique("paho") if client_id is None else client_id
         self.clean = clean
         self.keepalive = keepalive
+        paho_transport = "websockets" if transport in ("ws", "wss") else "tcp"
         if version == V5:
-            self.c = mqtt.Client(client_id=self.client_id, protocol=V5)
+            self.c = mqtt.Client(client_id=self.client_id, protocol=V5, transport=paho_transport)
         else:
-            self.c = mqtt.Client(client_id=self.client_id, clean_session=clean, protocol=version)
+            self.c = mqtt.Client(client_id=self.client_id, clean_session=clean, protocol=version,
+                                 transport=paho_transport)
+        if paho_transport == "websockets":
+            self.c.ws_set_options(path=ws_path)
+        if transport in ("tls", "wss"):
+            self.c.tls_set(**(tls or {}))
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(0)
         self.connect_props = None
