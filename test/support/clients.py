@@ -6,6 +6,7 @@ takeover into ping-pong), collects messages into a queue and turns every wait
 into a timeout, so a hung broker fails a test instead of hanging the suite.
 """
 
+import contextlib
 import queue
 import socket
 import subprocess
@@ -115,6 +116,11 @@ class PahoClient:
             self.c.ws_set_options(path=ws_path)
         if transport in ("tls", "wss"):
             self.c.tls_set(**(tls or {}))
+        # An ssl socket must not be read by the network thread while the
+        # test thread writes to it (OpenSSL objects are not thread-safe and
+        # Python does not lock them): TLS clients take turns.
+        self._tls = transport in ("tls", "wss")
+        self._io = threading.Lock() if self._tls else contextlib.nullcontext()
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(0)
         self.connect_props = None
@@ -182,7 +188,12 @@ class PahoClient:
     def _run(self):
         while not self._stop.is_set():
             try:
-                rc = self.c.loop(timeout=0.05)
+                if self._tls:
+                    with self._io:
+                        rc = self.c.loop(timeout=0.01)
+                    time.sleep(0.002)  # let a waiting writer in
+                else:
+                    rc = self.c.loop(timeout=0.05)
             except Exception:  # socket closed under us
                 rc = 1
             if rc != mqtt.MQTT_ERR_SUCCESS:
@@ -220,9 +231,11 @@ class PahoClient:
             if user_props:
                 p.UserProperty = user_props
         if options is not None:
-            rc, mid = self.c.subscribe(topic, options=options, properties=p)
+            with self._io:
+                rc, mid = self.c.subscribe(topic, options=options, properties=p)
         else:
-            rc, mid = self.c.subscribe(topic, qos, properties=p)
+            with self._io:
+                rc, mid = self.c.subscribe(topic, qos, properties=p)
         assert rc == mqtt.MQTT_ERR_SUCCESS, "subscribe failed locally: %s" % rc
         with self.ack_cond:
             if not self.ack_cond.wait_for(lambda: mid in self.subacks, timeout):
@@ -230,7 +243,8 @@ class PahoClient:
             return self.subacks[mid]
 
     def unsubscribe(self, topic, timeout=DEFAULT_TIMEOUT):
-        rc, mid = self.c.unsubscribe(topic)
+        with self._io:
+            rc, mid = self.c.unsubscribe(topic)
         assert rc == mqtt.MQTT_ERR_SUCCESS
         with self.ack_cond:
             if not self.ack_cond.wait_for(lambda: mid in self.unsubacks, timeout):
@@ -244,7 +258,8 @@ class PahoClient:
             properties = properties or Properties(PacketTypes.PUBLISH)
             for k, v in prop_values.items():
                 setattr(properties, k, v)
-        info = self.c.publish(topic, payload, qos, retain, properties)
+        with self._io:
+            info = self.c.publish(topic, payload, qos, retain, properties)
         assert info.rc == mqtt.MQTT_ERR_SUCCESS, "publish failed locally: rc=%s" % info.rc
         if wait and qos > 0:
             self.wait_published(info.mid, timeout)
@@ -301,7 +316,8 @@ class PahoClient:
         if self.gone.is_set():
             self.close()
             return
-        self.c.disconnect(reasoncode=reasoncode, properties=properties)
+        with self._io:
+            self.c.disconnect(reasoncode=reasoncode, properties=properties)
         self.gone.wait(timeout)
         self.close()
 
