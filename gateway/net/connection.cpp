@@ -85,7 +85,7 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Conn
   Connection* c = nullptr;
   try {
     c = new Connection(loop, owner, marks);
-    c->info_.listener = listener_name;
+    c->info_.listener = loop.intern(listener_name);
   } catch (...) {
     delete c;
     // Out of memory: take the socket off the backlog and drop it.
@@ -118,7 +118,7 @@ Connection* Connection::connect(detail::LoopImpl& loop, const sockaddr* addr, Co
   ConnectRequest* cr = nullptr;
   try {
     c = new Connection(loop, owner, marks);
-    c->info_.listener = name;
+    c->info_.listener = loop.intern(name);
     cr = new ConnectRequest;
   } catch (...) {
     delete c;
@@ -180,9 +180,9 @@ bool Connection::create_handler(core::ProtocolFactory& factory) noexcept {
   try {
     handler_ = factory.create(*this);
   } catch (const std::exception& e) {
-    log::error("%s: cannot create a %s handler: %s", info_.listener.c_str(), factory.protocol_name(), e.what());
+    log::error("%s: cannot create a %s handler: %s", info_.listener.data(), factory.protocol_name(), e.what());
   } catch (...) {
-    log::error("%s: cannot create a %s handler", info_.listener.c_str(), factory.protocol_name());
+    log::error("%s: cannot create a %s handler", info_.listener.data(), factory.protocol_name());
   }
   if (!handler_) {
     begin_close();
@@ -217,7 +217,7 @@ bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<co
       return true;
     }
   } catch (...) {
-    log::error("%s: cannot set up the %s layers", info_.listener.c_str(), info_.transport);
+    log::error("%s: cannot set up the %s layers", info_.listener.data(), info_.transport);
     begin_close();
     return false;
   }

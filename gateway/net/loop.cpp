@@ -125,6 +125,12 @@ void LoopImpl::remove_closable(Closable* c) noexcept {
   c->prev_ = c->next_ = nullptr;
 }
 
+std::string_view LoopImpl::intern(const std::string& name) {
+  for (const std::string& n : names)
+    if (n == name) return n;
+  return names.emplace_back(name);
+}
+
 void LoopImpl::add_connection(Connection* c) noexcept {
   c->prev = nullptr;
   c->next = connections;

@@ -5,6 +5,9 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <deque>
+#include <string>
+#include <string_view>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -56,6 +59,10 @@ struct LoopImpl {
 
   void add_closable(Closable* c) noexcept;
   void remove_closable(Closable* c) noexcept;
+
+  // Listener and connector names, shared by their connections' info.
+  std::deque<std::string> names;
+  std::string_view intern(const std::string& name);
 
   void add_connection(Connection* c) noexcept;
   void remove_connection(Connection* c) noexcept;

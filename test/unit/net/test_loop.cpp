@@ -101,7 +101,7 @@ class EchoHandler final : public core::ProtocolHandler {
       s_.hook_sink = &sink_;
     } else if (f == "INFO") {
       const auto& i = sink_.info();
-      std::string text = i.peer_address + "|" + (i.loopback ? "lo" : "remote") + "|" + i.listener;
+      std::string text = i.peer_address + "|" + (i.loopback ? "lo" : "remote") + "|" + std::string(i.listener);
       s_.info = i;
       sink_.write(std::string(1, static_cast<char>(text.size())) + text);
     } else {
