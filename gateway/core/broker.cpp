@@ -95,6 +95,8 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   s->send_window = std::max<std::uint16_t>(1, std::min<std::uint16_t>(req.receive_maximum, config_.max_inflight));
   s->will = req.will;
   s->sink = req.sink;
+  s->identity = req.identity;
+  s->acl_generation = 0;
   s->disconnected_wall_ms = 0;
   if (s->persistent()) {
     persist_session(s);
@@ -337,6 +339,7 @@ void Broker::persist_entry(Session* s, const OutEntry& e) {
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {
+  s->acl_generation = 0;  // the ACL delivery cache covers the subscription set
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     if (!QueueManager::valid_name(name)) return SubscribeStatus::FilterInvalid;
@@ -377,6 +380,7 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
   auto it = s->subscriptions.find(full_filter);
   if (it == s->subscriptions.end()) return false;
+  s->acl_generation = 0;
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     for (std::size_t i = 0; i < s->queue_consumers.size(); ++i) {
