@@ -94,7 +94,7 @@ class ConnectFailed(AssertionError):
 class PahoClient:
     def __init__(self, port, client_id=None, version=V311, clean=True,
                  session_expiry=None, keepalive=30, will=None, connect_props=None,
-                 host="127.0.0.1", max_inflight=20):
+                 host="127.0.0.1", max_inflight=20, username=None, password=None):
         """will: dict(topic=, payload=, qos=, retain=, props=) (props: Properties)
         connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10."""
         self.port = port
@@ -107,6 +107,8 @@ class PahoClient:
             self.c = mqtt.Client(client_id=self.client_id, protocol=V5)
         else:
             self.c = mqtt.Client(client_id=self.client_id, clean_session=clean, protocol=version)
+        if username is not None:
+            self.c.username_pw_set(username, password)
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(0)
         self.connect_props = None
