@@ -132,6 +132,9 @@ void Broker::start_delivery(Session* s) {
 void Broker::start_queue_consumers(Session* s) {
   for (const auto& [filter, o] : s->subscriptions) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) != 0) continue;
+    // A stored subscription of a session whose client may no longer read the
+    // queue (rules changed while it was away) stays idle.
+    if (acl_ && !acl_->allowed(s->identity.principal(s->client_id), filter, Access::Read)) continue;
     const std::string name = filter.substr(kQueueTopicPrefix.size());
     bool running = false;
     for (const auto& c : s->queue_consumers) running |= c->queue() == name;
