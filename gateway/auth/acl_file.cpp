@@ -39,9 +39,8 @@ bool dollar_mismatch(std::string_view a, std::string_view b) {
 }
 
 // Mosquitto 2.0: %c and %u are replaced wherever they appear.
-std::string substitute(std::string_view pattern, const core::Principal& who) {
-  std::string out;
-  out.reserve(pattern.size() + who.client_id.size());
+void substitute(std::string_view pattern, const core::Principal& who, std::string& out) {
+  out.clear();
   for (std::size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '%' && i + 1 < pattern.size()) {
       if (pattern[i + 1] == 'c') {
@@ -57,7 +56,6 @@ std::string substitute(std::string_view pattern, const core::Principal& who) {
     }
     out.push_back(pattern[i]);
   }
-  return out;
 }
 
 bool has_wildcard(std::string_view s) { return s.find_first_of("+#") != std::string_view::npos; }
@@ -137,7 +135,9 @@ AclFile AclFile::parse(std::string_view text, const std::string& source) {
     std::string_view rest = sp == std::string_view::npos ? std::string_view() : trim(line.substr(sp));
     if (keyword == "user") {
       if (rest.empty()) fail_at(source, line_no, "'user' needs a user name");
-      current = &acl.users_[std::string(rest)];
+      auto it = acl.users_.find(rest);
+      if (it == acl.users_.end()) it = acl.users_.emplace(std::string(rest), Section{}).first;
+      current = &it->second;
       continue;
     }
     if (keyword != "topic" && keyword != "pattern") {
@@ -185,7 +185,7 @@ std::size_t AclFile::rule_count() const {
 
 const AclFile::Section* AclFile::section_for(const core::Principal& who) const {
   if (who.anonymous) return &anonymous_;
-  auto it = users_.find(std::string(who.user));
+  auto it = users_.find(who.user);
   return it == users_.end() ? nullptr : &it->second;
 }
 
@@ -199,11 +199,12 @@ bool AclFile::walk(const core::Principal& who, Visit&& visit) const {
   // A user name or client id with a wildcard could widen a pattern to other
   // clients' topics: such clients get nothing from patterns (as Mosquitto).
   if ((!who.anonymous && has_wildcard(who.user)) || has_wildcard(who.client_id)) return false;
-  std::string effective;
+  // Loop thread only: one buffer, so a warm check allocates nothing.
+  static std::string effective;
   for (const Rule& r : patterns_.rules) {
     if (r.has_u && who.anonymous) continue;
     if (r.has_u || r.has_c) {
-      effective = substitute(r.topic, who);
+      substitute(r.topic, who, effective);
       if (visit(r, std::string_view(effective))) return true;
     } else if (visit(r, std::string_view(r.topic))) {
       return true;

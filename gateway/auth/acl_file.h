@@ -31,6 +31,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -72,8 +73,14 @@ class AclFile {
   template <typename Visit>
   bool walk(const core::Principal& who, Visit&& visit) const;
 
+  // Lookup by string_view without building a std::string (publish path).
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   Section anonymous_;
-  std::unordered_map<std::string, Section> users_;
+  std::unordered_map<std::string, Section, NameHash, std::equal_to<>> users_;
   Section patterns_;
 };
 
