@@ -117,3 +117,48 @@ def test_bad_files_stop_start_up_with_file_and_line(tmp_path):
     r = subprocess.run([broker_mod.junction_bin(), "--config", str(conf)], capture_output=True, text=True, timeout=20)
     assert r.returncode == 1
     assert "%s:2: 'user' needs a user name" % acl in r.stderr
+
+
+def _read_until(fd, text, timeout=10):
+    import select
+    buf = b""
+    deadline = time.monotonic() + timeout
+    while text.encode() not in buf:
+        left = deadline - time.monotonic()
+        assert left > 0, "no %r in %r" % (text, buf)
+        r, _, _ = select.select([fd], [], [], left)
+        if r:
+            chunk = os.read(fd, 1024)
+            assert chunk, "EOF before %r (got %r)" % (text, buf)
+            buf += chunk
+    return buf
+
+
+@pytest.mark.parametrize("second,ok", [("tty-pass", True), ("typo", False)])
+def test_password_asked_twice_on_a_terminal(tmp_path, second, ok):
+    import pty
+    f = str(tmp_path / "pw")
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([broker_mod.junction_bin(), "passwd", "-c", f, "tty-user"], stdin=slave,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(slave)
+    try:
+        err = proc.stderr.fileno()
+        _read_until(err, "Password: ")
+        os.write(master, b"tty-pass\n")
+        _read_until(err, "Reenter password: ")
+        os.write(master, second.encode() + b"\n")
+        rc = proc.wait(15)
+        rest = proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        os.close(master)
+    if ok:
+        assert rc == 0, rest
+        pw = open(f).read()
+        assert pw.startswith("tty-user:$7$101$") and "tty-pass" not in pw
+    else:
+        assert rc == 1 and "do not match" in rest
+        assert not os.path.exists(f)
