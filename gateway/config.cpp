@@ -408,6 +408,23 @@ void read_stomp(const Reader& r, const YAML::Node& key, const YAML::Node& v, Sto
              });
 }
 
+void read_auth(const Reader& r, const YAML::Node& key, const YAML::Node& v, AuthConfig& a) {
+  r.expect_map(key, v, "auth");
+  r.each_key(v, "auth", {"password_file", "acl_file", "deny_publish_v3"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               if (name == "password_file") {
+                 a.password_file = r.string(k, x, full);
+               } else if (name == "acl_file") {
+                 a.acl_file = r.string(k, x, full);
+               } else if (name == "deny_publish_v3") {
+                 const std::string s = r.string(k, x, full);
+                 if (s == "drop") a.disconnect_on_denied_publish_v3 = false;
+                 else if (s == "disconnect") a.disconnect_on_denied_publish_v3 = true;
+                 else r.fail(x.Mark(), full, "must be drop or disconnect (got '" + s + "')");
+               }
+             });
+}
+
 void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
   r.expect_map(key, v, "log");
   r.each_key(v, "log", {"level"},
@@ -445,10 +462,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
   c.source = source;
   if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
   if (!root.IsMap())
-    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, log), got " + Reader::describe(root));
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, log), got " + Reader::describe(root));
   bool have_listeners = false;
   try {
-    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "log"},
+    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "log"},
                [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
                  if (name == "listeners") {
                    read_listeners(r, k, v, c);
@@ -461,6 +478,8 @@ Config parse_config(std::string_view yaml, const std::string& source) {
                    read_queues(r, k, v, c.queues);
                  } else if (name == "stomp") {
                    read_stomp(r, k, v, c.stomp);
+                 } else if (name == "auth") {
+                   read_auth(r, k, v, c.auth);
                  } else if (name == "log") {
                    read_log(r, k, v, c.log);
                  }

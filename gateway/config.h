@@ -119,6 +119,15 @@ struct StompConfig {
 const QueueConfig* match_queue_config(const std::vector<QueueConfig>& queues, std::string_view name);
 bool glob_match(std::string_view pattern, std::string_view text);
 
+// Authentication and authorization (Mosquitto-format files; see README).
+struct AuthConfig {
+  std::string password_file;         // "": no password file (any user name is accepted)
+  std::string acl_file;              // "": no ACL (every topic open)
+  bool disconnect_on_denied_publish_v3 = false;  // deny_publish_v3: drop (false) | disconnect (true)
+
+  bool operator==(const AuthConfig&) const = default;
+};
+
 struct LogConfig {
   log::Level level = log::Level::info;
 
@@ -132,6 +141,7 @@ struct Config {
   LimitsConfig limits;
   std::vector<QueueConfig> queues;
   StompConfig stomp;
+  AuthConfig auth;
   LogConfig log;
 };
 

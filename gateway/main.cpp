@@ -3,6 +3,7 @@
 // includes this file; it is the only place that knows every box.
 //
 //   junction [--config FILE] [--check-config] [--version]
+//   junction passwd [-c] [-b] [-D] FILE USER [PASSWORD]   (passwd_command.h)
 //
 // Exit codes: 0 clean exit (or --version, --help, --check-config OK); 1 a
 // configuration or command-line error (message on stderr); 2 start-up
@@ -14,8 +15,10 @@
 // state; connections get kShutdownGraceMs to finish, then the rest are
 // aborted; the store is flushed, the loop stops and must close cleanly.
 // A second signal aborts the remaining connections at once.
-// SIGHUP re-reads the file and applies what can change live (the log level)
-// and reloads TLS certificate files (new connections use them).
+// SIGHUP re-reads the file and applies what can change live (the log level),
+// reloads TLS certificate files (new connections use them) and re-reads the
+// password and ACL files (auth_service.h): connected clients lose access
+// that was taken away; a bad file is logged and the old one kept.
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -26,6 +29,8 @@
 #include <system_error>
 #include <vector>
 
+#include "auth_file_error.h"
+#include "auth_service.h"
 #include "broker.h"
 #include "clock.h"
 #include "config.h"
@@ -35,6 +40,7 @@
 #include "loop.h"
 #include "mem_store.h"
 #include "mqtt_protocol.h"
+#include "passwd_command.h"
 #include "stomp_protocol.h"
 #include "transport_setup.h"
 
@@ -87,7 +93,8 @@ core::BrokerConfig broker_config(const Config& cfg) {
   return b;
 }
 
-mqtt::MqttOptions mqtt_options(const LimitsConfig& limits, const ListenerConfig& l) {
+mqtt::MqttOptions mqtt_options(const Config& cfg, const ListenerConfig& l) {
+  const LimitsConfig& limits = cfg.limits;
   mqtt::MqttOptions o;
   o.max_packet_size = limits.max_packet_size;
   o.max_keepalive = limits.max_keepalive;
@@ -95,7 +102,15 @@ mqtt::MqttOptions mqtt_options(const LimitsConfig& limits, const ListenerConfig&
   o.topic_alias_maximum = limits.topic_alias_maximum;
   o.outbound_limit = static_cast<std::size_t>(limits.outbound_buffer);
   o.allow_anonymous = l.allow_anonymous;
+  o.disconnect_on_denied_publish_v3 = cfg.auth.disconnect_on_denied_publish_v3;
   return o;
+}
+
+// The password and ACL files; null when the configuration names neither.
+// Throws auth::AuthFileError ("FILE:LINE: ...").
+std::unique_ptr<auth::AuthService> load_auth(const AuthConfig& a) {
+  if (a.password_file.empty() && a.acl_file.empty()) return nullptr;
+  return std::make_unique<auth::AuthService>(auth::AuthFiles{a.password_file, a.acl_file});
 }
 
 stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
@@ -128,7 +143,7 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 // Sections SIGHUP cannot apply. Listener line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
-      a.queues != b.queues || !(a.stomp == b.stomp))
+      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -153,7 +168,8 @@ const char* signal_name(int signo) {
 // loop.
 class App {
  public:
-  App(Config cfg, std::string config_path) : cfg_(std::move(cfg)), config_path_(std::move(config_path)) {}
+  App(Config cfg, std::string config_path, std::unique_ptr<auth::AuthService> access)
+      : cfg_(std::move(cfg)), config_path_(std::move(config_path)), access_(std::move(access)) {}
 
   ~App() {
     // The store's writer thread must stop waking an Async that is about to
@@ -166,6 +182,12 @@ class App {
   void start() {
     store_ = open_store(cfg_.store);
     broker_ = std::make_unique<core::Broker>(broker_config(cfg_), *store_, clock_);
+    broker_->set_access_control(access_.get());
+    if (access_) {
+      log::notice("auth: password file %s (%zu users), ACL file %s (%zu rules)",
+                  cfg_.auth.password_file.empty() ? "none" : cfg_.auth.password_file.c_str(), access_->user_count(),
+                  cfg_.auth.acl_file.empty() ? "none" : cfg_.auth.acl_file.c_str(), access_->rule_count());
+    }
     std::int64_t t0 = clock_.now_ms();
     // Retained messages load in the background (restore_step below), so a
     // store with a million of them does not delay accepting clients.
@@ -182,7 +204,7 @@ class App {
     std::vector<core::ProtocolFactory*> factories;
     for (const ListenerConfig& lc : cfg_.listeners) {
       if (lc.protocol == "mqtt") {
-        protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
+        protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_, lc)));
         factories.push_back(protocols_.back().get());
       } else if (lc.protocol == "stomp") {
         stomp_protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
@@ -296,8 +318,20 @@ class App {
     }
   }
 
+  // The password and ACL files named at start-up are read again.
+  void reload_auth() {
+    if (!access_) return;
+    if (auto error = access_->reload()) {
+      log::error("SIGHUP: %s; keeping the running password and ACL files", error->c_str());
+      return;
+    }
+    log::notice("SIGHUP: reloaded auth: %zu users, %zu ACL rules", access_->user_count(), access_->rule_count());
+    broker_->access_changed();
+  }
+
   void reload() {
     reload_certificates();
+    reload_auth();
     if (config_path_.empty()) {
       log::notice("SIGHUP: running the built-in default configuration; nothing to reload");
       return;
@@ -312,7 +346,7 @@ class App {
     log::set_level(next.log.level);
     log::notice("SIGHUP: reloaded %s: log level %s", config_path_.c_str(), log::level_name(next.log.level));
     if (needs_restart(cfg_, next)) {
-      log::warning("SIGHUP: %s changes listeners, store or limits; those take effect after a restart",
+      log::warning("SIGHUP: %s changes listeners, store, limits or auth file names; those take effect after a restart",
                    config_path_.c_str());
     }
     cfg_.log = next.log;
@@ -320,6 +354,7 @@ class App {
 
   Config cfg_;
   std::string config_path_;  // empty: the embedded default
+  std::unique_ptr<auth::AuthService> access_;  // null: no password or ACL file
   core::SystemClock clock_;
   net::Loop loop_{clock_};
   core::Broker* broker_ptr_ = nullptr;  // set once restored; the Async may fire before
@@ -343,6 +378,7 @@ class App {
 
 int main(int argc, char** argv) {
   using namespace junction;
+  if (argc > 1 && std::strcmp(argv[1], "passwd") == 0) return run_passwd_command(argc - 1, argv + 1);
 
   CLI::App cli{"Junction: a multi-protocol IoT broker (MQTT 3.1.1 / 5.0)", "junction"};
   std::string config_path;
@@ -350,6 +386,7 @@ int main(int argc, char** argv) {
   cli.add_option("-c,--config", config_path, "YAML configuration file (default: the built-in conf/junction.yaml)");
   cli.add_flag("--check-config", check_only, "Load and validate the configuration, then exit");
   cli.set_version_flag("--version", "junction " JUNCTION_VERSION);
+  cli.footer("Password files: junction passwd [-c] [-b] [-D] FILE USER [PASSWORD] (see junction passwd --help)");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -364,6 +401,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", e.what());
     return kExitConfig;
   }
+  std::unique_ptr<auth::AuthService> access;
+  try {
+    access = load_auth(cfg.auth);
+  } catch (const auth::AuthFileError& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return kExitConfig;
+  }
   if (check_only) {
     std::printf("%s: configuration OK\n", cfg.source.c_str());
     return kExitOk;
@@ -375,7 +419,7 @@ int main(int argc, char** argv) {
   log::notice("junction %s starting (configuration: %s)", JUNCTION_VERSION, cfg.source.c_str());
 
   try {
-    App app(std::move(cfg), config_path);
+    App app(std::move(cfg), config_path, std::move(access));
     app.start();
     return app.run();
   } catch (const std::exception& e) {

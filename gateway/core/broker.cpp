@@ -96,6 +96,8 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   s->send_window = std::max<std::uint16_t>(1, std::min<std::uint16_t>(req.receive_maximum, config_.max_inflight));
   s->will = req.will;
   s->sink = req.sink;
+  s->identity = req.identity;
+  s->acl_generation = 0;
   s->disconnected_wall_ms = 0;
   if (s->persistent()) {
     persist_session(s);
@@ -131,6 +133,9 @@ void Broker::start_delivery(Session* s) {
 void Broker::start_queue_consumers(Session* s) {
   for (const auto& [filter, o] : s->subscriptions) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) != 0) continue;
+    // A stored subscription of a session whose client may no longer read the
+    // queue (rules changed while it was away) stays idle.
+    if (acl_ && !acl_->allowed(s->identity.principal(s->client_id), filter, Access::Read)) continue;
     const std::string name = filter.substr(kQueueTopicPrefix.size());
     bool running = false;
     for (const auto& c : s->queue_consumers) running |= c->queue() == name;
@@ -340,6 +345,7 @@ void Broker::persist_entry(Session* s, const OutEntry& e) {
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {
+  s->acl_generation = 0;  // the ACL delivery cache covers the subscription set
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     if (!QueueManager::valid_name(name)) return SubscribeStatus::FilterInvalid;
@@ -381,6 +387,7 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
   auto it = s->subscriptions.find(full_filter);
   if (it == s->subscriptions.end()) return false;
+  s->acl_generation = 0;
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     for (std::size_t i = 0; i < s->queue_consumers.size(); ++i) {

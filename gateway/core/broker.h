@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "access_control.h"
 #include "clock.h"
 #include "message.h"
 #include "persistence.h"
@@ -65,6 +66,7 @@ struct ConnectRequest {
   std::uint16_t receive_maximum = 65535;
   std::optional<WillMessage> will;
   SessionSink* sink = nullptr;
+  ClientIdentity identity;  // what the front-end authenticated
 };
 
 struct ConnectResult {
@@ -146,6 +148,24 @@ class Broker {
   void deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
                           std::uint32_t deliveries);
 
+  // ---- access control ----
+  // Null (the default): no authentication beyond the front-ends' anonymous
+  // rule, and no ACL. Not owned; must outlive the broker's use of it.
+  void set_access_control(AccessControl* ac) {
+    access_ = ac;
+    acl_ = ac && ac->has_acl() ? ac : nullptr;
+  }
+  AccessControl* access() const { return access_; }
+  // Non-null only when an ACL is in force: the one test on hot paths.
+  const AccessControl* acl() const { return acl_; }
+  // May `s` receive a message on `topic`? (Uses the session's cache.)
+  bool may_deliver(Session* s, std::string_view topic) {
+    return acl_ == nullptr || may_deliver_slow(s, topic);
+  }
+  // After a reload: refresh caches, stop queue consumers that lost read
+  // access, and let every connection re-check itself (SessionSink::access_changed).
+  void access_changed();
+
   // ---- durability ----
   Persistence& persistence() { return persistence_; }
 
@@ -188,6 +208,7 @@ class Broker {
   void persist_entry(Session* s, const OutEntry& e);
   void erase_session_records(Session* s);
   Session* pick_shared_member(SharedGroup& g);
+  bool may_deliver_slow(Session* s, std::string_view topic);
 
   BrokerConfig config_;
   store::Store& store_;
@@ -219,6 +240,8 @@ class Broker {
   bool shutting_down_ = false;
   int publish_depth_ = 0;
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
+  AccessControl* access_ = nullptr;
+  const AccessControl* acl_ = nullptr;
 };
 
 }  // namespace junction::core

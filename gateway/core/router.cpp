@@ -96,6 +96,10 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     ++stats_.expired;
     return;
   }
+  // Read access is checked when a message goes out: here for a connected
+  // client, in pump() for what waited while it was away (its identity is
+  // known only once it is connected, and the rules may change meanwhile).
+  if (acl_ && s->online() && !may_deliver(s, msg->topic)) return;
   if (qos == 0) {
     if (s->online() && s->pending.empty()) {
       if (!s->sink->can_deliver()) {
@@ -196,6 +200,11 @@ void Broker::pump(Session* s) {
     if (e.msg->expired(now)) {
       ++stats_.expired;
       finish_entry(s, e);
+      s->pending.pop_front();
+      continue;
+    }
+    if (acl_ && !e.qsub && !may_deliver(s, e.msg->topic)) {
+      finish_entry(s, e);  // withheld: the client may not read it (any more)
       s->pending.pop_front();
       continue;
     }

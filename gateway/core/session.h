@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "flat_map.h"
+#include "access_control.h"
 #include "message.h"
 #include "ring.h"
 #include "session_queue.h"
@@ -51,6 +52,10 @@ class SessionSink {
   virtual bool can_deliver() const = 0;
   // Another connection took over the client id: disconnect (v5 0x8E).
   virtual void session_taken_over() = 0;
+  // The access rules or the password file were reloaded: re-check what the
+  // connection holds (its identity, its queue subscriptions) and close it if
+  // it may no longer stay.
+  virtual void access_changed() {}
 };
 
 struct WillMessage {
@@ -113,6 +118,14 @@ class Session final : public Subscriber {
 
   // Sent after `pending`, as capacity allows; only while online.
   std::unique_ptr<Ring<RetainedItem>> retained_backlog;
+  // Who the connected client authenticated as (set by attach). A session
+  // restored from the store has no identity until its client reconnects;
+  // nothing is delivered to it before then, so nothing escapes the ACL.
+  ClientIdentity identity;
+  // ACL delivery cache: valid while acl_generation equals the ACL's
+  // generation; acl_whole = every subscription filter is wholly readable.
+  std::uint64_t acl_generation = 0;
+  bool acl_whole = false;
 
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }

@@ -20,7 +20,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "access_control.h"
 #include "broker.h"
+#include "topic.h"
 #include "frontend.h"
 #include "intrusive_list.h"
 #include "mqtt_codec.h"
@@ -48,6 +50,7 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   void resend_pubrel(std::uint16_t packet_id) override;
   bool can_deliver() const override;
   void session_taken_over() override;
+  void access_changed() override;
 
   // CommitWaiter
   void on_commit() override;
@@ -75,8 +78,12 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   void handle_unsubscribe(const Frame& f);
   void handle_disconnect(const Frame& f);
   void handle_auth(const Frame& f);
+  void deny_publish(const Publish& pub, std::string_view topic);
+  bool may_subscribe(const core::AccessControl& acl, std::string_view full, core::SharedParse sp,
+                     std::string_view shared_filter) const;
 
-  void send_connack_error(Reason v5_reason, const char* why);  // v3 gets the matching return code
+  // v3 gets the matching return code; `logged`: the caller wrote the log line.
+  void send_connack_error(Reason v5_reason, const char* why, bool logged = false);
   // Queues an answer behind earlier ones; `durable` means it waits for the
   // commit of the current batch.
   void answer(std::string bytes, PacketType kind, bool durable, bool counts_inflight);

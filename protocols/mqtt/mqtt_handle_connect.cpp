@@ -27,7 +27,9 @@ std::uint8_t v3_code(Reason r) {
     case Reason::ServerUnavailable:
     case Reason::ServerBusy:
     case Reason::QuotaExceeded: return 3;
-    case Reason::BadUserNameOrPassword: return 4;
+    // Authentication failures of every kind are 5 "not authorized", as
+    // Mosquitto answers them (4 would tell a prober the name was malformed).
+    case Reason::BadUserNameOrPassword:
     case Reason::NotAuthorized: return 5;
     default: return 3;
   }
@@ -52,8 +54,10 @@ core::MessageRef make_will(core::Broker& broker, const Will& w, const std::strin
 
 }  // namespace
 
-void MqttConnection::send_connack_error(Reason v5_reason, const char* why) {
-  log::info("mqtt %s: connect refused: %s (%s)", sink_.info().peer_address.c_str(), why, reason_name(v5_reason));
+void MqttConnection::send_connack_error(Reason v5_reason, const char* why, bool logged) {
+  if (!logged) {
+    log::info("mqtt %s: connect refused: %s (%s)", sink_.info().peer_address.c_str(), why, reason_name(v5_reason));
+  }
   Connack ack;
   ack.code = version_ == Version::V5 ? static_cast<std::uint8_t>(v5_reason) : v3_code(v5_reason);
   if (version_ == Version::V5 && why) ack.properties.reason_string = why;
@@ -93,10 +97,6 @@ void MqttConnection::handle_connect(const Frame& f) {
     send_connack_error(Reason::BadAuthenticationMethod, "authentication method not supported");
     return;
   }
-  if (!opt.allow_anonymous && !c.username) {
-    send_connack_error(Reason::NotAuthorized, "anonymous access is not allowed");
-    return;
-  }
 
   // Client ids are store keys (at most 511 bytes with their suffixes); the
   // spec lets a server refuse long ones [MQTT-3.1.3-5].
@@ -114,6 +114,31 @@ void MqttConnection::handle_connect(const Frame& f) {
     }
     client_id = assign_client_id();
     assigned = true;
+  }
+
+  // Authentication: the password is never logged and never kept.
+  core::Credentials cred;
+  cred.user = c.username ? &*c.username : nullptr;
+  cred.password = c.password ? &*c.password : nullptr;
+  cred.client_id = client_id;
+  core::AuthResult auth = core::authenticate(broker_.access(), cred, sink_.info(), opt.allow_anonymous);
+  if (auth.status != core::AuthStatus::Ok) {
+    const Reason r = auth.status == core::AuthStatus::BadCredentials ? Reason::BadUserNameOrPassword : Reason::NotAuthorized;
+    log::notice("mqtt %s: connect refused: client '%s', user '%.*s': %s (%s)", sink_.info().peer_address.c_str(),
+                client_id.c_str(), c.username ? int(c.username->size()) : 1, c.username ? c.username->data() : "-",
+                auth.reason, reason_name(r));
+    send_connack_error(r, r == Reason::BadUserNameOrPassword ? "bad user name or password" : auth.reason, true);
+    return;
+  }
+  if (c.will) {
+    if (const core::AccessControl* acl = broker_.acl();
+        acl && !acl->allowed(auth.identity.principal(client_id), c.will->topic, core::Access::Write)) {
+      log::notice("mqtt %s: connect refused: client '%s', user '%s': will topic '%.*s' not writable",
+                  sink_.info().peer_address.c_str(), client_id.c_str(), auth.identity.user.c_str(),
+                  int(c.will->topic.size()), c.will->topic.data());
+      send_connack_error(Reason::NotAuthorized, "will topic not authorized", true);
+      return;
+    }
   }
 
   // Keep-alive: capped by max_keepalive; v5 learns the value through Server Keep Alive.
@@ -145,6 +170,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   req.protocol = core::Protocol::Mqtt;
   req.receive_maximum = version_ == Version::V5 ? p.receive_maximum.value_or(65535) : 65535;
   req.sink = this;
+  req.identity = std::move(auth.identity);
   if (c.will) {
     core::WillMessage w;
     w.msg = make_will(broker_, *c.will, client_id);

@@ -56,6 +56,11 @@ void MqttConnection::handle_publish(const Frame& f) {
     fail(Reason::RetainNotSupported, "retain not available");
     return;
   }
+  if (const core::AccessControl* acl = broker_.acl();
+      acl && !acl->allowed(session_->identity.principal(session_->client_id), topic, core::Access::Write)) {
+    deny_publish(pub, topic);
+    return;
+  }
 
   if (pub.qos > 0) {
     // [MQTT-3.3.4-7] more unacknowledged QoS>0 publishes than we allowed.
@@ -123,6 +128,38 @@ void MqttConnection::handle_publish(const Frame& f) {
     if (!failed) broker_.incoming_qos2_store(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
            durable || session_->stored, failed);
+  }
+}
+
+// A publish the ACL refuses. v5: reason 0x87 in PUBACK/PUBREC (QoS 0 is
+// dropped). v3 has no negative acknowledgement: acknowledged and dropped, as
+// Mosquitto does, or the connection is closed (auth.deny_publish_v3).
+void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
+  const MqttOptions& opt = proto_.options();
+  log::debug("mqtt %s: client '%s' (user '%s') may not publish to '%.*s'", sink_.info().peer_address.c_str(),
+             session_->client_id.c_str(), session_->identity.user.c_str(), int(topic.size()), topic.data());
+  if (version_ != Version::V5 && opt.disconnect_on_denied_publish_v3) {
+    fail(Reason::NotAuthorized, "publish not authorized");
+    return;
+  }
+  if (pub.qos == 0) return;
+  if (version_ == Version::V5 && incoming_inflight_ >= opt.receive_maximum) {
+    fail(Reason::ReceiveMaximumExceeded, "receive maximum exceeded");
+    return;
+  }
+  ++incoming_inflight_;
+  if (version_ == Version::V5) {
+    const PacketType type = pub.qos == 1 ? PacketType::Puback : PacketType::Pubrec;
+    answer(encode_ack_bytes(version_, type, pub.packet_id, Reason::NotAuthorized), type, false, true);
+    return;
+  }
+  if (pub.qos == 1) {
+    answer(encode_ack_bytes(version_, PacketType::Puback, pub.packet_id, Reason::Success), PacketType::Puback, false,
+           true);
+  } else {
+    broker_.incoming_qos2_store(session_, pub.packet_id);
+    answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
+           session_->stored, false);
   }
 }
 

@@ -5,6 +5,30 @@
 
 namespace junction::mqtt {
 
+// An invalid filter is left to Broker::subscribe (0x8F); queues need read
+// access to "$queue/<name>", topic filters must be covered by a read rule.
+bool MqttConnection::may_subscribe(const core::AccessControl& acl, std::string_view full, core::SharedParse sp,
+                                   std::string_view shared_filter) const {
+  const core::Principal who = session_->identity.principal(session_->client_id);
+  if (full.substr(0, core::kQueueTopicPrefix.size()) == core::kQueueTopicPrefix) {
+    return acl.allowed(who, full, core::Access::Read);
+  }
+  if (sp == core::SharedParse::Invalid) return true;
+  const std::string_view plain = sp == core::SharedParse::Shared ? shared_filter : full;
+  if (!core::valid_topic_filter(plain)) return true;
+  return acl.subscribe_access(who, plain) != core::FilterAccess::Denied;
+}
+
+void MqttConnection::access_changed() {
+  if (state_ != State::Connected || session_ == nullptr) return;
+  const core::AccessControl* ac = broker_.access();
+  if (ac == nullptr || ac->still_valid(session_->identity)) return;
+  log::notice("mqtt %s: client '%s': user '%s' was removed from the password file or its password changed; "
+              "disconnecting", sink_.info().peer_address.c_str(), session_->client_id.c_str(),
+              session_->identity.user.c_str());
+  fail(Reason::NotAuthorized, "credentials no longer valid");
+}
+
 void MqttConnection::handle_subscribe(const Frame& f) {
   Subscribe sub;
   Status st = decode_subscribe(f, version_, sub);
@@ -27,6 +51,12 @@ void MqttConnection::handle_subscribe(const Frame& f) {
     if (sp == core::SharedParse::Shared && t.no_local) {
       fail(Reason::ProtocolError, "no local on a shared subscription");  // [MQTT-3.8.3-4]
       return;
+    }
+    if (const core::AccessControl* acl = broker_.acl(); acl && !may_subscribe(*acl, t.filter, sp, filter)) {
+      log::debug("mqtt %s: client '%s' (user '%s') may not subscribe to '%.*s'", sink_.info().peer_address.c_str(),
+                 session_->client_id.c_str(), session_->identity.user.c_str(), int(t.filter.size()), t.filter.data());
+      ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::NotAuthorized) : 0x80);
+      continue;
     }
     core::SubscriptionOptions o;
     o.qos = t.qos;

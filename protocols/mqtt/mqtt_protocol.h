@@ -21,6 +21,7 @@ struct MqttOptions {
   std::uint16_t receive_maximum = 1024;      // incoming QoS>0 not yet acknowledged
   std::uint16_t topic_alias_maximum = 64;    // aliases the client may use towards us
   bool allow_anonymous = true;
+  bool disconnect_on_denied_publish_v3 = false;  // else a denied v3 publish is acknowledged and dropped
   std::size_t outbound_limit = 4 * 1024 * 1024;  // bytes queued before QoS 0 is dropped
   std::uint32_t connect_timeout_ms = 10000;  // CONNECT must arrive within this
 };

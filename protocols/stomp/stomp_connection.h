@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "access_control.h"
 #include "broker.h"
 #include "frontend.h"
 #include "intrusive_list.h"
@@ -62,6 +63,7 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override;
   void session_taken_over() override;
+  void access_changed() override;
 
   // CommitWaiter
   void on_commit() override;
@@ -129,7 +131,9 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
 
   // ---- frames ----
   void handle_connect(const StompFrame& f);
-  bool authenticate(const std::string_view* login, const std::string_view* passcode);
+  bool authenticate(const std::string_view* login, const std::string_view* passcode, core::ClientIdentity& identity);
+  // ACL check of a core name ("a/b", "$queue/q") or, with Subscribe, a filter.
+  bool may_access(std::string_view core_name, core::Access a) const;
   void handle_disconnect(const StompFrame& f);
   void handle_send(const StompFrame& f, ByteSpan raw, bool from_tx);
   void handle_subscribe(const StompFrame& f);

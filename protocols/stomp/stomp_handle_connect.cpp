@@ -26,13 +26,31 @@ void append_u32(std::uint32_t v, std::string& out) {
 
 }  // namespace
 
-// The one place where credentials are checked. Authentication plugins
-// (issue 4) will be called from here; until then a client with a login is
-// accepted and one without needs allow_anonymous, as for MQTT.
-bool StompConnection::authenticate(const std::string_view* login, const std::string_view* passcode) {
-  (void)passcode;
-  if (login == nullptr) return proto_.options().allow_anonymous;
-  return true;
+// The one place where credentials are checked (core::authenticate: the
+// listener's anonymous rule, TLS identities, the password file). The
+// passcode is never logged and never kept.
+bool StompConnection::authenticate(const std::string_view* login, const std::string_view* passcode,
+                                   core::ClientIdentity& identity) {
+  std::span<const std::uint8_t> pass;
+  if (passcode) pass = {reinterpret_cast<const std::uint8_t*>(passcode->data()), passcode->size()};
+  // Some clients send empty login/passcode headers when they have none.
+  core::Credentials cred;
+  cred.user = login && !login->empty() ? login : nullptr;
+  cred.password = passcode && !passcode->empty() ? &pass : nullptr;
+  cred.client_id = client_id_;
+  core::AuthResult r = core::authenticate(broker_.access(), cred, sink_.info(), proto_.options().allow_anonymous);
+  if (r.status == core::AuthStatus::Ok) {
+    identity = std::move(r.identity);
+    return true;
+  }
+  log::notice("stomp %s: connect refused: client '%s', login '%.*s': %s", sink_.info().peer_address.c_str(),
+              client_id_.c_str(), cred.user ? int(login->size()) : 1, cred.user ? login->data() : "-", r.reason);
+  if (r.status == core::AuthStatus::BadCredentials) {
+    fail("access refused", "bad login or passcode");
+  } else {
+    fail("access refused", r.reason);
+  }
+  return false;
 }
 
 void StompConnection::handle_connect(const StompFrame& f) {
@@ -61,12 +79,10 @@ void StompConnection::handle_connect(const StompFrame& f) {
   const HeartBeatPlan plan = negotiate_heart_beat(client, server);
 
   // `host` (1.2) names a virtual host; there is one, so any value is accepted.
-  if (!authenticate(f.header("login"), f.header("passcode"))) {
-    fail("access refused", "a login is required");
-    return;
-  }
-
   client_id_ = proto_.next_client_id();
+  core::ClientIdentity identity;
+  if (!authenticate(f.header("login"), f.header("passcode"), identity)) return;
+
   core::ConnectRequest req;
   req.client_id = client_id_;
   req.clean_start = true;
@@ -74,6 +90,7 @@ void StompConnection::handle_connect(const StompFrame& f) {
   req.protocol_version = static_cast<std::uint8_t>(v);
   req.protocol = core::Protocol::Stomp;
   req.sink = this;
+  req.identity = std::move(identity);
   session_ = broker_.attach(req).session;
   state_ = State::Connected;
   parser_.set_version(v);
@@ -99,6 +116,30 @@ void StompConnection::handle_connect(const StompFrame& f) {
   log::debug("stomp %s: connected '%s' (STOMP %.*s, heart-beat send %u ms, expect %u ms)",
              sink_.info().peer_address.c_str(), client_id_.c_str(), int(vs.size()), vs.data(), send_ms_, expect_ms_);
   broker_.start_delivery(session_);
+}
+
+void StompConnection::access_changed() {
+  if (state_ != State::Connected || session_ == nullptr) return;
+  const core::AccessControl* ac = broker_.access();
+  if (ac && !ac->still_valid(session_->identity)) {
+    log::notice("stomp %s: client '%s': user '%s' was removed from the password file or its password changed; "
+                "disconnecting", sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity.user.c_str());
+    fail("access revoked", "the login is no longer valid");
+    return;
+  }
+  // Topic subscriptions are filtered per message by the core; a queue
+  // subscription has no per-message check, and STOMP cannot end one
+  // subscription on its own: losing read access to a queue ends the connection.
+  for (const auto& s : subs_) {
+    if (s->kind != DestKind::Queue) continue;
+    if (!may_access(std::string(kCoreQueuePrefix) + s->queue, core::Access::Read)) {
+      log::notice("stomp %s: client '%s' (user '%s') may no longer read %s; disconnecting",
+                  sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity.user.c_str(),
+                  s->destination.c_str());
+      fail("access revoked", s->destination);
+      return;
+    }
+  }
 }
 
 void StompConnection::handle_disconnect(const StompFrame& f) {

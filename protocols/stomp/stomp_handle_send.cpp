@@ -38,6 +38,15 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
     }
   }
 
+  // Temporary queues are private to their connection (and replies to
+  // them are how request/response works): the ACL governs /topic and /queue.
+  if (d.kind != DestKind::TempQueue && !may_access(topic, core::Access::Write)) {
+    log::debug("stomp %s: client '%s' (user '%s') may not send to %.*s", sink_.info().peer_address.c_str(),
+               client_id_.c_str(), session_->identity.user.c_str(), int(dest->size()), dest->data());
+    fail("access refused", *dest);
+    return;
+  }
+
   if (d.kind != DestKind::Topic) {
     // Our own temp queues are drained when we go, even if we never read them.
     const std::string_view queue = std::string_view(topic).substr(kCoreQueuePrefix.size());

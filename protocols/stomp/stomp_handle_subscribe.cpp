@@ -34,6 +34,19 @@ void StompConnection::Subscription::queue_deliver(core::QueueSubscription& sub, 
   conn.write_message(*this, *m, tag, deliveries, false);
 }
 
+bool StompConnection::may_access(std::string_view core_name, core::Access a) const {
+  const core::AccessControl* acl = broker_.acl();
+  if (acl == nullptr) return true;
+  const core::Principal who = session_->identity.principal(client_id_);
+  if (a != core::Access::Subscribe) return acl->allowed(who, core_name, a);
+  std::string_view group, plain;
+  const core::SharedParse sp = core::split_shared(core_name, group, plain);
+  if (sp == core::SharedParse::Invalid) return true;  // refused later as an invalid filter
+  if (sp == core::SharedParse::NotShared) plain = core_name;
+  if (!core::valid_topic_filter(plain)) return true;
+  return acl->subscribe_access(who, plain) != core::FilterAccess::Denied;
+}
+
 StompConnection::Subscription* StompConnection::find_subscription(std::string_view id) {
   for (auto& s : subs_)
     if (s->id == id) return s.get();
@@ -96,6 +109,16 @@ void StompConnection::handle_subscribe(const StompFrame& f) {
     fail(why, *dest);
     return;
   }
+  const bool allowed = d.kind == DestKind::Topic   ? may_access(d.name, core::Access::Subscribe)
+                       : d.kind == DestKind::Queue ? may_access(std::string(kCoreQueuePrefix) + std::string(d.name),
+                                                                core::Access::Read)
+                                                   : true;  // temporary queues: see stomp_handle_send.cpp
+  if (!allowed) {
+    log::debug("stomp %s: client '%s' (user '%s') may not subscribe to %.*s", sink_.info().peer_address.c_str(),
+               client_id_.c_str(), session_->identity.user.c_str(), int(dest->size()), dest->data());
+    fail("access refused", *dest);
+    return;
+  }
   add_subscription(id, *dest, d, ack, prefetch, false);
 }
 
@@ -129,7 +152,8 @@ StompConnection::Subscription* StompConnection::add_subscription(std::string_vie
         if (core::split_shared(filter, group, plain) == core::SharedParse::NotShared) {
           const std::int64_t now = broker_.clock().wall_ms();
           broker_.retained().match(filter, [&](const core::MessageRef& m) {
-            if (!m->expired(now) && can_deliver()) write_message(*s, *m, m->id, 1, true);
+            if (!m->expired(now) && can_deliver() && broker_.may_deliver(session_, m->topic))
+              write_message(*s, *m, m->id, 1, true);
           });
         }
         return s;

@@ -9,8 +9,8 @@ mkdir -p "$OUT"
 CXX="${FUZZ_CXX:-clang++}"
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
-LIBS=()  # extra link arguments for the next build call
-
+EXTRA=()  # extra include flags for the next build
+LIBS=()   # libraries for the next build
 build() { # name, include dir, sources...
   local name="$1" inc="$2"; shift 2
   local src="$ROOT/test/fuzz/$name.cpp"
@@ -20,7 +20,7 @@ build() { # name, include dir, sources...
   newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
   if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
   echo "building $name" >&2
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "$@" "$src" -o "$exe" "${LIBS[@]}"
+  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" -o "$exe"
 }
 
 build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
@@ -36,3 +36,12 @@ build fuzz_ws_upgrade "$NET" "$NET/http_upgrade.cpp"
 LIBS=(-lwslay -lmbedcrypto)
 build fuzz_ws_frames "$NET" "$NET/ws_layer.cpp" "$NET/http_upgrade.cpp"
 LIBS=()
+
+# Password and ACL file parsers: gateway/auth plus the core's topic rules; mbedTLS for base64/hashes.
+if [[ -f "$ROOT/test/fuzz/fuzz_auth_files.cpp" ]]; then
+  EXTRA=(-I"$ROOT/gateway/core")
+  LIBS=(-lmbedcrypto)
+  build fuzz_auth_files "$ROOT/gateway/auth" "$ROOT"/gateway/auth/*.cpp "$ROOT/gateway/core/topic.cpp"
+  EXTRA=()
+  LIBS=()
+fi

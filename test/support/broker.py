@@ -91,10 +91,13 @@ class Broker:
     STOMP listener on its own free port, `stomp_port`; Junction only), and
     mosquitto_autosave: None (default: save on every change, which makes
     Mosquitto as durable as it can be) or a number of seconds between saves.
+    listener_extra: extra keys for every listener entry (Junction only), e.g.
+    "allow_anonymous: false".
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
-                 log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None):
+                 log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None,
+                 listener_extra=""):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -110,6 +113,7 @@ class Broker:
         self.log_level = log_level
         self.mosquitto_autosave = mosquitto_autosave
         self.extra_yaml = extra_yaml
+        self.listener_extra = (", " + listener_extra) if listener_extra else ""
         self.port = free_port()
         self.stomp_port = free_port() if stomp and self.kind == "junction" else None
         self.extra_listeners = []
@@ -134,13 +138,13 @@ class Broker:
             lim = ", ".join("%s: %d" % (k, v) for k, v in self.limits.items())
             text = (
                 "listeners:\n"
-                "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d}\n"
+                "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d%s}\n"
                 "%s%s"
                 "store: {path: %s, durability: %s}\n"
                 "limits: {%s}\n"
-                "log: {level: %s}\n" % (self.port,
-                                         "  - {protocol: stomp, transport: tcp, bind: 127.0.0.1, port: %d}\n"
-                                         % self.stomp_port if self.stomp_port else "",
+                "log: {level: %s}\n" % (self.port, self.listener_extra,
+                                         "  - {protocol: stomp, transport: tcp, bind: 127.0.0.1, port: %d%s}\n"
+                                         % (self.stomp_port, self.listener_extra) if self.stomp_port else "",
                                          "".join("  - %s\n" % json.dumps(l) for l in self.extra_listeners),
                                          self.data_dir, self.durability, lim, self.log_level)
             ) + self.extra_yaml

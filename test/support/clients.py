@@ -95,7 +95,8 @@ class ConnectFailed(AssertionError):
 class PahoClient:
     def __init__(self, port, client_id=None, version=V311, clean=True,
                  session_expiry=None, keepalive=30, will=None, connect_props=None,
-                 host="127.0.0.1", max_inflight=20, transport="tcp", ws_path="/mqtt", tls=None):
+                 host="127.0.0.1", max_inflight=20, transport="tcp", ws_path="/mqtt", tls=None,
+                 username=None, password=None):
         """will: dict(topic=, payload=, qos=, retain=, props=) (props: Properties)
         connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10.
         transport: tcp, tls, ws or wss (ws_path: the WebSocket path);
@@ -121,6 +122,8 @@ class PahoClient:
         # Python does not lock them): TLS clients take turns.
         self._tls = transport in ("tls", "wss")
         self._io = threading.Lock() if self._tls else contextlib.nullcontext()
+        if username is not None:
+            self.c.username_pw_set(username, password)
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(0)
         self.connect_props = None

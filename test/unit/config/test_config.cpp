@@ -128,7 +128,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -330,4 +330,24 @@ TEST_CASE("transport keys: tls, websocket, shared WebSocket ports", "[config]") 
                         "  - {protocol: stomp, port: 8080}\n"),
                Contains("duplicate listener 127.0.0.1:8080"));
   }
+}
+
+TEST_CASE("auth section: defaults, values and errors", "[config]") {
+  const Config d = parse_config(kMinimal, "t.yaml");
+  CHECK(d.auth.password_file.empty());
+  CHECK(d.auth.acl_file.empty());
+  CHECK_FALSE(d.auth.disconnect_on_denied_publish_v3);
+  CHECK(junction::default_config().auth == junction::AuthConfig{});
+  const Config c = parse_config(std::string(kMinimal) +
+                                    "auth:\n  password_file: /etc/pw\n  acl_file: acl.txt\n  deny_publish_v3: disconnect\n",
+                                "t.yaml");
+  CHECK(c.auth.password_file == "/etc/pw");
+  CHECK(c.auth.acl_file == "acl.txt");
+  CHECK(c.auth.disconnect_on_denied_publish_v3);
+  CHECK(error_of(std::string(kMinimal) + "auth:\n  deny_publish_v3: maybe\n") ==
+        "test.yaml:4: key 'auth.deny_publish_v3': must be drop or disconnect (got 'maybe')");
+  CHECK_THAT(error_of(std::string(kMinimal) + "auth:\n  passwd_file: x\n"),
+             StartsWith("test.yaml:4: key 'auth.passwd_file': unknown key"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "auth:\n  acl_file: [a]\n"),
+             StartsWith("test.yaml:4: key 'auth.acl_file': expected a string"));
 }
