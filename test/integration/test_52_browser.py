@@ -235,3 +235,78 @@ def test_browser_page_fails_when_nothing_arrives_on_mosquitto(chromium, page_url
         assert not by_name[name]["ok"] and "timed out" in by_name[name]["detail"], describe(result)
     for name in ("MQTT v4 CONNECT", "MQTT v5 CONNECT", "MQTT v4 SUBSCRIBE", "MQTT v5 SUBSCRIBE"):
         assert by_name[name]["ok"], describe(result)
+
+
+# ------------------------------------------------------------------ Junction
+
+class WsJunction(broker_mod.Broker):
+    """Junction with its usual listeners plus MQTT (/mqtt) and STOMP (/stomp)
+    over WebSocket on one more free loopback port, `ws_port`."""
+
+    def __init__(self, workdir, **kw):
+        self.ws_port = broker_mod.free_port()
+        super().__init__(workdir, kind="junction", stomp=True, **kw)
+
+    def _write_config(self):
+        path = super()._write_config()
+        with open(path) as f:
+            text = f.read()
+        ws = ("  - {protocol: mqtt, transport: ws, bind: 127.0.0.1, port: %d, path: /mqtt}\n"
+              "  - {protocol: stomp, transport: ws, bind: 127.0.0.1, port: %d, path: /stomp}\n"
+              % (self.ws_port, self.ws_port))
+        text = text.replace("listeners:\n", "listeners:\n" + ws, 1)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start(self, timeout=15.0):
+        super().start(timeout)
+        deadline = time.monotonic() + timeout
+        while not broker_mod.port_open(self.ws_port):
+            if time.monotonic() > deadline:
+                self.kill9()
+                raise broker_mod.BrokerError("WebSocket port %d not open; log:\n%s" % (self.ws_port, self.log[-4000:]))
+            time.sleep(0.02)
+        return self
+
+
+@pytest.fixture
+def junction_ws(request, tmp_path):
+    b = WsJunction(tmp_path / "junction-ws")
+    request.node._brokers = [b]    # conftest attaches its log to a failing test's report
+    b.start()
+    yield b
+    b.close()
+
+
+def junction_urls(b):
+    return {"mqtt": "ws://127.0.0.1:%d/mqtt" % b.ws_port, "stomp": "ws://127.0.0.1:%d/stomp" % b.ws_port}
+
+
+@pytest.mark.junction_only("MQTT and STOMP over WebSocket on one port")
+@pytest.mark.timeout(60)
+def test_browser_mqtt_and_stomp_over_websocket(chromium, page_url, junction_ws, summary):
+    """MQTT.js (v4 and v5) and stompjs in one page: MQTT -> STOMP and STOMP -> MQTT."""
+    result = run_page(chromium, page_url, "junction-mqtt-stomp", mqtt_versions="4,5", **junction_urls(junction_ws))
+    summary("browser (junction, MQTT.js + stompjs): %s, screenshot %s" % (result["status"], result["screenshot"]))
+    assert_passed(result, ["MQTT v4 CONNECT", "MQTT v5 CONNECT", "STOMP CONNECT",
+                           "MQTT v4 -> STOMP", "STOMP -> MQTT v4", "MQTT v5 -> STOMP", "STOMP -> MQTT v5"])
+    stomp_connect = next(c for c in result["checks"] if c["name"] == "STOMP CONNECT")
+    assert "version 1.2" in stomp_connect["detail"], describe(result)
+    assert "subprotocol v12.stomp" in stomp_connect["detail"], describe(result)
+
+
+@pytest.mark.junction_only("MQTT and STOMP over WebSocket on one port")
+@pytest.mark.timeout(60)
+def test_browser_page_fails_when_nothing_arrives(chromium, page_url, junction_ws):
+    """misroute=1: both subscriptions listen where nothing is published, so every
+    delivery check must FAIL (by timeout) while connects and subscribes PASS."""
+    result = run_page(chromium, page_url, "junction-misroute", mqtt_versions="4,5", misroute="1",
+                      timeout_ms="1500", **junction_urls(junction_ws))
+    by_name = {c["name"]: c for c in result["checks"]}
+    assert result["status"] == "FAIL", describe(result)
+    for v in (4, 5):
+        for name in ("MQTT v%d -> STOMP" % v, "STOMP -> MQTT v%d" % v):
+            assert not by_name[name]["ok"] and "timed out" in by_name[name]["detail"], describe(result)
+        for name in ("MQTT v%d CONNECT" % v, "MQTT v%d SUBSCRIBE" % v, "STOMP SUBSCRIBE for MQTT v%d" % v):
+            assert by_name[name]["ok"], describe(result)
