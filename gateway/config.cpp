@@ -143,13 +143,73 @@ class Reader {
   std::string source_;
 };
 
+void read_tls(const Reader& r, const YAML::Node& key, const YAML::Node& v, const std::string& prefix,
+              TlsListenerConfig& t) {
+  r.expect_map(key, v, prefix);
+  YAML::Node require_node, identity_node;
+  r.each_key(v, prefix,
+             {"cert_file", "key_file", "ca_file", "require_certificate", "use_identity_as_username", "ciphers",
+              "handshake_timeout_ms"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               auto file = [&] {
+                 std::string f = r.string(k, x, full);
+                 if (f.empty()) r.fail(x.Mark(), full, "must not be empty");
+                 return f;
+               };
+               if (name == "cert_file") t.cert_file = file();
+               else if (name == "key_file") t.key_file = file();
+               else if (name == "ca_file") t.ca_file = file();
+               else if (name == "require_certificate") {
+                 t.require_certificate = r.boolean(k, x, full);
+                 require_node = k;
+               } else if (name == "use_identity_as_username") {
+                 t.use_identity_as_username = r.boolean(k, x, full);
+                 identity_node = k;
+               } else if (name == "ciphers") t.ciphers = r.string(k, x, full);
+               else if (name == "handshake_timeout_ms")
+                 t.handshake_timeout_ms = static_cast<std::uint32_t>(r.integer(k, x, full, 100, 600000));
+             });
+  if (t.cert_file.empty()) r.fail(v.Mark(), prefix + ".cert_file", "required key missing");
+  if (t.key_file.empty()) r.fail(v.Mark(), prefix + ".key_file", "required key missing");
+  if (t.require_certificate && t.ca_file.empty())
+    r.fail(require_node.Mark(), prefix + ".require_certificate", "needs ca_file (the CA that signs client certificates)");
+  if (t.use_identity_as_username && !t.require_certificate)
+    r.fail(identity_node.Mark(), prefix + ".use_identity_as_username", "needs require_certificate: true");
+}
+
+void read_websocket(const Reader& r, const YAML::Node& key, const YAML::Node& v, const std::string& prefix,
+                    WebSocketListenerConfig& w) {
+  r.expect_map(key, v, prefix);
+  r.each_key(v, prefix, {"allowed_origins", "max_request_size", "max_headers", "max_frame_size", "handshake_timeout_ms"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               auto u32 = [&](std::uint64_t min, std::uint64_t max) {
+                 return static_cast<std::uint32_t>(r.integer(k, x, full, min, max));
+               };
+               if (name == "allowed_origins") {
+                 if (!x.IsSequence()) r.fail(Reader::mark_of(k, x), full, "expected a list, got " + Reader::describe(x));
+                 for (std::size_t i = 0; i < x.size(); ++i) {
+                   const YAML::Node o = x[i];
+                   std::string item = full + "[" + std::to_string(i) + "]";
+                   std::string origin = r.string(k, o, item);
+                   if (origin.empty()) r.fail(o.Mark(), item, "must not be empty");
+                   w.allowed_origins.push_back(origin);
+                 }
+               } else if (name == "max_request_size") w.max_request_size = u32(256, 1048576);
+               else if (name == "max_headers") w.max_headers = u32(4, 1024);
+               else if (name == "max_frame_size") w.max_frame_size = u32(64, 2147483647);
+               else if (name == "handshake_timeout_ms") w.handshake_timeout_ms = u32(100, 600000);
+             });
+}
+
 ListenerConfig read_listener(const Reader& r, const YAML::Node& item, const std::string& prefix) {
   ListenerConfig l;
   l.line = item.Mark().line + 1;
   bool have_port = false, have_protocol = false, have_anonymous = false, have_path = false;
-  YAML::Node bind_node, path_node, path_key;
+  YAML::Node bind_node, path_node, path_key, tls_key, ws_key, transport_node;
+  bool have_tls = false, have_ws = false;
   r.each_key(item, prefix,
-             {"protocol", "transport", "bind", "port", "name", "path", "max_connections", "allow_anonymous"},
+             {"protocol", "transport", "bind", "port", "name", "path", "max_connections", "allow_anonymous", "tls",
+              "websocket"},
              [&](const std::string& name, const std::string& key, const YAML::Node& k, const YAML::Node& v) {
                if (name == "protocol") {
                  l.protocol = r.string(k, v, key);
@@ -158,10 +218,9 @@ ListenerConfig read_listener(const Reader& r, const YAML::Node& item, const std:
                    r.fail(v.Mark(), key, "unknown protocol '" + l.protocol + "' (expected mqtt or stomp)");
                } else if (name == "transport") {
                  l.transport = r.string(k, v, key);
-                 if (l.transport == "tls" || l.transport == "ws" || l.transport == "wss")
-                   r.fail(v.Mark(), key, "transport '" + l.transport + "' is not available yet");
-                 if (l.transport != "tcp")
-                   r.fail(v.Mark(), key, "unknown transport '" + l.transport + "' (expected tcp)");
+                 transport_node = v;
+                 if (l.transport != "tcp" && l.transport != "tls" && l.transport != "ws" && l.transport != "wss")
+                   r.fail(v.Mark(), key, "unknown transport '" + l.transport + "' (expected tcp, tls, ws or wss)");
                } else if (name == "bind") {
                  l.bind = r.string(k, v, key);
                  if (parse_address(l.bind).family == 0)
@@ -181,12 +240,27 @@ ListenerConfig read_listener(const Reader& r, const YAML::Node& item, const std:
                } else if (name == "allow_anonymous") {
                  l.allow_anonymous = r.boolean(k, v, key);
                  have_anonymous = true;
+               } else if (name == "tls") {
+                 read_tls(r, k, v, key, l.tls);
+                 tls_key = k;
+                 have_tls = true;
+               } else if (name == "websocket") {
+                 read_websocket(r, k, v, key, l.websocket);
+                 ws_key = k;
+                 have_ws = true;
                }
              });
   if (!have_protocol) r.fail(item.Mark(), prefix + ".protocol", "required key missing");
   if (!have_port) r.fail(item.Mark(), prefix + ".port", "required key missing");
-  if (have_path && l.transport != "ws" && l.transport != "wss")
-    r.fail(Reader::mark_of(path_key, path_node), prefix + ".path", "only valid with transport ws");
+  bool tls = l.transport == "tls" || l.transport == "wss";
+  bool ws = l.transport == "ws" || l.transport == "wss";
+  if (have_path && !ws) r.fail(Reader::mark_of(path_key, path_node), prefix + ".path", "only valid with transport ws or wss");
+  if (have_path && (l.path.empty() || l.path[0] != '/'))
+    r.fail(Reader::mark_of(path_key, path_node), prefix + ".path", "must start with '/'");
+  if (have_tls && !tls) r.fail(tls_key.Mark(), prefix + ".tls", "only valid with transport tls or wss");
+  if (!have_tls && tls)
+    r.fail(transport_node.Mark(), prefix + ".tls", "transport " + l.transport + " needs a tls block with cert_file and key_file");
+  if (have_ws && !ws) r.fail(ws_key.Mark(), prefix + ".websocket", "only valid with transport ws or wss");
   // Anonymous access is safe by default only where nobody else can reach.
   if (!have_anonymous) l.allow_anonymous = is_loopback_address(l.bind);
   return l;
@@ -208,6 +282,18 @@ void read_listeners(const Reader& r, const YAML::Node& k, const YAML::Node& v, C
       const ListenerConfig& o = c.listeners[j];
       const Address& b = addrs[j];
       if (o.port != l.port || a.family != b.family) continue;
+      if (a.bytes == b.bytes && (l.transport == "ws" || l.transport == "wss") && o.transport == l.transport) {
+        // One socket, several paths (listener_groups): the socket's
+        // settings must agree, the paths must differ.
+        if (o.path == l.path)
+          r.fail(item.Mark(), prefix + ".path",
+                 "path '" + l.path + "' already served on this port by listeners[" + std::to_string(j) + "]");
+        if (!(o.tls == l.tls) || !(o.websocket == l.websocket) || o.max_connections != l.max_connections)
+          r.fail(item.Mark(), prefix,
+                 "shares " + l.bind + ":" + std::to_string(l.port) + " with listeners[" + std::to_string(j) +
+                     "], so its tls, websocket and max_connections must be the same");
+        continue;
+      }
       if (a.bytes == b.bytes || is_wildcard(a) || is_wildcard(b)) {
         r.fail(item.Mark(), prefix,
                "duplicate listener " + l.bind + ":" + std::to_string(l.port) + " (overlaps listeners[" +
@@ -422,6 +508,26 @@ const QueueConfig* match_queue_config(const std::vector<QueueConfig>& queues, st
     if (glob_match(q.pattern, name)) return &q;
   }
   return nullptr;
+}
+
+std::vector<std::vector<std::size_t>> listener_groups(const std::vector<ListenerConfig>& listeners) {
+  std::vector<std::vector<std::size_t>> groups;
+  for (std::size_t i = 0; i < listeners.size(); ++i) {
+    const ListenerConfig& l = listeners[i];
+    bool joined = false;
+    if ((l.transport == "ws" || l.transport == "wss") && l.port != 0) {
+      for (auto& g : groups) {
+        const ListenerConfig& o = listeners[g.front()];
+        if (o.transport == l.transport && o.port == l.port && parse_address(o.bind).bytes == parse_address(l.bind).bytes) {
+          g.push_back(i);
+          joined = true;
+          break;
+        }
+      }
+    }
+    if (!joined) groups.push_back({i});
+  }
+  return groups;
 }
 
 std::string_view default_config_text() { return detail::default_config_yaml; }

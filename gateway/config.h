@@ -24,15 +24,41 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// listeners[].tls (transport tls and wss).
+struct TlsListenerConfig {
+  std::string cert_file;           // PEM certificate chain (required)
+  std::string key_file;            // PEM private key (required)
+  std::string ca_file;             // PEM CAs for client certificates
+  bool require_certificate = false;       // needs ca_file
+  bool use_identity_as_username = false;  // needs require_certificate
+  std::string ciphers;             // mbedTLS suite names; "" = default policy
+  std::uint32_t handshake_timeout_ms = 10000;
+
+  bool operator==(const TlsListenerConfig&) const = default;
+};
+
+// listeners[].websocket (transport ws and wss).
+struct WebSocketListenerConfig {
+  std::vector<std::string> allowed_origins;  // empty: any Origin
+  std::uint32_t max_request_size = 8192;     // HTTP upgrade request, bytes
+  std::uint32_t max_headers = 64;
+  std::uint32_t max_frame_size = 16777216;   // one WebSocket frame's payload
+  std::uint32_t handshake_timeout_ms = 10000;
+
+  bool operator==(const WebSocketListenerConfig&) const = default;
+};
+
 struct ListenerConfig {
   std::string protocol = "mqtt";   // mqtt | stomp
-  std::string transport = "tcp";   // tcp (tls, ws, wss: not available yet)
+  std::string transport = "tcp";   // tcp | tls | ws | wss
   std::string bind = "127.0.0.1";  // IPv4 or IPv6 literal
   std::uint16_t port = 0;          // 0: ephemeral (tests)
   std::string name;                // optional label for logs
-  std::string path;                // ws only
+  std::string path;                // ws/wss: "" = any path
   std::uint32_t max_connections = 0;  // 0: unlimited
   bool allow_anonymous = true;     // default: true only on a loopback bind
+  TlsListenerConfig tls;
+  WebSocketListenerConfig websocket;
   int line = 0;                    // where it was defined (for messages)
 
   bool operator==(const ListenerConfig&) const = default;
@@ -108,6 +134,11 @@ struct Config {
   StompConfig stomp;
   LogConfig log;
 };
+
+// Listeners that share one socket: ws (or wss) entries with the same bind
+// address and port, told apart by path. Each group lists indexes into
+// `listeners`, in order; every other listener is a group of one.
+std::vector<std::vector<std::size_t>> listener_groups(const std::vector<ListenerConfig>& listeners);
 
 // Reads and validates a YAML file. Throws ConfigError (also when the file
 // cannot be read).

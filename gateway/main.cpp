@@ -14,7 +14,8 @@
 // state; connections get kShutdownGraceMs to finish, then the rest are
 // aborted; the store is flushed, the loop stops and must close cleanly.
 // A second signal aborts the remaining connections at once.
-// SIGHUP re-reads the file and applies what can change live (the log level).
+// SIGHUP re-reads the file and applies what can change live (the log level)
+// and reloads TLS certificate files (new connections use them).
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include "mem_store.h"
 #include "mqtt_protocol.h"
 #include "stomp_protocol.h"
+#include "transport_setup.h"
 
 #ifndef JUNCTION_VERSION
 #define JUNCTION_VERSION "0.0.0"
@@ -174,18 +176,25 @@ class App {
     broker_ptr_ = broker_.get();
     store_->set_notifier([this] { store_wake_.send(); });
 
+    std::vector<core::ProtocolFactory*> factories;
     for (const ListenerConfig& lc : cfg_.listeners) {
-      core::ProtocolFactory* factory = nullptr;
       if (lc.protocol == "mqtt") {
         protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_.limits, lc)));
-        factory = protocols_.back().get();
+        factories.push_back(protocols_.back().get());
       } else if (lc.protocol == "stomp") {
         stomp_protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
-        factory = stomp_protocols_.back().get();
+        factories.push_back(stomp_protocols_.back().get());
       } else {
         throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
       }
-      listeners_.push_back(std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *factory));
+    }
+    // WebSocket entries on one port with different paths share a socket.
+    groups_ = listener_groups(cfg_.listeners);
+    for (const auto& group : groups_) {
+      const ListenerConfig& lc = cfg_.listeners[group.front()];
+      net::ListenerSpec spec = listener_spec(cfg_.limits, lc);
+      listeners_.push_back(std::make_unique<net::Listener>(loop_, std::move(spec), *factories[group.front()],
+                                                           make_transport(cfg_.listeners, group, factories)));
     }
 
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
@@ -195,10 +204,12 @@ class App {
     loop_.on_signal(SIGHUP, [this](int) { reload(); });
 
     // The ready lines: tests and scripts wait for these, after every bind.
-    for (std::size_t i = 0; i < listeners_.size(); ++i) {
-      const ListenerConfig& lc = cfg_.listeners[i];
-      log::notice("listening: %s/%s %s", lc.protocol.c_str(), lc.transport.c_str(),
-                  listeners_[i]->address().c_str());
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      for (std::size_t i : groups_[g]) {
+        const ListenerConfig& lc = cfg_.listeners[i];
+        log::notice("listening: %s/%s %s%s", lc.protocol.c_str(), lc.transport.c_str(),
+                    listeners_[g]->address().c_str(), lc.path.c_str());
+      }
     }
   }
 
@@ -251,7 +262,24 @@ class App {
     loop_.stop();
   }
 
+  // New certificate files at the configured paths; a file that does not
+  // load keeps the listener on its running certificates.
+  void reload_certificates() {
+    for (std::size_t g = 0; g < groups_.size(); ++g) {
+      const ListenerConfig& lc = cfg_.listeners[groups_[g].front()];
+      const auto& running = listeners_[g]->transport();
+      if (!running || !running->tls) continue;
+      try {
+        listeners_[g]->set_transport(reload_tls(*running, lc.tls));
+        log::notice("SIGHUP: %s: reloaded %s", listeners_[g]->name().c_str(), lc.tls.cert_file.c_str());
+      } catch (const std::exception& e) {
+        log::error("SIGHUP: %s: %s; keeping the running certificates", listeners_[g]->name().c_str(), e.what());
+      }
+    }
+  }
+
   void reload() {
+    reload_certificates();
     if (config_path_.empty()) {
       log::notice("SIGHUP: running the built-in default configuration; nothing to reload");
       return;
@@ -284,7 +312,8 @@ class App {
   std::unique_ptr<core::Broker> broker_;
   std::vector<std::unique_ptr<mqtt::MqttProtocol>> protocols_;
   std::vector<std::unique_ptr<stomp::StompProtocol>> stomp_protocols_;
-  std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::vector<std::vector<std::size_t>> groups_;  // config listeners per socket
+  std::vector<std::unique_ptr<net::Listener>> listeners_;  // one per group
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;

@@ -7,9 +7,12 @@
 #include <span>
 #include <utility>
 
+#include "layer_stack.h"
 #include "listener.h"
 #include "log.h"
 #include "loop_impl.h"
+#include "tls_layer.h"
+#include "ws_layer.h"
 
 namespace junction::net {
 
@@ -53,12 +56,27 @@ struct Connection::WriteRequest {
   std::string buffer;  // owns the bytes until the write completes
 };
 
+// The non-tcp part of a connection (see connection.h).
+struct Connection::Layered {
+  std::shared_ptr<const TransportSpec> spec;  // keeps the TLS context and routes alive
+  core::ProtocolFactory* factory = nullptr;   // the listener's (tls); ws picks by path
+  LayerStack stack;
+  TlsLayer* tls = nullptr;  // owned by `stack`
+  WsLayer* ws = nullptr;
+  std::string app_out;      // handler output not yet encoded
+  std::int64_t deadline_ms = 0;
+  bool shut = false;        // shutdown bytes produced; nothing more to encode
+};
+
 Connection::Connection(detail::LoopImpl& loop, Listener* listener, WaterMarks marks)
     : loop_(loop), listener_(listener), marks_(marks) {}
 
+Connection::~Connection() = default;
+
 Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Listener* listener,
                                const std::string& listener_name, WaterMarks marks,
-                               core::ProtocolFactory& factory) noexcept {
+                               core::ProtocolFactory& factory,
+                               std::shared_ptr<const TransportSpec> transport) noexcept {
   Connection* c = nullptr;
   try {
     c = new Connection(loop, listener, marks);
@@ -88,18 +106,13 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, List
   // Latency over packet count: MQTT control packets are small.
   uv_tcp_nodelay(&c->tcp_, 1);
   describe_peer(&c->tcp_, c->info_);
-  try {
-    c->handler_ = factory.create(*c);
-  } catch (const std::exception& e) {
-    log::error("%s: cannot create a %s handler: %s", listener_name.c_str(), factory.protocol_name(), e.what());
-  } catch (...) {
-    log::error("%s: cannot create a %s handler", listener_name.c_str(), factory.protocol_name());
-  }
-  if (!c->handler_) {
-    c->begin_close();
+  if (transport != nullptr && transport->kind != TransportKind::Tcp) {
+    // The handler comes once the layers are open (feed_layered).
+    if (!c->start_layers(factory, std::move(transport))) return nullptr;
+  } else if (!c->create_handler(factory)) {
     return nullptr;
   }
-  if (c->state_ != State::Open) return c;  // the handler refused it already
+  if (c->state_ != State::Open) return c;  // the handler (or a layer) refused it already
   r = uv_read_start(as_stream(&c->tcp_), &Connection::on_alloc, &Connection::on_read);
   if (r != 0) {
     c->fail("read start", r);
@@ -108,21 +121,162 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, List
   return c;
 }
 
+bool Connection::create_handler(core::ProtocolFactory& factory) noexcept {
+  try {
+    handler_ = factory.create(*this);
+  } catch (const std::exception& e) {
+    log::error("%s: cannot create a %s handler: %s", info_.listener.c_str(), factory.protocol_name(), e.what());
+  } catch (...) {
+    log::error("%s: cannot create a %s handler", info_.listener.c_str(), factory.protocol_name());
+  }
+  if (!handler_) {
+    begin_close();
+    return false;
+  }
+  return true;
+}
+
+// ------------------------------------------------------------- layered ----
+
+bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept {
+  try {
+    auto l = std::make_unique<Layered>();
+    l->factory = &factory;
+    l->deadline_ms = loop_.clock.now_ms() + transport->handshake_timeout_ms;
+    if (uses_tls(transport->kind)) {
+      auto tls = std::make_unique<TlsLayer>(transport->tls);
+      l->tls = tls.get();
+      l->stack.push(std::move(tls));
+    }
+    if (uses_websocket(transport->kind)) {
+      auto ws = std::make_unique<WsLayer>(transport->ws);
+      l->ws = ws.get();
+      l->stack.push(std::move(ws));
+    }
+    info_.transport = transport_name(transport->kind);
+    info_.identity_is_username = transport->use_identity_as_username;
+    l->spec = std::move(transport);
+    layered_ = std::move(l);
+    if (layered_->stack.start(output_) != LayerStatus::Ok) {
+      end_layered(LayerStatus::Error);
+      return true;
+    }
+  } catch (...) {
+    log::error("%s: cannot set up the %s layers", info_.listener.c_str(), info_.transport);
+    begin_close();
+    return false;
+  }
+  if (!output_.empty()) loop_.mark_dirty(this);
+  return true;
+}
+
+void Connection::feed_layered(const char* data, std::size_t size) noexcept {
+  Layered& l = *layered_;
+  std::string app;
+  LayerStatus s = LayerStatus::Error;
+  try {
+    s = l.stack.on_wire(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size), app, output_);
+  } catch (...) {
+    fail("buffer", UV_ENOMEM);
+    return;
+  }
+  if (!output_.empty()) loop_.mark_dirty(this);
+  if (!handler_ && l.stack.open()) {
+    // Everything the handler may want to know is known now.
+    core::ProtocolFactory* factory = l.factory;
+    if (l.tls != nullptr) {
+      info_.cert_identity = l.tls->peer_identity();
+      log::debug("%s:%u: %s%s%s", info_.peer_address.c_str(), info_.peer_port, l.tls->describe().c_str(),
+                 info_.cert_identity.empty() ? "" : ", client ", info_.cert_identity.c_str());
+    }
+    if (l.ws != nullptr) {
+      auto e = static_cast<std::size_t>(l.ws->endpoint());
+      factory = e < l.spec->ws_factories.size() ? l.spec->ws_factories[e] : nullptr;
+    }
+    if (factory == nullptr || !create_handler(*factory)) {
+      if (factory == nullptr) begin_close();
+      return;
+    }
+  }
+  // Application bytes before a close in the same read still count.
+  if (!app.empty() && handler_ && state_ == State::Open) {
+    try {
+      if (input_.empty()) input_ = std::move(app);
+      else input_.append(app);
+    } catch (...) {
+      fail("buffer", UV_ENOMEM);
+      return;
+    }
+    std::size_t used = consume(input_.data(), input_.size());
+    if (state_ == State::Open) {
+      if (used == input_.size()) release(input_);
+      else input_.erase(0, used);
+    }
+  }
+  if (s != LayerStatus::Ok) end_layered(s);
+}
+
+// The handler's output since the last flush becomes wire bytes.
+void Connection::encode_output() noexcept {
+  Layered& l = *layered_;
+  if (l.app_out.empty()) return;
+  std::string app;
+  app.swap(l.app_out);
+  if (l.shut) return;  // after a close frame / close_notify nothing may follow
+  LayerStatus s = LayerStatus::Error;
+  try {
+    s = l.stack.on_app(app, output_);
+  } catch (...) {
+    fail("buffer", UV_ENOMEM);
+    return;
+  }
+  if (s != LayerStatus::Ok) end_layered(s);
+}
+
+// A layer ended the stream (peer closed, protocol or handshake error):
+// what it answered is in output_; send that, then close.
+void Connection::end_layered(LayerStatus status) noexcept {
+  Layered& l = *layered_;
+  if (l.shut) return;
+  l.shut = true;
+  const std::string& why = l.stack.error();
+  log::write(status == LayerStatus::Close ? log::Level::debug : log::Level::info, "%s:%u: %s %s; closing",
+             info_.peer_address.c_str(), info_.peer_port, info_.transport, why.empty() ? "stream ended" : why.c_str());
+  close_after_flush();
+}
+
 // ------------------------------------------------------------- sink API ----
 
 void Connection::write(std::string_view bytes) {
   if (state_ == State::Closing || bytes.empty()) return;
+  if (layered_) {
+    layered_->app_out.append(bytes.data(), bytes.size());
+    loop_.mark_dirty(this);
+    if (!above_high_ && queued_bytes() > marks_.high) above_high_ = true;
+    return;
+  }
   output_.append(bytes.data(), bytes.size());
   loop_.mark_dirty(this);
   if (!above_high_ && queued_bytes() > marks_.high) above_high_ = true;
 }
 
 std::size_t Connection::queued_bytes() const {
-  return output_.size() + uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  return output_.size() + (layered_ ? layered_->app_out.size() : 0) +
+         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
 }
 
 void Connection::close_after_flush() {
   if (state_ != State::Open) return;
+  if (layered_ && !layered_->shut) {
+    // What the handler said last, then the WebSocket close / close_notify.
+    encode_output();
+    if (state_ != State::Open) return;
+    layered_->shut = true;
+    try {
+      layered_->stack.shutdown(output_);
+    } catch (...) {
+    }
+  }
   state_ = State::Draining;
   // Reading is over for good; what the peer still sends is not looked at.
   if (!paused_) uv_read_stop(as_stream(&tcp_));
@@ -186,6 +340,10 @@ std::size_t Connection::consume(const char* data, std::size_t size) noexcept {
 
 void Connection::feed(const char* data, std::size_t size) noexcept {
   if (state_ != State::Open) return;
+  if (layered_) {
+    feed_layered(data, size);
+    return;
+  }
   if (input_.empty()) {
     // Common case: whole frames straight from the shared buffer, no copy.
     std::size_t used = consume(data, size);
@@ -239,6 +397,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
   } else if (nread == UV_EOF) {
     // Peer is done sending. Give what we already have one chance to leave
     // (a reply to its last packet), but never wait on a peer that left.
+    if (c->layered_ && c->state_ == State::Open) c->encode_output();
     if (c->state_ != State::Closing && c->writing_ == nullptr && !c->output_.empty()) {
       uv_buf_t b = uv_buf_init(c->output_.data(), static_cast<unsigned>(c->output_.size()));
       (void)uv_try_write(s, &b, 1);
@@ -253,6 +412,10 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noe
 
 void Connection::flush() noexcept {
   if (state_ == State::Closing) return;
+  if (layered_) {
+    encode_output();
+    if (state_ == State::Closing) return;
+  }
   // One uv_write at a time keeps the byte order; its completion re-marks us.
   if (writing_ == nullptr && !output_.empty()) {
     uv_buf_t b = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
@@ -310,7 +473,7 @@ void Connection::after_output_progress() noexcept {
   if (above_high_ && queued_bytes() < marks_.low) {
     above_high_ = false;
     try {
-      handler_->on_drained();
+      if (handler_) handler_->on_drained();
     } catch (...) {
       log::error("%s:%u: on_drained failed", info_.peer_address.c_str(), info_.peer_port);
       begin_close();
@@ -323,7 +486,16 @@ void Connection::after_output_progress() noexcept {
 // ------------------------------------------------------------ lifecycle ----
 
 void Connection::tick(std::int64_t now_ms) noexcept {
-  if (!handler_) return;
+  if (!handler_) {
+    // Still in the TLS handshake or the HTTP upgrade: a peer that connects
+    // and stalls must not hold a connection for ever.
+    if (layered_ && state_ == State::Open && now_ms >= layered_->deadline_ms) {
+      log::info("%s:%u: %s handshake not completed within %u ms; closing", info_.peer_address.c_str(),
+                info_.peer_port, info_.transport, layered_->spec->handshake_timeout_ms);
+      begin_close();
+    }
+    return;
+  }
   try {
     handler_->on_tick(now_ms);
   } catch (...) {

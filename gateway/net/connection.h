@@ -20,6 +20,18 @@
 //
 // Size matters (10,000 idle clients, DESIGN §5): no std::function, no timer,
 // no buffer while idle; the 1 s tick comes from the loop's single timer.
+//
+// Transports (transport.h): a tcp connection has no layers (`layered_` is
+// null) and the paths above are all it runs. For tls, ws and wss the
+// Layered part holds a LayerStack: read bytes go through it and the
+// decoded application bytes are fed to the handler from `input_`; the
+// handler's writes collect in Layered::app_out and are encoded once per
+// flush (one TLS record run / one WebSocket message per iteration), into
+// `output_`, which is then written as for tcp. The handler is created only
+// when every layer is open (TLS handshake done, WebSocket upgraded: the
+// path chose the protocol), after ConnectionInfo got the transport and the
+// client certificate's identity; until then the tick enforces the
+// handshake deadline.
 #pragma once
 
 #include <uv.h>
@@ -29,6 +41,7 @@
 #include <string>
 
 #include "frontend.h"
+#include "transport.h"
 
 namespace junction::net {
 
@@ -48,7 +61,8 @@ class Connection final : public core::ConnectionSink {
   // if the accept or the handler creation fails.
   static Connection* accept(detail::LoopImpl& loop, uv_stream_t* server, Listener* listener,
                             const std::string& listener_name, WaterMarks marks,
-                            core::ProtocolFactory& factory) noexcept;
+                            core::ProtocolFactory& factory,
+                            std::shared_ptr<const TransportSpec> transport = nullptr) noexcept;
 
   // core::ConnectionSink
   void write(std::string_view bytes) override;
@@ -75,15 +89,21 @@ class Connection final : public core::ConnectionSink {
  private:
   enum class State : std::uint8_t { Open, Draining, Closing };
   struct WriteRequest;
+  struct Layered;  // connection.cpp; tls, ws, wss only
 
   Connection(detail::LoopImpl& loop, Listener* listener, WaterMarks marks);
-  ~Connection() override = default;
+  ~Connection() override;
 
   void feed(const char* data, std::size_t size) noexcept;
   std::size_t consume(const char* data, std::size_t size) noexcept;
   void begin_close() noexcept;
   void after_output_progress() noexcept;
   void fail(const char* what, int err) noexcept;
+  bool create_handler(core::ProtocolFactory& factory) noexcept;
+  bool start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept;
+  void feed_layered(const char* data, std::size_t size) noexcept;
+  void encode_output() noexcept;
+  void end_layered(LayerStatus status) noexcept;
 
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
@@ -94,6 +114,7 @@ class Connection final : public core::ConnectionSink {
   Listener* listener_;
   uv_tcp_t tcp_{};
   std::unique_ptr<core::ProtocolHandler> handler_;
+  std::unique_ptr<Layered> layered_;  // null for tcp
   std::string input_;   // unconsumed tail of the last read(s)
   std::string output_;  // written since the last flush
   WriteRequest* writing_ = nullptr;  // the one uv_write in flight

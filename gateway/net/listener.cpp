@@ -28,8 +28,9 @@ struct Listener::Server {
   Listener* owner = nullptr;  // null once the listener let go of it
 };
 
-Listener::Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory)
-    : loop_(loop), spec_(std::move(spec)), factory_(factory) {
+Listener::Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory,
+                   std::shared_ptr<const TransportSpec> transport)
+    : loop_(loop), spec_(std::move(spec)), factory_(factory), transport_(std::move(transport)) {
   detail::LoopImpl& d = loop.impl();
   std::string where = format_address(spec_.bind, spec_.port);
   if (d.stopping) throw std::runtime_error("cannot listen on " + where + ": the loop is stopping");
@@ -71,7 +72,8 @@ Listener::Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory
     throw std::runtime_error("cannot listen on " + where + ": " + uv_strerror(r) + " (" + uv_err_name(r) + ")");
   }
   server_ = server;
-  name_ = spec_.name.empty() ? std::string(factory.protocol_name()) + "/tcp " + address() : spec_.name;
+  const char* kind = transport_ ? transport_name(transport_->kind) : "tcp";
+  name_ = spec_.name.empty() ? std::string(factory.protocol_name()) + "/" + kind + " " + address() : spec_.name;
   d.add_closable(this);
 }
 
@@ -121,7 +123,7 @@ void Listener::on_incoming(int status) noexcept {
     return;
   }
   Connection::WaterMarks marks{spec_.high_water, spec_.low_water};
-  Connection::accept(d, reinterpret_cast<uv_stream_t*>(&server_->tcp), this, name_, marks, factory_);
+  Connection::accept(d, reinterpret_cast<uv_stream_t*>(&server_->tcp), this, name_, marks, factory_, transport_);
 }
 
 }  // namespace junction::net

@@ -14,8 +14,11 @@
 #include <cstdint>
 #include <string>
 
+#include <memory>
+
 #include "frontend.h"
 #include "loop.h"
+#include "transport.h"
 
 namespace junction::net {
 
@@ -30,7 +33,10 @@ struct ListenerSpec {
 
 class Listener final : private detail::Closable {
  public:
-  Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory);
+  // `transport` null or kind tcp: plain TCP. For ws/wss the factories of
+  // the paths are in the transport; `factory` names the listener in logs.
+  Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory,
+           std::shared_ptr<const TransportSpec> transport = nullptr);
   ~Listener();
   Listener(const Listener&) = delete;
   Listener& operator=(const Listener&) = delete;
@@ -41,6 +47,11 @@ class Listener final : private detail::Closable {
   std::string address() const;
   const std::string& name() const noexcept { return name_; }
   const ListenerSpec& spec() const noexcept { return spec_; }
+
+  // New connections get `transport` (SIGHUP: new certificates); open ones
+  // keep what they started with.
+  void set_transport(std::shared_ptr<const TransportSpec> transport) { transport_ = std::move(transport); }
+  const std::shared_ptr<const TransportSpec>& transport() const noexcept { return transport_; }
 
   // Closes the listening socket; accepted connections are not touched.
   void stop_accepting() noexcept;
@@ -66,6 +77,7 @@ class Listener final : private detail::Closable {
   Loop& loop_;
   ListenerSpec spec_;
   core::ProtocolFactory& factory_;
+  std::shared_ptr<const TransportSpec> transport_;
   std::string name_;
   Server* server_ = nullptr;  // null once closed
   std::uint16_t port_ = 0;

@@ -136,8 +136,9 @@ def test_unknown_option(tmp_path):
 @pytest.mark.timeout(30)
 def test_default_config_without_arguments(tmp_path):
     """No --config: the embedded default, MQTT on 127.0.0.1:1883, data in ./junction-data."""
-    if port_open(1883):
-        pytest.skip("port 1883 is busy on this machine")
+    for p in (1883, 61613, 8080):
+        if port_open(p):
+            pytest.skip("port %d is busy on this machine" % p)
     log = tmp_path / "default.log"
     with open(log, "w") as f:
         proc = subprocess.Popen([junction_bin()], cwd=tmp_path, stdout=f, stderr=subprocess.STDOUT,

@@ -37,9 +37,15 @@ const char* const kMinimal = "listeners:\n  - {protocol: mqtt, port: 1883}\n";
 TEST_CASE("the embedded default configuration parses", "[config]") {
   Config c = junction::default_config();
   CHECK(c.source == "<default>");
-  REQUIRE(c.listeners.size() == 2);
+  REQUIRE(c.listeners.size() == 4);
   CHECK(c.listeners[1].protocol == "stomp");
   CHECK(c.listeners[1].port == 61613);
+  // DESIGN §6: browsers get MQTT and STOMP over WebSocket on one port.
+  CHECK(c.listeners[2].transport == "ws");
+  CHECK(c.listeners[2].path == "/mqtt");
+  CHECK(c.listeners[3].protocol == "stomp");
+  CHECK(c.listeners[3].path == "/stomp");
+  CHECK(junction::listener_groups(c.listeners) == std::vector<std::vector<std::size_t>>{{0}, {1}, {2, 3}});
   CHECK(c.stomp == junction::StompConfig{});
   CHECK(c.queues.empty());
   const auto& l = c.listeners[0];
@@ -192,10 +198,10 @@ TEST_CASE("errors name the file, the line and the key", "[config]") {
     CHECK(error_of(std::string(kMinimal) + "stomp: {heart_beat: 5}\n") ==
           "test.yaml:3: key 'stomp.heart_beat': unknown key (expected one of: heart_beat_ms, prefetch, "
           "max_frame_size, max_headers, max_header_line)");
-    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080}\n") ==
-          "test.yaml:2: key 'listeners[0].transport': transport 'ws' is not available yet");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: quic, port: 8080}\n") ==
+          "test.yaml:2: key 'listeners[0].transport': unknown transport 'quic' (expected tcp, tls, ws or wss)");
     CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tcp, port: 1, path: /mqtt}\n") ==
-          "test.yaml:2: key 'listeners[0].path': only valid with transport ws");
+          "test.yaml:2: key 'listeners[0].path': only valid with transport ws or wss");
     CHECK(error_of("listeners:\n  - {protocol: mqtt, bind: localhost, port: 1}\n") ==
           "test.yaml:2: key 'listeners[0].bind': 'localhost' is not an IPv4 or IPv6 address literal");
     CHECK(error_of(std::string(kMinimal) + "log: {level: loud}\n") ==
@@ -253,4 +259,75 @@ TEST_CASE("queue policies: parsed, first matching pattern wins", "[config]") {
   CHECK_FALSE(glob_match("a*b", "ac"));
   CHECK(glob_match("*", ""));
   CHECK(c.listeners[0].protocol == "stomp");
+}
+
+TEST_CASE("transport keys: tls, websocket, shared WebSocket ports", "[config]") {
+  const std::string tls = "    tls: {cert_file: s.crt, key_file: s.key, ca_file: ca.crt, require_certificate: true,\n"
+                          "          use_identity_as_username: true, ciphers: 'TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256',\n"
+                          "          handshake_timeout_ms: 2000}\n";
+  SECTION("a tls listener with every key") {
+    Config c = parse_config("listeners:\n  - protocol: mqtt\n    transport: tls\n    port: 8883\n" + tls, "t.yaml");
+    const auto& t = c.listeners[0].tls;
+    CHECK(c.listeners[0].transport == "tls");
+    CHECK(t.cert_file == "s.crt");
+    CHECK(t.key_file == "s.key");
+    CHECK(t.ca_file == "ca.crt");
+    CHECK(t.require_certificate);
+    CHECK(t.use_identity_as_username);
+    CHECK(t.ciphers == "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256");
+    CHECK(t.handshake_timeout_ms == 2000);
+  }
+  SECTION("websocket options") {
+    Config c = parse_config(
+        "listeners:\n  - protocol: stomp\n    transport: ws\n    port: 80\n    path: /stomp\n"
+        "    websocket: {allowed_origins: ['https://a.example', 'https://b.example'], max_request_size: 4096,\n"
+        "                max_headers: 32, max_frame_size: 65536, handshake_timeout_ms: 3000}\n",
+        "t.yaml");
+    const auto& w = c.listeners[0].websocket;
+    CHECK(w.allowed_origins == std::vector<std::string>{"https://a.example", "https://b.example"});
+    CHECK(w.max_request_size == 4096);
+    CHECK(w.max_headers == 32);
+    CHECK(w.max_frame_size == 65536);
+    CHECK(w.handshake_timeout_ms == 3000);
+    CHECK(c.listeners[0].path == "/stomp");
+  }
+  SECTION("one port, two paths: one group") {
+    Config c = parse_config(
+        "listeners:\n  - {protocol: mqtt, transport: ws, port: 8080, path: /mqtt}\n"
+        "  - {protocol: mqtt, port: 1883}\n"
+        "  - {protocol: stomp, transport: ws, port: 8080, path: /stomp}\n",
+        "t.yaml");
+    CHECK(junction::listener_groups(c.listeners) == std::vector<std::vector<std::size_t>>{{0, 2}, {1}});
+  }
+  SECTION("cross-checks") {
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tls, port: 8883}\n") ==
+          "test.yaml:2: key 'listeners[0].tls': transport tls needs a tls block with cert_file and key_file");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: wss, port: 1, tls: {key_file: k}}\n") ==
+          "test.yaml:2: key 'listeners[0].tls.cert_file': required key missing");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tls, port: 1, tls: {cert_file: c}}\n") ==
+          "test.yaml:2: key 'listeners[0].tls.key_file': required key missing");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, port: 1, tls: {cert_file: c, key_file: k}}\n") ==
+          "test.yaml:2: key 'listeners[0].tls': only valid with transport tls or wss");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tls, port: 1,\n"
+                   "     tls: {cert_file: c, key_file: k, require_certificate: true}}\n") ==
+          "test.yaml:3: key 'listeners[0].tls.require_certificate': needs ca_file (the CA that signs client certificates)");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tls, port: 1,\n"
+                   "     tls: {cert_file: c, key_file: k, ca_file: a, use_identity_as_username: true}}\n") ==
+          "test.yaml:3: key 'listeners[0].tls.use_identity_as_username': needs require_certificate: true");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: tls, port: 1, websocket: {}, tls: {cert_file: c, key_file: k}}\n") ==
+          "test.yaml:2: key 'listeners[0].websocket': only valid with transport ws or wss");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 1, path: mqtt}\n") ==
+          "test.yaml:2: key 'listeners[0].path': must start with '/'");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 1, websocket: {allowed_origins: x}}\n") ==
+          "test.yaml:2: key 'listeners[0].websocket.allowed_origins': expected a list, got 'x'");
+    CHECK(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080, path: /a}\n"
+                   "  - {protocol: stomp, transport: ws, port: 8080, path: /a}\n") ==
+          "test.yaml:3: key 'listeners[1].path': path '/a' already served on this port by listeners[0]");
+    CHECK_THAT(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080, path: /a}\n"
+                        "  - {protocol: stomp, transport: ws, port: 8080, path: /b, websocket: {max_headers: 8}}\n"),
+               Contains("its tls, websocket and max_connections must be the same"));
+    CHECK_THAT(error_of("listeners:\n  - {protocol: mqtt, transport: ws, port: 8080, path: /a}\n"
+                        "  - {protocol: stomp, port: 8080}\n"),
+               Contains("duplicate listener 127.0.0.1:8080"));
+  }
 }

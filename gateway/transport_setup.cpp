@@ -1,0 +1,76 @@
+#include "transport_setup.h"
+
+namespace junction {
+
+namespace {
+
+net::TlsSettings tls_settings(const TlsListenerConfig& t) {
+  net::TlsSettings s;
+  s.cert_file = t.cert_file;
+  s.key_file = t.key_file;
+  s.ca_file = t.ca_file;
+  s.require_certificate = t.require_certificate;
+  s.ciphers = t.ciphers;
+  return s;
+}
+
+// MQTT over WebSocket: the client MUST offer "mqtt" [MQTT-6.0.0-3]
+// ("mqttv3.1" is what 3.1 clients offer). STOMP defines no WebSocket
+// binding; its de-facto names are optional, and text frames are what STOMP
+// clients expect by default.
+net::WsEndpoint endpoint_for(const ListenerConfig& l, bool& text) {
+  net::WsEndpoint e;
+  e.path = l.path;
+  if (l.protocol == "mqtt") {
+    e.subprotocols = {"mqtt", "mqttv3.1"};
+    e.subprotocol_required = true;
+    text = false;
+  } else {
+    e.subprotocols = {"v12.stomp", "v11.stomp", "v10.stomp"};
+    e.subprotocol_required = false;
+    text = true;
+  }
+  return e;
+}
+
+}  // namespace
+
+std::shared_ptr<const net::TransportSpec> make_transport(const std::vector<ListenerConfig>& listeners,
+                                                         const std::vector<std::size_t>& group,
+                                                         const std::vector<core::ProtocolFactory*>& factories) {
+  const ListenerConfig& first = listeners[group.front()];
+  auto spec = std::make_shared<net::TransportSpec>();
+  if (first.transport == "tcp") return nullptr;
+  if (first.transport == "tls") spec->kind = net::TransportKind::Tls;
+  else if (first.transport == "ws") spec->kind = net::TransportKind::Ws;
+  else spec->kind = net::TransportKind::Wss;
+  spec->handshake_timeout_ms = 0;
+  if (net::uses_tls(spec->kind)) {
+    spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Server, tls_settings(first.tls));
+    spec->use_identity_as_username = first.tls.use_identity_as_username;
+    spec->handshake_timeout_ms += first.tls.handshake_timeout_ms;
+  }
+  if (net::uses_websocket(spec->kind)) {
+    const WebSocketListenerConfig& w = first.websocket;
+    spec->handshake_timeout_ms += w.handshake_timeout_ms;
+    spec->ws.http.max_request_size = w.max_request_size;
+    spec->ws.http.max_headers = w.max_headers;
+    spec->ws.max_frame_size = w.max_frame_size;
+    spec->ws.allowed_origins = w.allowed_origins;
+    for (std::size_t i : group) {
+      bool text = false;
+      spec->ws.endpoints.push_back(endpoint_for(listeners[i], text));
+      spec->ws.text_frames.push_back(text);
+      spec->ws_factories.push_back(factories[i]);
+    }
+  }
+  return spec;
+}
+
+std::shared_ptr<const net::TransportSpec> reload_tls(const net::TransportSpec& running, const TlsListenerConfig& tls) {
+  auto spec = std::make_shared<net::TransportSpec>(running);
+  spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Server, tls_settings(tls));
+  return spec;
+}
+
+}  // namespace junction
