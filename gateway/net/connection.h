@@ -41,6 +41,7 @@
 #include <string>
 
 #include "frontend.h"
+#include "stream_layer.h"
 #include "transport.h"
 
 namespace junction::net {

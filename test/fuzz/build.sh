@@ -9,6 +9,8 @@ mkdir -p "$OUT"
 CXX="${FUZZ_CXX:-clang++}"
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
+LIBS=()  # extra link arguments for the next build call
+
 build() { # name, include dir, sources...
   local name="$1" inc="$2"; shift 2
   local src="$ROOT/test/fuzz/$name.cpp"
@@ -18,10 +20,19 @@ build() { # name, include dir, sources...
   newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
   if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
   echo "building $name" >&2
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "$@" "$src" -o "$exe"
+  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "$@" "$src" -o "$exe" "${LIBS[@]}"
 }
 
 build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
 if [[ -d "$ROOT/protocols/stomp/codec" ]]; then
   build fuzz_stomp_parser "$ROOT/protocols/stomp/codec" "$ROOT"/protocols/stomp/codec/*.cpp
 fi
+# WebSocket: the upgrade parser needs mbedcrypto (SHA-1, base64); the frame
+# path also needs wslay (Debian's build, not instrumented: the coverage
+# guidance comes from our layer around it).
+NET="$ROOT/gateway/net"
+LIBS=(-lmbedcrypto)
+build fuzz_ws_upgrade "$NET" "$NET/http_upgrade.cpp"
+LIBS=(-lwslay -lmbedcrypto)
+build fuzz_ws_frames "$NET" "$NET/ws_layer.cpp" "$NET/http_upgrade.cpp"
+LIBS=()

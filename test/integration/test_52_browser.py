@@ -239,48 +239,25 @@ def test_browser_page_fails_when_nothing_arrives_on_mosquitto(chromium, page_url
 
 # ------------------------------------------------------------------ Junction
 
-class WsJunction(broker_mod.Broker):
-    """Junction with its usual listeners plus MQTT (/mqtt) and STOMP (/stomp)
-    over WebSocket on one more free loopback port, `ws_port`."""
-
-    def __init__(self, workdir, **kw):
-        self.ws_port = broker_mod.free_port()
-        super().__init__(workdir, kind="junction", stomp=True, **kw)
-
-    def _write_config(self):
-        path = super()._write_config()
-        with open(path) as f:
-            text = f.read()
-        ws = ("  - {protocol: mqtt, transport: ws, bind: 127.0.0.1, port: %d, path: /mqtt}\n"
-              "  - {protocol: stomp, transport: ws, bind: 127.0.0.1, port: %d, path: /stomp}\n"
-              % (self.ws_port, self.ws_port))
-        text = text.replace("listeners:\n", "listeners:\n" + ws, 1)
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
-    def start(self, timeout=15.0):
-        super().start(timeout)
-        deadline = time.monotonic() + timeout
-        while not broker_mod.port_open(self.ws_port):
-            if time.monotonic() > deadline:
-                self.kill9()
-                raise broker_mod.BrokerError("WebSocket port %d not open; log:\n%s" % (self.ws_port, self.log[-4000:]))
-            time.sleep(0.02)
-        return self
-
-
 @pytest.fixture
-def junction_ws(request, tmp_path):
-    b = WsJunction(tmp_path / "junction-ws")
-    request.node._brokers = [b]    # conftest attaches its log to a failing test's report
-    b.start()
-    yield b
-    b.close()
+def junction_ws(broker_factory):
+    """Junction with MQTT (/mqtt) and STOMP (/stomp) over WebSocket on one
+    free loopback port. Yields (broker, ws_port)."""
+    ws_port = broker_mod.free_port()
+    b = broker_factory(listeners=[
+        {"protocol": "mqtt", "transport": "ws", "port": ws_port, "path": "/mqtt"},
+        {"protocol": "stomp", "transport": "ws", "port": ws_port, "path": "/stomp"},
+    ])
+    deadline = time.monotonic() + 10
+    while not broker_mod.port_open(ws_port):
+        if time.monotonic() > deadline:
+            _fail("Junction's WebSocket port %d is not open; log:\n%s" % (ws_port, b.log[-4000:]))
+        time.sleep(0.02)
+    return ws_port
 
 
-def junction_urls(b):
-    return {"mqtt": "ws://127.0.0.1:%d/mqtt" % b.ws_port, "stomp": "ws://127.0.0.1:%d/stomp" % b.ws_port}
+def junction_urls(ws_port):
+    return {"mqtt": "ws://127.0.0.1:%d/mqtt" % ws_port, "stomp": "ws://127.0.0.1:%d/stomp" % ws_port}
 
 
 @pytest.mark.junction_only("MQTT and STOMP over WebSocket on one port")

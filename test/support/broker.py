@@ -10,6 +10,7 @@ the same persistent state. Its stderr/stdout go to a log file that survives
 restarts (appended, with a marker line per start).
 """
 
+import json
 import os
 import re
 import signal
@@ -83,6 +84,9 @@ class Broker:
     """One broker process (possibly restarted several times).
 
     Options: durability ("sync" | "batch" | "memory", Junction only),
+    listeners: extra Junction listeners, a list of dicts with the config
+    keys (protocol, transport, path, tls, websocket...); a missing port gets
+    a free one; the chosen ports are in `listener_ports` (same order),
     limits (dict overriding DEFAULT_LIMITS), log_level, stomp (True: also a
     STOMP listener on its own free port, `stomp_port`; Junction only), and
     mosquitto_autosave: None (default: save on every change, which makes
@@ -90,7 +94,7 @@ class Broker:
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
-                 log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False):
+                 log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -108,6 +112,14 @@ class Broker:
         self.extra_yaml = extra_yaml
         self.port = free_port()
         self.stomp_port = free_port() if stomp and self.kind == "junction" else None
+        self.extra_listeners = []
+        for spec in listeners or []:
+            spec = dict(spec)
+            spec.setdefault("bind", "127.0.0.1")
+            if "port" not in spec:
+                spec["port"] = free_port()
+            self.extra_listeners.append(spec)
+        self.listener_ports = [spec["port"] for spec in self.extra_listeners]
         self.log_path = os.path.join(self.workdir, "broker.log")
         self.proc = None
         self.starts = 0
@@ -123,12 +135,13 @@ class Broker:
             text = (
                 "listeners:\n"
                 "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d}\n"
-                "%s"
+                "%s%s"
                 "store: {path: %s, durability: %s}\n"
                 "limits: {%s}\n"
                 "log: {level: %s}\n" % (self.port,
                                          "  - {protocol: stomp, transport: tcp, bind: 127.0.0.1, port: %d}\n"
                                          % self.stomp_port if self.stomp_port else "",
+                                         "".join("  - %s\n" % json.dumps(l) for l in self.extra_listeners),
                                          self.data_dir, self.durability, lim, self.log_level)
             ) + self.extra_yaml
         else:

@@ -6,6 +6,7 @@ takeover into ping-pong), collects messages into a queue and turns every wait
 into a timeout, so a hung broker fails a test instead of hanging the suite.
 """
 
+import contextlib
 import queue
 import socket
 import subprocess
@@ -94,19 +95,32 @@ class ConnectFailed(AssertionError):
 class PahoClient:
     def __init__(self, port, client_id=None, version=V311, clean=True,
                  session_expiry=None, keepalive=30, will=None, connect_props=None,
-                 host="127.0.0.1", max_inflight=20):
+                 host="127.0.0.1", max_inflight=20, transport="tcp", ws_path="/mqtt", tls=None):
         """will: dict(topic=, payload=, qos=, retain=, props=) (props: Properties)
-        connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10."""
+        connect_props: dict of extra CONNECT properties (v5), e.g. ReceiveMaximum=10.
+        transport: tcp, tls, ws or wss (ws_path: the WebSocket path);
+        tls: keyword arguments of paho's tls_set (ca_certs=, certfile=, keyfile=)."""
         self.port = port
         self.host = host
         self.version = version
         self.client_id = unique("paho") if client_id is None else client_id
         self.clean = clean
         self.keepalive = keepalive
+        paho_transport = "websockets" if transport in ("ws", "wss") else "tcp"
         if version == V5:
-            self.c = mqtt.Client(client_id=self.client_id, protocol=V5)
+            self.c = mqtt.Client(client_id=self.client_id, protocol=V5, transport=paho_transport)
         else:
-            self.c = mqtt.Client(client_id=self.client_id, clean_session=clean, protocol=version)
+            self.c = mqtt.Client(client_id=self.client_id, clean_session=clean, protocol=version,
+                                 transport=paho_transport)
+        if paho_transport == "websockets":
+            self.c.ws_set_options(path=ws_path)
+        if transport in ("tls", "wss"):
+            self.c.tls_set(**(tls or {}))
+        # An ssl socket must not be read by the network thread while the
+        # test thread writes to it (OpenSSL objects are not thread-safe and
+        # Python does not lock them): TLS clients take turns.
+        self._tls = transport in ("tls", "wss")
+        self._io = threading.Lock() if self._tls else contextlib.nullcontext()
         self.c.max_inflight_messages_set(max_inflight)
         self.c.max_queued_messages_set(0)
         self.connect_props = None
@@ -174,7 +188,12 @@ class PahoClient:
     def _run(self):
         while not self._stop.is_set():
             try:
-                rc = self.c.loop(timeout=0.05)
+                if self._tls:
+                    with self._io:
+                        rc = self.c.loop(timeout=0.01)
+                    time.sleep(0.002)  # let a waiting writer in
+                else:
+                    rc = self.c.loop(timeout=0.05)
             except Exception:  # socket closed under us
                 rc = 1
             if rc != mqtt.MQTT_ERR_SUCCESS:
@@ -212,9 +231,11 @@ class PahoClient:
             if user_props:
                 p.UserProperty = user_props
         if options is not None:
-            rc, mid = self.c.subscribe(topic, options=options, properties=p)
+            with self._io:
+                rc, mid = self.c.subscribe(topic, options=options, properties=p)
         else:
-            rc, mid = self.c.subscribe(topic, qos, properties=p)
+            with self._io:
+                rc, mid = self.c.subscribe(topic, qos, properties=p)
         assert rc == mqtt.MQTT_ERR_SUCCESS, "subscribe failed locally: %s" % rc
         with self.ack_cond:
             if not self.ack_cond.wait_for(lambda: mid in self.subacks, timeout):
@@ -222,7 +243,8 @@ class PahoClient:
             return self.subacks[mid]
 
     def unsubscribe(self, topic, timeout=DEFAULT_TIMEOUT):
-        rc, mid = self.c.unsubscribe(topic)
+        with self._io:
+            rc, mid = self.c.unsubscribe(topic)
         assert rc == mqtt.MQTT_ERR_SUCCESS
         with self.ack_cond:
             if not self.ack_cond.wait_for(lambda: mid in self.unsubacks, timeout):
@@ -236,7 +258,8 @@ class PahoClient:
             properties = properties or Properties(PacketTypes.PUBLISH)
             for k, v in prop_values.items():
                 setattr(properties, k, v)
-        info = self.c.publish(topic, payload, qos, retain, properties)
+        with self._io:
+            info = self.c.publish(topic, payload, qos, retain, properties)
         assert info.rc == mqtt.MQTT_ERR_SUCCESS, "publish failed locally: rc=%s" % info.rc
         if wait and qos > 0:
             self.wait_published(info.mid, timeout)
@@ -293,7 +316,8 @@ class PahoClient:
         if self.gone.is_set():
             self.close()
             return
-        self.c.disconnect(reasoncode=reasoncode, properties=properties)
+        with self._io:
+            self.c.disconnect(reasoncode=reasoncode, properties=properties)
         self.gone.wait(timeout)
         self.close()
 
