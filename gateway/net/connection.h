@@ -43,6 +43,7 @@
 
 #include "connection_owner.h"
 #include "frontend.h"
+#include "stream_layer.h"
 #include "transport.h"
 
 namespace junction::net {

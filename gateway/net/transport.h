@@ -11,7 +11,7 @@
 
 #include "frontend.h"
 #include "tls_context.h"
-#include "ws_layer.h"
+#include "ws_options.h"
 
 namespace junction::net {
 

@@ -23,18 +23,10 @@
 #include <string>
 #include <vector>
 
-#include "http_upgrade.h"
 #include "stream_layer.h"
+#include "ws_options.h"
 
 namespace junction::net {
-
-struct WsOptions {
-  HttpLimits http;
-  std::vector<WsEndpoint> endpoints;
-  std::vector<bool> text_frames;  // per endpoint: outbound default opcode is text
-  std::vector<std::string> allowed_origins;
-  std::uint64_t max_frame_size = 16 * 1024 * 1024;
-};
 
 class WsLayer final : public StreamLayer {
  public:
