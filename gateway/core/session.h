@@ -93,6 +93,7 @@ class Session final : public Subscriber {
   std::uint16_t next_packet_id = 1;
   std::uint64_t next_seq = 1;
   std::uint64_t dropped_qos0 = 0;
+  std::uint32_t max_queued = 0;         // 0: BrokerConfig::max_queued_messages (set by bridges; not stored)
   bool stored = false;                  // a Sessions record exists in the store
 
   std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited

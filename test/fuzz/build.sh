@@ -9,8 +9,16 @@ mkdir -p "$OUT"
 CXX="${FUZZ_CXX:-clang++}"
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
-build() { # name, include dir, sources...
+build() { # name, include dir, sources... [-- link flags]
   local name="$1" inc="$2"; shift 2
+  local libs=()
+  if [[ " $* " == *" -- "* ]]; then
+    local srcs=()
+    while [[ "$1" != "--" ]]; do srcs+=("$1"); shift; done
+    shift
+    libs=("$@")
+    set -- "${srcs[@]}"
+  fi
   local src="$ROOT/test/fuzz/$name.cpp"
   [[ -f "$src" ]] || return 0
   # Rebuild only when a source changed.
@@ -18,10 +26,14 @@ build() { # name, include dir, sources...
   newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
   if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
   echo "building $name" >&2
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "$@" "$src" -o "$exe"
+  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "$@" "$src" ${libs[@]+"${libs[@]}"} -o "$exe"
 }
 
 build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
 if [[ -d "$ROOT/protocols/stomp/codec" ]]; then
   build fuzz_stomp_parser "$ROOT/protocols/stomp/codec" "$ROOT"/protocols/stomp/codec/*.cpp
+fi
+if [[ -d "$ROOT/protocols/xmpp/codec" ]]; then
+  # The stream parser and the serializer; expat is the one library it needs.
+  build fuzz_xmpp_stream "$ROOT/protocols/xmpp/codec" "$ROOT"/protocols/xmpp/codec/xml_*.cpp -- -lexpat
 fi
