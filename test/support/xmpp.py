@@ -167,6 +167,13 @@ class XmppClient:
         c.add_event_handler("presence", lambda p: self.presences.put(p))
         c.connect(("127.0.0.1", self.port), disable_starttls=True)
         self.loop.run_forever()
+        # Let slixmpp's pending tasks end inside the loop (no "Task was
+        # destroyed but it is pending" at exit).
+        pending = [t for t in asyncio.all_tasks(self.loop) if not t.done()]
+        for t in pending:
+            t.cancel()
+        if pending:
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
     def call(self, fn, timeout=10.0):
