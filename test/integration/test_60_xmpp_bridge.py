@@ -230,3 +230,12 @@ def test_wrong_secret_is_logged_and_retried(broker_factory, prosody):
     wait_for(lambda: b.log.count("<not-authorized/>") >= 2, 20, "two refused handshakes")
     assert "wrong secret" in b.log
     assert online_count(b) == 0
+
+
+def test_example_config_is_valid():
+    import os
+    import subprocess
+    from broker import REPO, junction_bin
+    r = subprocess.run([junction_bin(), "--check-config", "--config", os.path.join(REPO, "conf", "xmpp-example.yaml")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
