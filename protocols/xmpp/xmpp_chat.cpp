@@ -100,6 +100,7 @@ void XmppBridge::handle_presence(const Element& p) {
     }
     JidSink& j = jid_sink(bare);
     if (!add_subscription(j, filter, kChat)) {
+      forget_if_empty(j);
       send_presence(contact, bare, "unsubscribed");
       return;
     }

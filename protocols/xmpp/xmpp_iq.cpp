@@ -146,8 +146,11 @@ void XmppBridge::handle_pubsub(const Element& iq, const Element& pubsub, bool se
     Element r(kNsPubsub, "pubsub");
     r.add("subscription").set("node", *node_attr).set("jid", jid).set("subscription", "subscribed");
     iq_result(iq, &r);  // before the retained message's notification
-    if (!add_subscription(jid_sink(jid), node, kPubsub)) log::warning("xmpp: subscription of %.*s to %s failed",
-                                                                       int(jid.size()), jid.data(), node.c_str());
+    JidSink& j = jid_sink(jid);
+    if (!add_subscription(j, node, kPubsub)) {
+      log::warning("xmpp: subscription of %.*s to %s could not be stored", int(jid.size()), jid.data(), node.c_str());
+      forget_if_empty(j);
+    }
     return;
   }
   if (op.name == "unsubscribe" && set) {
