@@ -62,8 +62,8 @@ void XmppBridge::on_down(XmppComponent* c) {
   std::erase(connections_, c);
   if (component_ != c) return;
   component_ = nullptr;
+  available_.clear();  // presence is learned again after the next handshake
   for (auto& [jid, j] : jids_) {
-    j->resources.clear();  // presence is learned again after the next handshake
     if (j->session) broker_.detach(j->session, core::DetachKind::Normal, kNeverExpires);
     j->session = nullptr;
   }
@@ -150,7 +150,7 @@ bool XmppBridge::remove_subscription(JidSink& j, std::string_view filter, std::u
 }
 
 void XmppBridge::forget_if_empty(JidSink& j) {
-  if (!j.session || !j.session->subscriptions.empty() || !j.resources.empty()) return;
+  if (!j.session || !j.session->subscriptions.empty()) return;
   broker_.detach(j.session, core::DetachKind::Normal, 0);  // ends the session and its records
   jids_.erase(j.jid);
 }
@@ -175,7 +175,7 @@ core::DeliverResult XmppBridge::deliver(JidSink& j, const core::Delivery& d) {
       item.children.push_back(encode_payload(m, true, body));
       send(msg);
     }
-    if ((opts.subscription_id & kChat) && !j.resources.empty()) {
+    if ((opts.subscription_id & kChat) && available(bare_jid(j.jid))) {
       Element msg(kNsComponent, "message");
       msg.set("from", topic_to_localpart(filter) + "@" + options_.component).set("to", j.jid).set("type", "chat");
       msg.set("id", "jn" + std::to_string(next_id_++));

@@ -107,8 +107,7 @@ class XmppBridge final : public core::ProtocolFactory {
     XmppBridge& bridge;
     std::string jid;
     std::string client_id;
-    core::Session* session = nullptr;              // while attached
-    std::set<std::string, std::less<>> resources;  // available full JIDs (chat deliveries need one)
+    core::Session* session = nullptr;  // while attached
   };
 
   // ---- subscriptions (xmpp_bridge.cpp) ----
@@ -138,12 +137,17 @@ class XmppBridge final : public core::ProtocolFactory {
   void stanza_error(const Element& s, std::string_view type, std::string_view condition, std::string_view text = {});
   void send_presence(std::string_view from, std::string_view to, std::string_view type);
   void probe_presence();
+  bool available(std::string_view bare) const { return available_.find(bare) != available_.end(); }
 
   core::Broker& broker_;
   XmppOptions options_;
   XmppComponent* component_ = nullptr;  // the authenticated stream, if any
   std::vector<XmppComponent*> connections_;  // every live connection (for shutdown)
   std::map<std::string, std::unique_ptr<JidSink>, std::less<>> jids_;
+  // Available resources (full JIDs) per bare JID, from the presence the
+  // server routes to us; chat deliveries need one. Erased when the last
+  // resource goes; cleared with the stream.
+  std::map<std::string, std::set<std::string, std::less<>>, std::less<>> available_;
   std::string scratch_;
   std::uint64_t next_id_ = 1;
 

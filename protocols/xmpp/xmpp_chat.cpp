@@ -73,20 +73,20 @@ void XmppBridge::handle_presence(const Element& p) {
 
   if (type.empty() || type == "unavailable") {
     // Availability of one resource (a bare JID stands for all of them).
-    JidSink* j = find_jid(bare);
     if (type.empty()) {
-      if (j) j->resources.emplace(from);
-    } else if (j) {
+      available_[std::string(bare)].emplace(from);
+    } else if (auto it = available_.find(bare); it != available_.end()) {
       if (from == bare) {
-        j->resources.clear();
+        available_.erase(it);
       } else {
-        j->resources.erase(std::string(from));
+        it->second.erase(std::string(from));
+        if (it->second.empty()) available_.erase(it);
       }
     }
     return;
   }
   if (type == "error") {
-    if (JidSink* j = find_jid(bare)) j->resources.clear();
+    available_.erase(std::string(bare));
     return;
   }
   if (to_jid.local.empty()) return;  // presence subscriptions are for topic JIDs

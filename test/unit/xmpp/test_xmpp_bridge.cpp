@@ -421,6 +421,15 @@ TEST_CASE_METHOD(Fixture, "stream errors: the server's logged and closed, ours s
     CHECK(conn.out == "</stream:stream>");
     CHECK_FALSE(bridge->online());
   }
+  SECTION("whitespace keep-alive on an idle stream") {
+    connect();
+    handler->on_tick(1000);
+    handler->on_tick(30000);
+    CHECK(conn.out.empty());
+    handler->on_tick(61000);
+    CHECK(conn.out == " ");
+    CHECK_FALSE(conn.closed);
+  }
   SECTION("handshake timeout") {
     handler = bridge->create(conn);
     handler->on_tick(0);
