@@ -152,10 +152,14 @@ def test_mqtt_publish_reaches_xmpp_as_event_and_chat(broker_factory, prosody, xm
     bob = xmpp_clients(prosody, "bob")
     subscribe(bob, "sensors/+")
     bob.run(lambda c: c.send_presence_subscription(pto="sensors\\2ft2@" + COMPONENT))
-    # The bridge accepts, asks back, and learns bob is available.
-    wait_for(lambda: "sensors\\2ft2@" + COMPONENT in [str(j) for j in bob.run(lambda c: list(c.client_roster.keys()))],
-             10, "the roster entry")
-    time.sleep(1.0)
+    # The bridge accepts and asks back; slixmpp approves, so the subscription
+    # is mutual and bob's server sends the bridge his presence.
+    contact = "sensors\\2ft2@" + COMPONENT
+
+    def mutual(c):
+        return contact in c.client_roster and c.client_roster[contact]["subscription"] == "both"
+    wait_for(lambda: bob.run(mutual), 10, "a mutual presence subscription")
+    time.sleep(0.5)
 
     mqtt = paho(b.port)
     mqtt.connect()
