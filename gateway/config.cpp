@@ -425,6 +425,61 @@ void read_auth(const Reader& r, const YAML::Node& key, const YAML::Node& v, Auth
              });
 }
 
+// A topic filter as the core accepts it: `+` and `#` fill whole levels, `#` last.
+bool plausible_filter(std::string_view f) {
+  if (f.empty()) return false;
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] != '+' && f[i] != '#') continue;
+    if (i > 0 && f[i - 1] != '/') return false;
+    if (i + 1 < f.size() && (f[i] == '#' || f[i + 1] != '/')) return false;
+  }
+  return true;
+}
+
+void read_xmpp(const Reader& r, const YAML::Node& key, const YAML::Node& v, XmppConfig& x) {
+  r.expect_map(key, v, "xmpp");
+  x.line = key.Mark().line + 1;
+  YAML::Node secret_file_node;
+  r.each_key(v, "xmpp",
+             {"enabled", "host", "port", "component", "secret", "secret_file", "scope", "qos", "retain_pubsub",
+              "offline_limit", "max_stanza_size"},
+             [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& n) {
+               if (name == "enabled") x.enabled = r.boolean(k, n, full);
+               else if (name == "host") x.host = r.string(k, n, full);
+               else if (name == "port") x.port = static_cast<std::uint16_t>(r.integer(k, n, full, 1, 65535));
+               else if (name == "component") x.component = r.string(k, n, full);
+               else if (name == "secret") x.secret = r.string(k, n, full);
+               else if (name == "secret_file") {
+                 x.secret_file = r.string(k, n, full);
+                 secret_file_node = n;
+               } else if (name == "qos") x.qos = static_cast<std::uint8_t>(r.integer(k, n, full, 0, 2));
+               else if (name == "retain_pubsub") x.retain_pubsub = r.boolean(k, n, full);
+               else if (name == "offline_limit") x.offline_limit = static_cast<std::uint32_t>(r.integer(k, n, full, 1, 10000000));
+               else if (name == "max_stanza_size") x.max_stanza_size = static_cast<std::uint32_t>(r.integer(k, n, full, 1024, 268435456));
+               else if (name == "scope") {
+                 if (!n.IsSequence()) r.fail(Reader::mark_of(k, n), full, "expected a list, got " + Reader::describe(n));
+                 x.scope.clear();
+                 for (std::size_t i = 0; i < n.size(); ++i) {
+                   const std::string item = full + "[" + std::to_string(i) + "]";
+                   x.scope.push_back(r.string(k, n[i], item));
+                   if (!plausible_filter(x.scope.back())) r.fail(n[i].Mark(), item, "not a topic filter");
+                 }
+               }
+             });
+  if (!x.secret_file.empty()) {
+    if (!x.secret.empty()) r.fail(secret_file_node.Mark(), "xmpp.secret_file", "give secret or secret_file, not both");
+    std::ifstream in(x.secret_file, std::ios::binary);
+    if (!in) r.fail(secret_file_node.Mark(), "xmpp.secret_file", "cannot open " + x.secret_file + ": " + std::strerror(errno));
+    std::ostringstream text;
+    text << in.rdbuf();
+    x.secret = text.str();
+    while (!x.secret.empty() && (x.secret.back() == '\n' || x.secret.back() == '\r')) x.secret.pop_back();
+  }
+  if (!x.enabled) return;
+  if (x.component.empty()) r.fail(key.Mark(), "xmpp.component", "required when the bridge is enabled");
+  if (x.secret.empty()) r.fail(key.Mark(), "xmpp.secret", "required when the bridge is enabled (or secret_file)");
+}
+
 void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
   r.expect_map(key, v, "log");
   r.each_key(v, "log", {"level"},
@@ -462,10 +517,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
   c.source = source;
   if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
   if (!root.IsMap())
-    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, log), got " + Reader::describe(root));
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, xmpp, log), got " + Reader::describe(root));
   bool have_listeners = false;
   try {
-    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "log"},
+    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "xmpp", "log"},
                [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
                  if (name == "listeners") {
                    read_listeners(r, k, v, c);
@@ -480,6 +535,8 @@ Config parse_config(std::string_view yaml, const std::string& source) {
                    read_stomp(r, k, v, c.stomp);
                  } else if (name == "auth") {
                    read_auth(r, k, v, c.auth);
+                 } else if (name == "xmpp") {
+                   read_xmpp(r, k, v, c.xmpp);
                  } else if (name == "log") {
                    read_log(r, k, v, c.log);
                  }

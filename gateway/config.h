@@ -115,6 +115,24 @@ struct StompConfig {
   bool operator==(const StompConfig&) const = default;
 };
 
+// The XMPP bridge (issue 7): one outbound XEP-0114 component connection.
+struct XmppConfig {
+  bool enabled = false;
+  std::string host = "127.0.0.1";        // the XMPP server's component listener
+  std::uint16_t port = 5347;
+  std::string component;                 // the component's domain (required when enabled)
+  std::string secret;                    // shared secret, or read from secret_file
+  std::string secret_file;
+  std::vector<std::string> scope{"#"};   // topic filters the bridge exposes
+  std::uint8_t qos = 0;                  // QoS of what XMPP users publish
+  bool retain_pubsub = true;             // a PubSub publish is retained
+  std::uint32_t offline_limit = 1000;    // deliveries kept per JID while disconnected
+  std::uint32_t max_stanza_size = 1048576;
+  int line = 0;
+
+  bool operator==(const XmppConfig&) const = default;
+};
+
 // The first matching pattern's policy; defaults when none matches.
 const QueueConfig* match_queue_config(const std::vector<QueueConfig>& queues, std::string_view name);
 bool glob_match(std::string_view pattern, std::string_view text);
@@ -142,6 +160,7 @@ struct Config {
   std::vector<QueueConfig> queues;
   StompConfig stomp;
   AuthConfig auth;
+  XmppConfig xmpp;
   LogConfig log;
 };
 

@@ -34,6 +34,7 @@
 #include "broker.h"
 #include "clock.h"
 #include "config.h"
+#include "connector.h"
 #include "listener.h"
 #include "lmdb_store.h"
 #include "log.h"
@@ -43,6 +44,7 @@
 #include "passwd_command.h"
 #include "stomp_protocol.h"
 #include "transport_setup.h"
+#include "xmpp_bridge.h"
 
 #ifndef JUNCTION_VERSION
 #define JUNCTION_VERSION "0.0.0"
@@ -126,6 +128,18 @@ stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
   return o;
 }
 
+xmpp::XmppOptions xmpp_options(const XmppConfig& x) {
+  xmpp::XmppOptions o;
+  o.component = x.component;
+  o.secret = x.secret;
+  o.scope = x.scope;
+  o.qos = x.qos;
+  o.retain_pubsub = x.retain_pubsub;
+  o.offline_limit = x.offline_limit;
+  o.limits.max_stanza_bytes = x.max_stanza_size;
+  return o;
+}
+
 net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig& l) {
   net::ListenerSpec s;
   s.bind = l.bind;
@@ -143,7 +157,7 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 // Sections SIGHUP cannot apply. Listener line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
-      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth))
+      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.xmpp == b.xmpp))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -222,6 +236,18 @@ class App {
                                                            make_transport(cfg_.listeners, group, factories)));
     }
 
+    if (cfg_.xmpp.enabled) {
+      // The XMPP bridge: one outbound component connection, kept up by the Connector.
+      xmpp_ = std::make_unique<xmpp::XmppBridge>(*broker_, xmpp_options(cfg_.xmpp));
+      net::ConnectorSpec spec;
+      spec.endpoints.push_back(net::Endpoint{cfg_.xmpp.host, cfg_.xmpp.port});
+      spec.name = "xmpp " + cfg_.xmpp.component;
+      xmpp_connector_ = std::make_unique<net::Connector>(loop_, spec, *xmpp_);
+      xmpp_connector_->start();
+      log::notice("xmpp bridge: component %s via %s:%u", cfg_.xmpp.component.c_str(), cfg_.xmpp.host.c_str(),
+                  unsigned(cfg_.xmpp.port));
+    }
+
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
     loop_.every(1000, [this] { broker_->tick(); });
     loop_.on_signal(SIGTERM, [this](int s) { begin_shutdown(s); });
@@ -259,6 +285,7 @@ class App {
     for (auto& l : listeners_) l->stop_accepting();
     for (auto& p : protocols_) p->shutdown();
     for (auto& p : stomp_protocols_) p->shutdown();
+    if (xmpp_) xmpp_->shutdown();  // </stream:stream>; the connector stops once it is closed
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
@@ -279,6 +306,7 @@ class App {
   }
 
   void poll_shutdown() {
+    if (xmpp_connector_ && xmpp_connector_->running() && !xmpp_connector_->connected()) xmpp_connector_->stop();
     if (loop_.connection_count() == 0) {
       loop_.cancel(shutdown_poll_);
       shutdown_poll_ = nullptr;
@@ -367,6 +395,8 @@ class App {
   std::vector<std::unique_ptr<stomp::StompProtocol>> stomp_protocols_;
   std::vector<std::vector<std::size_t>> groups_;  // config listeners per socket
   std::vector<std::unique_ptr<net::Listener>> listeners_;  // one per group
+  std::unique_ptr<xmpp::XmppBridge> xmpp_;            // before its connector: destroyed after it
+  std::unique_ptr<net::Connector> xmpp_connector_;
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;

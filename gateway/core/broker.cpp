@@ -46,6 +46,13 @@ Session* Broker::find_session(std::string_view client_id) const {
   return it == sessions_.end() ? nullptr : it->get();
 }
 
+std::vector<Session*> Broker::sessions_with_prefix(std::string_view prefix) const {
+  std::vector<Session*> out;
+  for (const auto& s : sessions_)
+    if (std::string_view(s->client_id).starts_with(prefix)) out.push_back(s.get());
+  return out;
+}
+
 MessageRef Broker::make_message() {
   MessageRef m = MessageRef::make();
   m->id = next_message_id_++;

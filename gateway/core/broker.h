@@ -182,6 +182,9 @@ class Broker {
   RetainedStore& retained() { return retained_; }
   std::size_t session_count() const { return sessions_.size(); }
   Session* find_session(std::string_view client_id) const;
+  // Sessions whose client id starts with `prefix`: a bridge finds the
+  // sessions it owns after a restart.
+  std::vector<Session*> sessions_with_prefix(std::string_view prefix) const;
   std::size_t subscription_count() const { return tree_.subscription_count(); }
 
  private:

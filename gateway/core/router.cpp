@@ -113,7 +113,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       if (result) ++result->matched;
       return;
     }
-    if (s->queued() >= config_.max_queued_messages) {
+    if (s->queued() >= (s->max_queued ? s->max_queued : config_.max_queued_messages)) {
       ++stats_.dropped_qos0;
       ++s->dropped_qos0;
       return;
@@ -127,7 +127,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     return;
   }
 
-  if (s->queued() >= config_.max_queued_messages) {
+  if (s->queued() >= (s->max_queued ? s->max_queued : config_.max_queued_messages)) {
     ++stats_.refused_quota;
     if (result) result->quota_exceeded = true;
     return;

@@ -97,6 +97,7 @@ class Session final : public Subscriber {
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
   bool stored = false;                  // a Sessions record exists in the store
+  std::uint32_t max_queued = 0;         // 0: BrokerConfig::max_queued_messages (set by bridges; not stored)
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none

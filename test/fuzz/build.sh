@@ -11,8 +11,16 @@ FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recov
 
 EXTRA=()  # extra include flags for the next build
 LIBS=()   # libraries for the next build
-build() { # name, include dir, sources...
+build() { # name, include dir, sources... [-- link flags]
   local name="$1" inc="$2"; shift 2
+  local libs=()
+  if [[ " $* " == *" -- "* ]]; then
+    local srcs=()
+    while [[ "$1" != "--" ]]; do srcs+=("$1"); shift; done
+    shift
+    libs=("$@")
+    set -- "${srcs[@]}"
+  fi
   local src="$ROOT/test/fuzz/$name.cpp"
   [[ -f "$src" ]] || return 0
   # Rebuild only when a source changed.
@@ -20,7 +28,7 @@ build() { # name, include dir, sources...
   newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
   if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
   echo "building $name" >&2
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" -o "$exe"
+  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" ${libs[@]+"${libs[@]}"} -o "$exe"
 }
 
 build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
@@ -44,4 +52,8 @@ if [[ -f "$ROOT/test/fuzz/fuzz_auth_files.cpp" ]]; then
   build fuzz_auth_files "$ROOT/gateway/auth" "$ROOT"/gateway/auth/*.cpp "$ROOT/gateway/core/topic.cpp"
   EXTRA=()
   LIBS=()
+fi
+if [[ -d "$ROOT/protocols/xmpp/codec" ]]; then
+  # The stream parser and the serializer; expat is the one library it needs.
+  build fuzz_xmpp_stream "$ROOT/protocols/xmpp/codec" "$ROOT"/protocols/xmpp/codec/xml_*.cpp -- -lexpat
 fi

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "config.h"
 
@@ -128,7 +129,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -350,4 +351,59 @@ TEST_CASE("auth section: defaults, values and errors", "[config]") {
              StartsWith("test.yaml:4: key 'auth.passwd_file': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "auth:\n  acl_file: [a]\n"),
              StartsWith("test.yaml:4: key 'auth.acl_file': expected a string"));
+}
+
+TEST_CASE("xmpp bridge block", "[config][xmpp]") {
+  SECTION("disabled by default") {
+    const Config c = parse_config(kMinimal, "test.yaml");
+    CHECK_FALSE(c.xmpp.enabled);
+    CHECK(c.xmpp.scope == std::vector<std::string>{"#"});
+    CHECK_FALSE(junction::default_config().xmpp.enabled);
+  }
+  SECTION("every key") {
+    const Config c = parse_config(std::string(kMinimal) +
+                                      "xmpp:\n  enabled: true\n  host: xmpp.example\n  port: 5348\n"
+                                      "  component: gw.example\n  secret: s\n  scope: [\"a/#\", \"b/+/c\"]\n"
+                                      "  qos: 1\n  retain_pubsub: false\n  offline_limit: 10\n  max_stanza_size: 4096\n",
+                                  "test.yaml");
+    CHECK(c.xmpp.enabled);
+    CHECK(c.xmpp.host == "xmpp.example");
+    CHECK(c.xmpp.port == 5348);
+    CHECK(c.xmpp.component == "gw.example");
+    CHECK(c.xmpp.secret == "s");
+    CHECK(c.xmpp.scope == std::vector<std::string>{"a/#", "b/+/c"});
+    CHECK(c.xmpp.qos == 1);
+    CHECK_FALSE(c.xmpp.retain_pubsub);
+    CHECK(c.xmpp.offline_limit == 10);
+    CHECK(c.xmpp.max_stanza_size == 4096);
+  }
+  SECTION("errors name file, line and key") {
+    CHECK(error_of(std::string(kMinimal) + "xmpp:\n  enabled: true\n  secret: s\n") ==
+          "test.yaml:3: key 'xmpp.component': required when the bridge is enabled");
+    CHECK(error_of(std::string(kMinimal) + "xmpp:\n  enabled: true\n  component: gw\n") ==
+          "test.yaml:3: key 'xmpp.secret': required when the bridge is enabled (or secret_file)");
+    CHECK(error_of(std::string(kMinimal) + "xmpp:\n  scope: [\"a/#/b\"]\n") ==
+          "test.yaml:4: key 'xmpp.scope[0]': not a topic filter");
+    CHECK_THAT(error_of(std::string(kMinimal) + "xmpp:\n  qos: 3\n"),
+               StartsWith("test.yaml:4: key 'xmpp.qos': must be between 0 and 2"));
+    CHECK_THAT(error_of(std::string(kMinimal) + "xmpp:\n  secret_file: /nonexistent/secret\n"),
+               StartsWith("test.yaml:4: key 'xmpp.secret_file': cannot open /nonexistent/secret"));
+    CHECK_THAT(error_of(std::string(kMinimal) + "xmpp:\n  sekret: x\n"),
+               StartsWith("test.yaml:4: key 'xmpp.sekret': unknown key"));
+  }
+  SECTION("secret_file") {
+    char path[] = "/tmp/junction-xmpp-secret-XXXXXX";
+    int fd = mkstemp(path);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    {
+      std::ofstream out(path);
+      out << "from-a-file\n";
+    }
+    const Config c = parse_config(std::string(kMinimal) + "xmpp:\n  enabled: true\n  component: gw\n  secret_file: " +
+                                      path + "\n",
+                                  "test.yaml");
+    CHECK(c.xmpp.secret == "from-a-file");
+    std::remove(path);
+  }
 }
