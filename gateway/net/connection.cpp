@@ -7,7 +7,6 @@
 #include <span>
 #include <utility>
 
-#include "listener.h"
 #include "log.h"
 #include "loop_impl.h"
 
@@ -53,15 +52,21 @@ struct Connection::WriteRequest {
   std::string buffer;  // owns the bytes until the write completes
 };
 
-Connection::Connection(detail::LoopImpl& loop, Listener* listener, WaterMarks marks)
-    : loop_(loop), listener_(listener), marks_(marks) {}
+struct Connection::ConnectRequest {
+  uv_connect_t req{};
+  Connection* connection = nullptr;
+  core::ProtocolFactory* factory = nullptr;
+};
 
-Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Listener* listener,
+Connection::Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks)
+    : loop_(loop), owner_(owner), marks_(marks) {}
+
+Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, ConnectionOwner* owner,
                                const std::string& listener_name, WaterMarks marks,
                                core::ProtocolFactory& factory) noexcept {
   Connection* c = nullptr;
   try {
-    c = new Connection(loop, listener, marks);
+    c = new Connection(loop, owner, marks);
     c->info_.listener = listener_name;
   } catch (...) {
     delete c;
@@ -78,34 +83,84 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, List
   // From here on the close callback is the only way out: it unlinks the
   // connection, tells the listener, and frees it.
   loop.add_connection(c);
-  if (listener != nullptr) listener->connection_opened();
+  if (owner != nullptr) owner->connection_opened(c);
   int r = uv_accept(server, as_stream(&c->tcp_));
   if (r != 0) {
     log::warning("%s: accept failed: %s", listener_name.c_str(), uv_strerror(r));
     c->begin_close();
     return nullptr;
   }
-  // Latency over packet count: MQTT control packets are small.
-  uv_tcp_nodelay(&c->tcp_, 1);
-  describe_peer(&c->tcp_, c->info_);
+  c->established_ = true;
+  return c->start(factory, listener_name) ? c : nullptr;
+}
+
+Connection* Connection::connect(detail::LoopImpl& loop, const sockaddr* addr, ConnectionOwner* owner,
+                                const std::string& name, WaterMarks marks, core::ProtocolFactory& factory) noexcept {
+  Connection* c = nullptr;
+  ConnectRequest* cr = nullptr;
   try {
-    c->handler_ = factory.create(*c);
-  } catch (const std::exception& e) {
-    log::error("%s: cannot create a %s handler: %s", listener_name.c_str(), factory.protocol_name(), e.what());
+    c = new Connection(loop, owner, marks);
+    c->info_.listener = name;
+    cr = new ConnectRequest;
   } catch (...) {
-    log::error("%s: cannot create a %s handler", listener_name.c_str(), factory.protocol_name());
-  }
-  if (!c->handler_) {
-    c->begin_close();
+    delete c;
     return nullptr;
   }
-  if (c->state_ != State::Open) return c;  // the handler refused it already
-  r = uv_read_start(as_stream(&c->tcp_), &Connection::on_alloc, &Connection::on_read);
+  uv_tcp_init(&loop.uv, &c->tcp_);
+  c->tcp_.data = c;
+  loop.add_connection(c);
+  if (owner != nullptr) owner->connection_opened(c);
+  cr->req.data = cr;
+  cr->connection = c;
+  cr->factory = &factory;
+  int r = uv_tcp_connect(&cr->req, &c->tcp_, addr, &Connection::on_connect);
   if (r != 0) {
-    c->fail("read start", r);
-    return c;
+    delete cr;
+    c->error_ = r;
+    c->begin_close();  // the owner hears of it from the close callback
   }
   return c;
+}
+
+void Connection::on_connect(uv_connect_t* req, int status) noexcept {
+  auto* cr = static_cast<ConnectRequest*>(req->data);
+  Connection* c = cr->connection;
+  core::ProtocolFactory* factory = cr->factory;
+  delete cr;
+  // UV_ECANCELED: aborted (connect timeout, stop) while connecting; the
+  // close is already under way.
+  if (c->state_ == State::Closing) return;
+  if (status != 0) {
+    c->error_ = status;  // the owner logs it
+    c->begin_close();
+    return;
+  }
+  c->established_ = true;
+  if (c->owner_ != nullptr) c->owner_->connection_established(c);
+  c->start(*factory, c->info_.listener);
+}
+
+// Both directions, once the socket is connected: the handler, then reading.
+// False when the connection is already going away.
+bool Connection::start(core::ProtocolFactory& factory, const std::string& name) noexcept {
+  // Latency over packet count: MQTT control packets are small.
+  uv_tcp_nodelay(&tcp_, 1);
+  describe_peer(&tcp_, info_);
+  try {
+    handler_ = factory.create(*this);
+  } catch (const std::exception& e) {
+    log::error("%s: cannot create a %s handler: %s", name.c_str(), factory.protocol_name(), e.what());
+  } catch (...) {
+    log::error("%s: cannot create a %s handler", name.c_str(), factory.protocol_name());
+  }
+  if (!handler_) {
+    begin_close();
+    return false;
+  }
+  if (state_ != State::Open) return true;  // the handler refused it already
+  int r = uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read);
+  if (r != 0) fail("read start", r);
+  return true;
 }
 
 // ------------------------------------------------------------- sink API ----
@@ -333,6 +388,7 @@ void Connection::tick(std::int64_t now_ms) noexcept {
 }
 
 void Connection::fail(const char* what, int err) noexcept {
+  error_ = err;
   // Resets and broken pipes are how clients usually leave: not worth more.
   log::Level l = (err == UV_ECONNRESET || err == UV_EPIPE || err == UV_ETIMEDOUT) ? log::Level::debug
                                                                                    : log::Level::info;
@@ -352,7 +408,6 @@ void Connection::begin_close() noexcept {
 void Connection::on_close(uv_handle_t* h) noexcept {
   auto* c = static_cast<Connection*>(h->data);
   c->loop_.remove_connection(c);
-  if (c->listener_ != nullptr) c->listener_->connection_closed();
   if (c->handler_) {
     try {
       c->handler_->on_closed();
@@ -361,6 +416,7 @@ void Connection::on_close(uv_handle_t* h) noexcept {
     }
     c->handler_.reset();
   }
+  if (c->owner_ != nullptr) c->owner_->connection_closed(c, c->established_);
   delete c;
 }
 

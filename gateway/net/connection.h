@@ -1,5 +1,6 @@
-// junction::net::Connection — one accepted TCP connection: owns the uv_tcp_t
-// and the ProtocolHandler the listener's factory created for it.
+// junction::net::Connection — one TCP connection, accepted by a Listener or
+// made by a Connector: owns the uv_tcp_t and the ProtocolHandler the
+// factory created for it.
 //
 // Input: read_cb feeds the loop's shared buffer straight to on_bytes(); only
 // the unconsumed tail of a frame is copied into `input_`, whose capacity is
@@ -28,14 +29,15 @@
 #include <memory>
 #include <string>
 
+#include "connection_owner.h"
 #include "frontend.h"
 
 namespace junction::net {
 
-class Listener;
 namespace detail {
 struct LoopImpl;
 }
+
 
 class Connection final : public core::ConnectionSink {
  public:
@@ -46,9 +48,15 @@ class Connection final : public core::ConnectionSink {
 
   // Takes an accepted socket from `server`. Returns nullptr (socket closed)
   // if the accept or the handler creation fails.
-  static Connection* accept(detail::LoopImpl& loop, uv_stream_t* server, Listener* listener,
+  static Connection* accept(detail::LoopImpl& loop, uv_stream_t* server, ConnectionOwner* owner,
                             const std::string& listener_name, WaterMarks marks,
                             core::ProtocolFactory& factory) noexcept;
+  // Starts an outbound connection to `addr`. The handler is created when the
+  // TCP connect succeeds; a failed attempt ends in
+  // owner->connection_closed(c, false) with the error in `*error` if given.
+  // Returns nullptr (nothing to wait for) if the attempt cannot even start.
+  static Connection* connect(detail::LoopImpl& loop, const ::sockaddr* addr, ConnectionOwner* owner,
+                             const std::string& name, WaterMarks marks, core::ProtocolFactory& factory) noexcept;
 
   // core::ConnectionSink
   void write(std::string_view bytes) override;
@@ -63,8 +71,12 @@ class Connection final : public core::ConnectionSink {
   void replay() noexcept;             // idle phase, after a resume
   void tick(std::int64_t now_ms) noexcept;
   bool open() const noexcept { return state_ == State::Open || state_ == State::Draining; }
-  void detach_listener() noexcept { listener_ = nullptr; }
-  Listener* listener() const noexcept { return listener_; }
+  void detach_owner() noexcept { owner_ = nullptr; }
+  ConnectionOwner* owner() const noexcept { return owner_; }
+  bool established() const noexcept { return established_; }
+  // The libuv error that ended the connection or attempt (0: none, e.g.
+  // closed by either side cleanly).
+  int error() const noexcept { return error_; }
 
   // Intrusive list of the loop's live connections.
   Connection* prev = nullptr;
@@ -75,8 +87,9 @@ class Connection final : public core::ConnectionSink {
  private:
   enum class State : std::uint8_t { Open, Draining, Closing };
   struct WriteRequest;
+  struct ConnectRequest;
 
-  Connection(detail::LoopImpl& loop, Listener* listener, WaterMarks marks);
+  Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks);
   ~Connection() override = default;
 
   void feed(const char* data, std::size_t size) noexcept;
@@ -84,14 +97,16 @@ class Connection final : public core::ConnectionSink {
   void begin_close() noexcept;
   void after_output_progress() noexcept;
   void fail(const char* what, int err) noexcept;
+  bool start(core::ProtocolFactory& factory, const std::string& name) noexcept;
 
   static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
   static void on_write(uv_write_t* req, int status) noexcept;
   static void on_close(uv_handle_t* h) noexcept;
+  static void on_connect(uv_connect_t* req, int status) noexcept;
 
   detail::LoopImpl& loop_;
-  Listener* listener_;
+  ConnectionOwner* owner_;
   uv_tcp_t tcp_{};
   std::unique_ptr<core::ProtocolHandler> handler_;
   std::string input_;   // unconsumed tail of the last read(s)
@@ -101,6 +116,8 @@ class Connection final : public core::ConnectionSink {
   State state_ = State::Open;
   bool paused_ = false;
   bool above_high_ = false;
+  bool established_ = false;
+  int error_ = 0;
   core::ConnectionInfo info_;
 };
 

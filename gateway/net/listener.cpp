@@ -79,7 +79,7 @@ Listener::~Listener() {
   close();
   // Connections outlive their listener; they must not report back to it.
   for (Connection* c = loop_.impl().connections; c != nullptr; c = c->next) {
-    if (c->listener() == this) c->detach_listener();
+    if (c->owner() == this) c->detach_owner();
   }
 }
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "connection_owner.h"
 #include "frontend.h"
 #include "loop.h"
 
@@ -28,7 +29,7 @@ struct ListenerSpec {
   std::uint32_t low_water = 16 * 1024;
 };
 
-class Listener final : private detail::Closable {
+class Listener final : private detail::Closable, public ConnectionOwner {
  public:
   Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory);
   ~Listener();
@@ -52,11 +53,11 @@ class Listener final : private detail::Closable {
 
   // Net-internal: called by the listening socket and by Connection.
   void on_incoming(int status) noexcept;
-  void connection_opened() noexcept {
+  void connection_opened(Connection*) noexcept override {
     ++live_;
     ++accepted_;
   }
-  void connection_closed() noexcept { --live_; }
+  void connection_closed(Connection*, bool) noexcept override { --live_; }
 
   struct Server;  // listener.cpp
 

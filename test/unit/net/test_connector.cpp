@@ -1,0 +1,192 @@
+// net::Connector against real loopback sockets, all on one loop: a Listener
+// on 127.0.0.1:0 plays the server, the Connector's handlers the client.
+// Every case ends with Loop::run() returning 0 (nothing leaked).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connector.h"
+#include "frontend.h"
+#include "listener.h"
+#include "loop.h"
+
+using namespace junction;
+
+namespace {
+
+// A handler that records what it sees and runs a callback per event.
+struct Events {
+  int created = 0, closed = 0;
+  std::string received;
+  std::function<void(core::ConnectionSink&)> on_create;
+  std::function<void(core::ConnectionSink&, std::string_view)> on_data;
+};
+
+class ScriptHandler final : public core::ProtocolHandler {
+ public:
+  ScriptHandler(core::ConnectionSink& sink, Events& e) : sink_(sink), e_(e) {
+    ++e_.created;
+    if (e_.on_create) e_.on_create(sink_);
+  }
+  std::size_t on_bytes(std::span<const std::uint8_t> data) override {
+    std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+    e_.received.append(text);
+    if (e_.on_data) e_.on_data(sink_, text);
+    return data.size();
+  }
+  void on_closed() override { ++e_.closed; }
+  void on_tick(std::int64_t) override {}
+
+ private:
+  core::ConnectionSink& sink_;
+  Events& e_;
+};
+
+class ScriptFactory final : public core::ProtocolFactory {
+ public:
+  explicit ScriptFactory(Events& e) : e_(e) {}
+  std::unique_ptr<core::ProtocolHandler> create(core::ConnectionSink& sink) override {
+    return std::make_unique<ScriptHandler>(sink, e_);
+  }
+  const char* protocol_name() const override { return "script"; }
+
+ private:
+  Events& e_;
+};
+
+// A loopback port with nothing listening: bound and closed again.
+std::uint16_t dead_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+net::ConnectorSpec spec_for(std::vector<net::Endpoint> eps) {
+  net::ConnectorSpec s;
+  s.endpoints = std::move(eps);
+  s.name = "test upstream";
+  s.min_backoff_ms = 20;
+  s.max_backoff_ms = 80;
+  s.connect_timeout_ms = 2000;
+  s.healthy_after_ms = 60000;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("Connector connects, exchanges bytes, and reconnects after the server closes") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory);
+  net::Connector connector(loop, spec_for({{"127.0.0.1", listener.port()}}), client_factory);
+
+  // Client says hello on every connect; the server answers and hangs up the
+  // first time; the second time the client stops everything.
+  client.on_create = [](core::ConnectionSink& s) { s.write("hello"); };
+  server.on_data = [&](core::ConnectionSink& s, std::string_view) {
+    s.write("bye");
+    s.close_after_flush();
+  };
+  client.on_data = [&](core::ConnectionSink&, std::string_view) {
+    if (client.created == 2) {
+      CHECK(connector.connected());
+      connector.stop();
+      loop.stop();
+    }
+  };
+  connector.start();
+  CHECK_FALSE(connector.connected());  // the TCP connect is asynchronous
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 2);
+  CHECK(client.closed == 2);
+  CHECK(client.received == "byebye");
+  CHECK(server.received == "hellohello");
+  CHECK(connector.connects() == 2);
+  CHECK(connector.attempts() == 2);
+  CHECK(client.created == client.closed);
+}
+
+TEST_CASE("Connector backs off with jitter while the server is down, then fails over") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory);
+  std::uint16_t dead = dead_port();
+  net::Connector connector(loop, spec_for({{"127.0.0.1", dead}, {"127.0.0.1", dead}, {"127.0.0.1", listener.port()}}),
+                           client_factory);
+  std::vector<std::uint64_t> delays;
+  // Sample the chosen delay after each failure.
+  net::Timer* sampler = loop.every(5, [&] {
+    std::uint64_t d = connector.pending_backoff_ms();
+    if (d != 0 && (delays.empty() || delays.back() != d)) delays.push_back(d);
+  });
+  client.on_create = [&](core::ConnectionSink&) {
+    loop.cancel(sampler);
+    connector.stop();
+    loop.stop();
+  };
+  connector.start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 1);
+  CHECK(connector.attempts() == 3);  // dead, dead, then the live one
+  CHECK(connector.last_error().empty());
+  REQUIRE(delays.size() >= 2);
+  CHECK(delays[0] >= 10);  // [min/2, min]
+  CHECK(delays[0] <= 20);
+  CHECK(delays[1] >= 20);  // [min, 2 min]
+  CHECK(delays[1] <= 40);
+}
+
+TEST_CASE("Connector reports why it cannot connect and keeps trying until stopped") {
+  net::Loop loop;
+  Events client;
+  ScriptFactory client_factory(client);
+  net::Connector connector(loop, spec_for({{"127.0.0.1", dead_port()}}), client_factory);
+  std::string error;
+  loop.after(300, [&] {
+    error = connector.last_error();
+    connector.stop();
+    loop.after(100, [&] { loop.stop(); });
+  });
+  connector.start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 0);
+  CHECK(connector.attempts() >= 3);
+  CHECK_FALSE(connector.running());
+  CHECK(error.find("refused") != std::string::npos);
+}
+
+TEST_CASE("Loop::stop closes a connected Connector and its connection cleanly") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory);
+  auto connector = std::make_unique<net::Connector>(loop, spec_for({{"127.0.0.1", listener.port()}}),
+                                                    client_factory);
+  server.on_create = [&](core::ConnectionSink&) {
+    // Destroy the Connector while its connection is open: the connection
+    // must close without reporting back to it.
+    loop.after(20, [&] {
+      connector.reset();
+      loop.after(20, [&] { loop.stop(); });
+    });
+  };
+  connector->start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 1);
+  CHECK(client.closed == 1);
+}
