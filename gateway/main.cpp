@@ -25,6 +25,7 @@
 #include <system_error>
 #include <vector>
 
+#include "bridges.h"
 #include "broker.h"
 #include "clock.h"
 #include "config.h"
@@ -126,7 +127,7 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 // Sections SIGHUP cannot apply. Listener line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
-      a.queues != b.queues || !(a.stomp == b.stomp))
+      a.queues != b.queues || !(a.stomp == b.stomp) || a.bridges != b.bridges)
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -188,8 +189,14 @@ class App {
       listeners_.push_back(std::make_unique<net::Listener>(loop_, listener_spec(cfg_.limits, lc), *factory));
     }
 
+    bridges_ = std::make_unique<Bridges>(loop_, *broker_, cfg_);
+    bridges_->start();
+
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
-    loop_.every(1000, [this] { broker_->tick(); });
+    loop_.every(1000, [this] {
+      broker_->tick();
+      bridges_->tick();
+    });
     loop_.on_signal(SIGTERM, [this](int s) { begin_shutdown(s); });
     loop_.on_signal(SIGINT, [this](int s) { begin_shutdown(s); });
     loop_.on_signal(SIGHUP, [this](int) { reload(); });
@@ -222,6 +229,7 @@ class App {
     for (auto& l : listeners_) l->stop_accepting();
     for (auto& p : protocols_) p->shutdown();
     for (auto& p : stomp_protocols_) p->shutdown();
+    bridges_->shutdown();
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
@@ -285,6 +293,7 @@ class App {
   std::vector<std::unique_ptr<mqtt::MqttProtocol>> protocols_;
   std::vector<std::unique_ptr<stomp::StompProtocol>> stomp_protocols_;
   std::vector<std::unique_ptr<net::Listener>> listeners_;
+  std::unique_ptr<Bridges> bridges_;
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;

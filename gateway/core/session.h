@@ -93,6 +93,11 @@ class Session final : public Subscriber {
   std::uint16_t next_packet_id = 1;
   std::uint64_t next_seq = 1;
   std::uint64_t dropped_qos0 = 0;
+  // Per-session overrides set by its owner (bridges: the outbox limits);
+  // not persisted. 0: BrokerConfig::max_queued_messages.
+  std::uint32_t max_queued = 0;
+  bool drop_oldest = false;             // full: drop the oldest waiting entry instead of refusing
+  std::uint64_t dropped_oldest = 0;
   bool stored = false;                  // a Sessions record exists in the store
 
   std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited

@@ -25,3 +25,6 @@ build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/code
 if [[ -d "$ROOT/protocols/stomp/codec" ]]; then
   build fuzz_stomp_parser "$ROOT/protocols/stomp/codec" "$ROOT"/protocols/stomp/codec/*.cpp
 fi
+if [[ -d "$ROOT/protocols/amqp/codec" ]]; then
+  build fuzz_amqp_frames "$ROOT/protocols/amqp/codec" "$ROOT"/protocols/amqp/codec/*.cpp
+fi
