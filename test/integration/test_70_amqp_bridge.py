@@ -150,7 +150,7 @@ def test_pika_publish_reaches_mqtt_and_stomp_with_headers(broker_factory, paho, 
         m = sub.get(timeout=20)
         assert m.topic == "up/cmd/dev.7/set"
         assert m.payload == b"on"
-        mp = m.properties
+        mp = m.props
         assert mp["ContentType"] == "text/plain"
         assert mp["CorrelationData"] == b"c-9"
         assert mp["ResponseTopic"] == "replies/dev7"

@@ -102,6 +102,7 @@ struct Fixture {
     opt.upstreams.push_back(*amqp::parse_amqp_uri("amqp://u:p@127.0.0.1:5672/vh", err));
     opt.outbound.push_back(amqp::OutboundRule{"s/#", "ex", "{topic}", 1, false});
     opt.inbound.push_back(amqp::InboundRule{"", "ex", "c.#", "in/", "", 1});
+    opt.exchanges.push_back(amqp::ExchangeDecl{"ex", "topic", true});
     opt.max_unconfirmed = 3;
     start_broker();
   }
