@@ -44,14 +44,14 @@ def bridge_yaml(uri, name, outbound=(), inbound=(), extra=""):
 def wait_log(broker, pattern, count=1, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if len(re.findall(pattern, broker.log())) >= count:
+        if len(re.findall(pattern, broker.log)) >= count:
             return
         time.sleep(0.1)
-    raise AssertionError("no %r (x%d) in the broker log:\n%s" % (pattern, count, broker.log()[-3000:]))
+    raise AssertionError("no %r (x%d) in the broker log:\n%s" % (pattern, count, broker.log[-3000:]))
 
 
 def wait_connected(broker, name, count=1):
-    wait_log(broker, r"bridge %s: connected" % re.escape(name), count)
+    wait_log(broker, r"bridge %s: connected;" % re.escape(name), count)
 
 
 class Consumer:
