@@ -129,6 +129,7 @@ void AmqpBridge::amqp_closed(const std::string& why) {
   part_failed_.clear();
   // Unacked deliveries go back to their queue upstream; forget their tags.
   acks_.clear();
+  requeue_.clear();
 }
 
 void AmqpBridge::log_state(const char* event) {
@@ -140,6 +141,15 @@ void AmqpBridge::log_state(const char* event) {
 void AmqpBridge::tick() {
   const std::int64_t now = broker_.clock().now_ms();
   if (!online_ && now - last_status_log_ms_ >= kStatusLogMs && outbox_depth() > 0) log_state("waiting for upstream");
+  for (const auto& [tag, gen] : requeue_) {
+    if (client_ && gen == generation_) client_->nack(tag, true);
+  }
+  requeue_.clear();
+  if (core::Session* s = broker_.find_session(client_id_); s && s->dropped_oldest != dropped_oldest_logged_) {
+    log::warning("bridge %s: outbox full (%u messages): %llu oldest messages dropped so far", opt_.name.c_str(),
+                 unsigned(opt_.outbox_max), static_cast<unsigned long long>(s->dropped_oldest));
+    dropped_oldest_logged_ = s->dropped_oldest;
+  }
 }
 
 void AmqpBridge::shutdown() {
@@ -273,7 +283,10 @@ void AmqpBridge::amqp_delivery(IncomingMessage& in) {
   if (res.quota_exceeded && rule.qos > 0) {
     // Some local session or queue is full: leave the message upstream.
     ++stats_.refused_inbound;
-    client_->nack(in.delivery_tag, true);
+    if (requeue_.empty()) {
+      log::warning("bridge %s: a local session or queue is full; deliveries go back upstream", opt_.name.c_str());
+    }
+    requeue_.emplace_back(in.delivery_tag, generation_);
     return;
   }
   // Acked once the batch holding its copies has committed.

@@ -152,6 +152,10 @@ class AmqpBridge final : public core::ProtocolFactory,
   std::unordered_map<std::uint16_t, std::uint32_t> parts_;  // packet id -> publishes not yet confirmed
   std::unordered_map<std::uint16_t, bool> part_failed_;     // packet id -> some publish was nacked
   std::deque<PendingAck> acks_;
+  // Deliveries a full local session or queue refused: requeued upstream at
+  // the next tick rather than at once, so a full queue does not spin.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> requeue_;  // (delivery tag, generation)
+  std::uint64_t dropped_oldest_logged_ = 0;
   BridgeStats stats_;
   std::string last_error_;
   std::int64_t last_status_log_ms_ = 0;

@@ -107,10 +107,11 @@ struct FieldValue {
   std::vector<FieldValue> array;  // A
   std::vector<Field> table;       // F
 
-  static FieldValue string(std::string v) { FieldValue f; f.type = 'S'; f.s = std::move(v); return f; }
-  static FieldValue boolean(bool v) { FieldValue f; f.type = 't'; f.i = v; return f; }
-  static FieldValue int64(std::int64_t v) { FieldValue f; f.type = 'l'; f.i = v; return f; }
-  static FieldValue timestamp(std::uint64_t v) { FieldValue f; f.type = 'T'; f.u = v; return f; }
+  // Defined below, once Field is complete (its vector member needs it).
+  static FieldValue string(std::string v);
+  static FieldValue boolean(bool v);
+  static FieldValue int64(std::int64_t v);
+  static FieldValue timestamp(std::uint64_t v);
   bool operator==(const FieldValue& o) const;
   // Text form for mapping into string-only properties (numbers in decimal, bools "true"/"false").
   std::string to_text() const;
@@ -123,6 +124,11 @@ struct Field {
 };
 
 using FieldTable = std::vector<Field>;
+
+inline FieldValue FieldValue::string(std::string v) { FieldValue f; f.type = 'S'; f.s = std::move(v); return f; }
+inline FieldValue FieldValue::boolean(bool v) { FieldValue f; f.type = 't'; f.i = v; return f; }
+inline FieldValue FieldValue::int64(std::int64_t v) { FieldValue f; f.type = 'l'; f.i = v; return f; }
+inline FieldValue FieldValue::timestamp(std::uint64_t v) { FieldValue f; f.type = 'T'; f.u = v; return f; }
 const FieldValue* find_field(const FieldTable& t, std::string_view name);
 
 // ---- methods ----

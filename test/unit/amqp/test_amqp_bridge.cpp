@@ -361,3 +361,38 @@ TEST_CASE("amqp URIs", "[amqp][uri]") {
   CHECK_FALSE(amqp::parse_amqp_uri("amqp://h/a/b", err));
   CHECK_FALSE(amqp::parse_amqp_uri("amqp://h/%zz", err));
 }
+
+TEST_CASE("inbound: a delivery a full local session refuses goes back upstream at the next tick", "[amqp][bridge]") {
+  Fixture fx;
+  fx.config.max_queued_messages = 1;
+  fx.start_broker();
+  MqttSink local;
+  core::ConnectRequest r;
+  r.client_id = "offline";
+  r.clean_start = false;
+  r.session_expiry_s = 3600;
+  r.sink = &local;
+  core::Session* s = fx.broker->attach(r).session;
+  core::SubscriptionOptions o;
+  o.qos = 1;
+  REQUIRE(fx.broker->subscribe(s, "in/#", o) == core::SubscribeStatus::Granted);
+  fx.broker->detach(s, core::DetachKind::Normal, 3600);
+  fx.connect();
+  auto delivery = [&](std::uint64_t tag) {
+    std::string d = frame(1, BasicDeliver{"junction-0", tag, false, "ex", "c.q"});
+    ContentHeader h;
+    h.body_size = 1;
+    REQUIRE(encode_content_header(1, h, d) == Error::None);
+    encode_body(1, "x", 4096, d);
+    return d;
+  };
+  fx.server(delivery(1) + delivery(2));
+  Seen seen = decode(fx.sink.out);
+  CHECK(seen.acks == std::vector<std::uint64_t>{1});
+  CHECK(seen.nacks.empty());
+  fx.sink.out.clear();
+  fx.bridge->tick();
+  seen = decode(fx.sink.out);
+  CHECK(seen.nacks == std::vector<std::uint64_t>{2});
+  CHECK(fx.bridge->stats().refused_inbound == 1);
+}
