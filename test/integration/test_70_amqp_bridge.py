@@ -132,6 +132,29 @@ def test_mqtt_publish_reaches_pika_with_properties(broker_factory, paho, rabbitm
         consumer.close()
 
 
+def test_stomp_send_reaches_pika_with_headers(broker_factory, rabbitmq):
+    ex = unique("jxs")
+    b = broker_factory(stomp=True, extra_yaml=bridge_yaml(rabbitmq.uri(), "sout", outbound=[
+        '{filter: "st/#", exchange: %s, qos: 1}' % ex]))
+    wait_connected(b, "sout")
+    consumer = Consumer(rabbitmq, ex, "#")
+    st = Stomp(b.stomp_port)
+    try:
+        st.send("/topic/st/a.b", b"from stomp", receipt="r1", **{"content-type": "text/plain", "x-app": "42",
+                                                                  "correlation-id": "cid-7"})
+        got = consumer.collect(1)
+        assert len(got) == 1
+        m, p, body = got[0]
+        assert body == b"from stomp"
+        assert m.routing_key == "st.a%2Eb"
+        assert p.content_type.startswith("text/plain")
+        assert p.correlation_id == "cid-7"
+        assert p.headers["x-app"] in (b"42", "42")
+    finally:
+        st.conn.disconnect()
+        consumer.close()
+
+
 # ------------------------------------------------------------ inbound
 
 def test_pika_publish_reaches_mqtt_and_stomp_with_headers(broker_factory, paho, rabbitmq):

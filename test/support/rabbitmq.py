@@ -84,7 +84,7 @@ class RabbitMQ:
         except OSError:
             return False
 
-    def start(self, timeout=90.0):
+    def start(self, timeout=300.0):
         if self.epmd is None or self.epmd.poll() is not None:
             self.epmd = subprocess.Popen([EPMD, "-port", str(self.epmd_port), "-address", "127.0.0.1"],
                                          env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
