@@ -4,12 +4,15 @@
 #include <yaml-cpp/yaml.h>
 
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
+
+#include "amqp_uri.h"
 
 namespace junction {
 
@@ -480,6 +483,118 @@ void read_xmpp(const Reader& r, const YAML::Node& key, const YAML::Node& v, Xmpp
   if (x.secret.empty()) r.fail(key.Mark(), "xmpp.secret", "required when the bridge is enabled (or secret_file)");
 }
 
+std::uint8_t read_qos(const Reader& r, const YAML::Node& k, const YAML::Node& x, const std::string& full) {
+  return static_cast<std::uint8_t>(r.integer(k, x, full, 0, 1));
+}
+
+void read_bridge_rules(const Reader& r, const YAML::Node& k, const YAML::Node& v, const std::string& prefix,
+                       BridgeConfig& b, bool outbound) {
+  if (!v.IsSequence()) r.fail(Reader::mark_of(k, v), prefix, "expected a list, got " + Reader::describe(v));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string p = prefix + "[" + std::to_string(i) + "]";
+    const YAML::Node item = v[i];
+    if (!item.IsMap()) r.fail(item.IsNull() ? k.Mark() : item.Mark(), p, "expected a map, got " + Reader::describe(item));
+    if (outbound) {
+      BridgeOutboundConfig o;
+      r.each_key(item, p, {"filter", "exchange", "routing_key", "qos", "mandatory"},
+                 [&](const std::string& n, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
+                   if (n == "filter") o.filter = r.string(kk, x, full);
+                   else if (n == "exchange") o.exchange = r.string(kk, x, full);
+                   else if (n == "routing_key") o.routing_key = r.string(kk, x, full);
+                   else if (n == "qos") o.qos = read_qos(r, kk, x, full);
+                   else if (n == "mandatory") o.mandatory = r.boolean(kk, x, full);
+                 });
+      if (o.filter.empty()) r.fail(item.Mark(), p + ".filter", "required key missing");
+      if (o.routing_key.empty() || o.routing_key.size() > 255) r.fail(item.Mark(), p + ".routing_key", "must be 1..255 characters");
+      b.outbound.push_back(std::move(o));
+    } else {
+      BridgeInboundConfig in;
+      r.each_key(item, p, {"queue", "exchange", "binding_key", "topic_prefix", "local_queue", "qos"},
+                 [&](const std::string& n, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
+                   if (n == "queue") in.queue = r.string(kk, x, full);
+                   else if (n == "exchange") in.exchange = r.string(kk, x, full);
+                   else if (n == "binding_key") in.binding_key = r.string(kk, x, full);
+                   else if (n == "topic_prefix") in.topic_prefix = r.string(kk, x, full);
+                   else if (n == "local_queue") in.local_queue = r.string(kk, x, full);
+                   else if (n == "qos") in.qos = read_qos(r, kk, x, full);
+                 });
+      if (in.queue.empty() && in.exchange.empty())
+        r.fail(item.Mark(), p, "needs a queue, or an exchange with a binding_key");
+      if (!in.exchange.empty() && in.binding_key.empty()) r.fail(item.Mark(), p + ".binding_key", "required with exchange");
+      if (in.queue.size() > 255 || in.exchange.size() > 255 || in.binding_key.size() > 255)
+        r.fail(item.Mark(), p, "queue, exchange and binding_key are at most 255 characters");
+      b.inbound.push_back(std::move(in));
+    }
+  }
+}
+
+void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std::vector<BridgeConfig>& out) {
+  if (v.IsNull()) return;
+  if (!v.IsSequence()) r.fail(Reader::mark_of(k, v), "bridges", "expected a list, got " + Reader::describe(v));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string prefix = "bridges[" + std::to_string(i) + "]";
+    const YAML::Node item = v[i];
+    if (!item.IsMap()) r.fail(item.IsNull() ? k.Mark() : item.Mark(), prefix, "expected a map, got " + Reader::describe(item));
+    BridgeConfig b;
+    r.each_key(item, prefix,
+               {"name", "uris", "node_id", "heartbeat", "prefetch", "max_unconfirmed", "outbox", "reconnect", "outbound",
+                "inbound"},
+               [&](const std::string& n, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
+                 if (n == "name") {
+                   b.name = r.string(kk, x, full);
+                   for (char c : b.name)
+                     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
+                       r.fail(x.Mark(), full, "letters, digits, '-', '_' and '.' only");
+                 } else if (n == "uris") {
+                   if (!x.IsSequence() || x.size() == 0) r.fail(Reader::mark_of(kk, x), full, "expected a non-empty list of amqp:// URIs");
+                   for (std::size_t j = 0; j < x.size(); ++j) {
+                     const std::string uk = full + "[" + std::to_string(j) + "]";
+                     std::string uri = r.string(kk, x[j], uk), err;
+                     if (!amqp::parse_amqp_uri(uri, err)) r.fail(x[j].Mark(), uk, err);
+                     b.uris.push_back(std::move(uri));
+                   }
+                 } else if (n == "node_id") {
+                   b.node_id = r.string(kk, x, full);
+                 } else if (n == "heartbeat") {
+                   b.heartbeat = static_cast<std::uint16_t>(r.integer(kk, x, full, 0, 3600));
+                 } else if (n == "prefetch") {
+                   b.prefetch = static_cast<std::uint16_t>(r.integer(kk, x, full, 1, 65535));
+                 } else if (n == "max_unconfirmed") {
+                   b.max_unconfirmed = static_cast<std::uint16_t>(r.integer(kk, x, full, 1, 65535));
+                 } else if (n == "outbox") {
+                   r.expect_map(kk, x, full);
+                   r.each_key(x, full, {"max_messages", "overflow"},
+                              [&](const std::string& on, const std::string& ofull, const YAML::Node& ok, const YAML::Node& ox) {
+                                if (on == "max_messages") {
+                                  b.outbox_max_messages = static_cast<std::uint32_t>(r.integer(ok, ox, ofull, 1, 0xFFFFFFFFu));
+                                } else {
+                                  const std::string o = r.string(ok, ox, ofull);
+                                  if (o == "reject") b.outbox_drop_oldest = false;
+                                  else if (o == "drop-oldest") b.outbox_drop_oldest = true;
+                                  else r.fail(ox.Mark(), ofull, "must be reject or drop-oldest (got '" + o + "')");
+                                }
+                              });
+                 } else if (n == "reconnect") {
+                   r.expect_map(kk, x, full);
+                   r.each_key(x, full, {"min_backoff_ms", "max_backoff_ms"},
+                              [&](const std::string& on, const std::string& ofull, const YAML::Node& ok, const YAML::Node& ox) {
+                                const auto ms = static_cast<std::uint32_t>(r.integer(ok, ox, ofull, 10, 3600000));
+                                if (on == "min_backoff_ms") b.min_backoff_ms = ms; else b.max_backoff_ms = ms;
+                              });
+                 } else if (n == "outbound") {
+                   read_bridge_rules(r, kk, x, full, b, true);
+                 } else if (n == "inbound") {
+                   read_bridge_rules(r, kk, x, full, b, false);
+                 }
+               });
+    if (b.name.empty()) r.fail(item.Mark(), prefix + ".name", "required key missing");
+    if (b.uris.empty()) r.fail(item.Mark(), prefix + ".uris", "required key missing");
+    for (const BridgeConfig& o : out)
+      if (o.name == b.name) r.fail(item.Mark(), prefix + ".name", "duplicate bridge name '" + b.name + "'");
+    out.push_back(std::move(b));
+  }
+}
+
 void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
   r.expect_map(key, v, "log");
   r.each_key(v, "log", {"level"},
@@ -517,10 +632,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
   c.source = source;
   if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
   if (!root.IsMap())
-    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, xmpp, log), got " + Reader::describe(root));
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, xmpp, bridges, log), got " + Reader::describe(root));
   bool have_listeners = false;
   try {
-    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "xmpp", "log"},
+    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "xmpp", "bridges", "log"},
                [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
                  if (name == "listeners") {
                    read_listeners(r, k, v, c);
@@ -537,6 +652,8 @@ Config parse_config(std::string_view yaml, const std::string& source) {
                    read_auth(r, k, v, c.auth);
                  } else if (name == "xmpp") {
                    read_xmpp(r, k, v, c.xmpp);
+                 } else if (name == "bridges") {
+                   read_bridges(r, k, v, c.bridges);
                  } else if (name == "log") {
                    read_log(r, k, v, c.log);
                  }

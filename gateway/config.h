@@ -146,6 +146,39 @@ struct AuthConfig {
   bool operator==(const AuthConfig&) const = default;
 };
 
+// An upstream AMQP 0-9-1 bridge (README "AMQP bridge").
+struct BridgeOutboundConfig {
+  std::string filter;                   // local topic filter
+  std::string exchange;                 // "" = the default exchange
+  std::string routing_key = "{topic}";  // template
+  std::uint8_t qos = 1;
+  bool mandatory = false;
+  bool operator==(const BridgeOutboundConfig&) const = default;
+};
+struct BridgeInboundConfig {
+  std::string queue;         // "" = junction.<bridge>.<node_id>
+  std::string exchange;      // bind `queue` to it with binding_key
+  std::string binding_key;
+  std::string topic_prefix;  // local topic = prefix + mapped routing key
+  std::string local_queue;   // or publish into this local queue
+  std::uint8_t qos = 1;
+  bool operator==(const BridgeInboundConfig&) const = default;
+};
+struct BridgeConfig {
+  std::string name;
+  std::vector<std::string> uris;  // amqp://user:pass@host:port/vhost, failover order
+  std::string node_id;            // "" = host name + store path
+  std::uint16_t heartbeat = 30;
+  std::uint16_t prefetch = 100;
+  std::uint16_t max_unconfirmed = 1000;
+  std::uint32_t outbox_max_messages = 100000;
+  bool outbox_drop_oldest = false;
+  std::uint32_t min_backoff_ms = 500, max_backoff_ms = 30000;
+  std::vector<BridgeOutboundConfig> outbound;
+  std::vector<BridgeInboundConfig> inbound;
+  bool operator==(const BridgeConfig&) const = default;
+};
+
 struct LogConfig {
   log::Level level = log::Level::info;
 
@@ -161,6 +194,7 @@ struct Config {
   StompConfig stomp;
   AuthConfig auth;
   XmppConfig xmpp;
+  std::vector<BridgeConfig> bridges;
   LogConfig log;
 };
 

@@ -31,6 +31,7 @@
 
 #include "auth_file_error.h"
 #include "auth_service.h"
+#include "bridges.h"
 #include "broker.h"
 #include "clock.h"
 #include "config.h"
@@ -157,7 +158,8 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 // Sections SIGHUP cannot apply. Listener line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
-      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.xmpp == b.xmpp))
+      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.xmpp == b.xmpp) ||
+      a.bridges != b.bridges)
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -248,8 +250,14 @@ class App {
                   unsigned(cfg_.xmpp.port));
     }
 
+    bridges_ = std::make_unique<Bridges>(loop_, *broker_, cfg_);
+    bridges_->start();
+
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
-    loop_.every(1000, [this] { broker_->tick(); });
+    loop_.every(1000, [this] {
+      broker_->tick();
+      bridges_->tick();
+    });
     loop_.on_signal(SIGTERM, [this](int s) { begin_shutdown(s); });
     loop_.on_signal(SIGINT, [this](int s) { begin_shutdown(s); });
     loop_.on_signal(SIGHUP, [this](int) { reload(); });
@@ -286,6 +294,7 @@ class App {
     for (auto& p : protocols_) p->shutdown();
     for (auto& p : stomp_protocols_) p->shutdown();
     if (xmpp_) xmpp_->shutdown();  // </stream:stream>; the connector stops once it is closed
+    bridges_->shutdown();
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
@@ -397,6 +406,7 @@ class App {
   std::vector<std::unique_ptr<net::Listener>> listeners_;  // one per group
   std::unique_ptr<xmpp::XmppBridge> xmpp_;            // before its connector: destroyed after it
   std::unique_ptr<net::Connector> xmpp_connector_;
+  std::unique_ptr<Bridges> bridges_;
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;

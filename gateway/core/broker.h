@@ -52,6 +52,7 @@ struct BrokerStats {
   std::uint64_t messages_out = 0;
   std::uint64_t dropped_qos0 = 0;      // session queue full or slow connection
   std::uint64_t refused_quota = 0;     // QoS>=1 refused because a session queue was full
+  std::uint64_t dropped_oldest = 0;    // oldest entry dropped from a full drop-oldest session
   std::uint64_t expired = 0;
   std::uint64_t wills_published = 0;
   std::uint64_t sessions_expired = 0;
@@ -196,6 +197,9 @@ class Broker {
   void enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
                std::span<const std::uint32_t> sub_ids, PublishResult* result);
   void pump(Session* s);
+  std::uint32_t queue_limit(const Session* s) const {
+    return s->max_queued ? s->max_queued : config_.max_queued_messages;
+  }
   bool send_entry(Session* s, OutEntry& e);
   // The delivery is over. `acked`: the client acknowledged it (a queue
   // message is then acknowledged to its queue); otherwise it was discarded.

@@ -113,7 +113,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       if (result) ++result->matched;
       return;
     }
-    if (s->queued() >= (s->max_queued ? s->max_queued : config_.max_queued_messages)) {
+    if (s->queued() >= queue_limit(s)) {
       ++stats_.dropped_qos0;
       ++s->dropped_qos0;
       return;
@@ -127,7 +127,14 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     return;
   }
 
-  if (s->queued() >= (s->max_queued ? s->max_queued : config_.max_queued_messages)) {
+  if (s->queued() >= queue_limit(s) && s->drop_oldest && !s->pending.empty()) {
+    // Drop-oldest overflow (bridge outboxes): the oldest message not yet sent goes.
+    ++stats_.dropped_oldest;
+    ++s->dropped_oldest;
+    finish_entry(s, s->pending.front());
+    s->pending.pop_front();
+  }
+  if (s->queued() >= queue_limit(s)) {
     ++stats_.refused_quota;
     if (result) result->quota_exceeded = true;
     return;

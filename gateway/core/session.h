@@ -97,12 +97,16 @@ class Session final : public Subscriber {
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
   bool stored = false;                  // a Sessions record exists in the store
-  std::uint32_t max_queued = 0;         // 0: BrokerConfig::max_queued_messages (set by bridges; not stored)
+  // Per-session overrides set by its owner (bridges: the outbox limits,
+  // the XMPP offline limit); not persisted. 0: BrokerConfig::max_queued_messages.
+  std::uint32_t max_queued = 0;
+  bool drop_oldest = false;             // full: drop the oldest waiting entry instead of refusing
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
   std::uint64_t next_seq = 1;
   std::uint64_t dropped_qos0 = 0;
+  std::uint64_t dropped_oldest = 0;
 
   // Full filter (with any $share prefix) -> options.
   FlatStringMap<SubscriptionOptions> subscriptions;

@@ -57,3 +57,6 @@ if [[ -d "$ROOT/protocols/xmpp/codec" ]]; then
   # The stream parser and the serializer; expat is the one library it needs.
   build fuzz_xmpp_stream "$ROOT/protocols/xmpp/codec" "$ROOT"/protocols/xmpp/codec/xml_*.cpp -- -lexpat
 fi
+if [[ -d "$ROOT/protocols/amqp/codec" ]]; then
+  build fuzz_amqp_frames "$ROOT/protocols/amqp/codec" "$ROOT"/protocols/amqp/codec/*.cpp
+fi

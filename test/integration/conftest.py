@@ -184,3 +184,23 @@ def pytest_terminal_summary(terminalreporter):
 def junction():
     """True when the target is Junction (for assertions that only hold there)."""
     return broker_mod.is_junction()
+
+
+@pytest.fixture(scope="session")
+def rabbitmq(tmp_path_factory):
+    """One private RabbitMQ node for the whole run (AMQP bridge tests)."""
+    import rabbitmq as rabbitmq_mod
+    if not rabbitmq_mod.available():
+        pytest.skip("rabbitmq-server is not installed (scripts/install-deps --test)")
+    try:
+        import pika  # noqa: F401
+    except ImportError:
+        pytest.skip("python3-pika is not installed (scripts/install-deps --test)")
+    node = rabbitmq_mod.RabbitMQ(tmp_path_factory.mktemp("rabbitmq"))
+    try:
+        node.start()
+    except Exception:
+        node.close()
+        raise
+    yield node
+    node.close()

@@ -129,7 +129,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -406,4 +406,43 @@ TEST_CASE("xmpp bridge block", "[config][xmpp]") {
     CHECK(c.xmpp.secret == "from-a-file");
     std::remove(path);
   }
+}
+
+TEST_CASE("bridges: parsed with defaults; errors name file, line and key", "[config][bridges]") {
+  const std::string y = std::string(kMinimal) +
+                        "bridges:\n"
+                        "  - name: up\n"
+                        "    uris: [\"amqp://u:p@h1:5673/v\", \"amqp://h2\"]\n"
+                        "    outbox: {max_messages: 10, overflow: drop-oldest}\n"
+                        "    outbound:\n"
+                        "      - {filter: \"a/#\", exchange: ex}\n"
+                        "    inbound:\n"
+                        "      - {exchange: ex, binding_key: \"c.#\", topic_prefix: \"up/\", qos: 0}\n";
+  const Config c = parse_config(y, "test.yaml");
+  REQUIRE(c.bridges.size() == 1);
+  const auto& b = c.bridges[0];
+  CHECK(b.name == "up");
+  CHECK(b.uris.size() == 2);
+  CHECK(b.outbox_max_messages == 10);
+  CHECK(b.outbox_drop_oldest);
+  CHECK(b.heartbeat == 30);
+  REQUIRE(b.outbound.size() == 1);
+  CHECK(b.outbound[0].routing_key == "{topic}");
+  CHECK(b.outbound[0].qos == 1);
+  REQUIRE(b.inbound.size() == 1);
+  CHECK(b.inbound[0].qos == 0);
+  CHECK(b.inbound[0].topic_prefix == "up/");
+
+  CHECK(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"http://h\"]\n") ==
+        "test.yaml:5: key 'bridges[0].uris[0]': expected an amqp:// URI");
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\"]\n"),
+             Contains("not supported"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uri: [\"amqp://h\"]\n"),
+             StartsWith("test.yaml:5: key 'bridges[0].uri': unknown key"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], outbox: {overflow: drop}}\n"),
+             StartsWith("test.yaml:4: key 'bridges[0].outbox.overflow': must be reject or drop-oldest"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], inbound: [{topic_prefix: a}]}\n"),
+             Contains("key 'bridges[0].inbound[0]': needs a queue"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {uris: [\"amqp://h\"]}\n"),
+             Contains("key 'bridges[0].name': required key missing"));
 }
