@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <stdexcept>
 
 #include "log.h"
 
@@ -42,6 +43,25 @@ amqp::BridgeOptions bridge_options(const BridgeConfig& bc, const Config& cfg) {
   return o;
 }
 
+// amqps://: one client TLS context per bridge, shared by its connections.
+// Throws std::runtime_error (unreadable file, bad key) at start-up.
+std::shared_ptr<const net::TransportSpec> client_transport(const BridgeConfig& bc) {
+  if (!bc.tls) return nullptr;
+  net::TlsSettings s;
+  s.ca_file = bc.tls_options.ca_file;
+  s.cert_file = bc.tls_options.cert_file;
+  s.key_file = bc.tls_options.key_file;
+  s.verify_peer = bc.tls_options.verify;
+  auto spec = std::make_shared<net::TransportSpec>();
+  spec->kind = net::TransportKind::Tls;
+  try {
+    spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Client, s);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("bridge " + bc.name + ": " + e.what());
+  }
+  return spec;
+}
+
 }  // namespace
 
 std::string default_node_id(const StoreConfig& store) {
@@ -61,6 +81,8 @@ Bridges::Bridges(net::Loop& loop, core::Broker& broker, const Config& cfg) {
       std::string err;
       if (auto u = amqp::parse_amqp_uri(text, err)) spec.endpoints.push_back(net::Endpoint{u->host, u->port});
     }
+    spec.transport = client_transport(bc);
+    spec.server_name = bc.tls_options.server_name;
     spec.min_backoff_ms = bc.min_backoff_ms;
     spec.max_backoff_ms = std::max(bc.min_backoff_ms, bc.max_backoff_ms);
     connectors_.push_back(std::make_unique<net::Connector>(loop, spec, *bridges_.back()));

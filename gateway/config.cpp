@@ -528,6 +528,27 @@ void read_bridge_rules(const Reader& r, const YAML::Node& k, const YAML::Node& v
   }
 }
 
+void read_bridge_tls(const Reader& r, const YAML::Node& k, const YAML::Node& v, const std::string& prefix,
+                     BridgeTlsConfig& t) {
+  r.expect_map(k, v, prefix);
+  r.each_key(v, prefix, {"ca_file", "cert_file", "key_file", "server_name", "verify"},
+             [&](const std::string& n, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
+               if (n == "verify") {
+                 t.verify = r.boolean(kk, x, full);
+                 return;
+               }
+               std::string text = r.string(kk, x, full);
+               if (text.empty()) r.fail(x.Mark(), full, "must not be empty");
+               if (n == "ca_file") t.ca_file = text;
+               else if (n == "cert_file") t.cert_file = text;
+               else if (n == "key_file") t.key_file = text;
+               else t.server_name = text;
+             });
+  if (t.verify && t.ca_file.empty()) r.fail(v.Mark(), prefix + ".ca_file", "required to verify the server (or verify: false)");
+  if (t.cert_file.empty() != t.key_file.empty())
+    r.fail(v.Mark(), prefix + (t.cert_file.empty() ? ".cert_file" : ".key_file"), "cert_file and key_file go together");
+}
+
 void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std::vector<BridgeConfig>& out) {
   if (v.IsNull()) return;
   if (!v.IsSequence()) r.fail(Reader::mark_of(k, v), "bridges", "expected a list, got " + Reader::describe(v));
@@ -536,9 +557,11 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
     const YAML::Node item = v[i];
     if (!item.IsMap()) r.fail(item.IsNull() ? k.Mark() : item.Mark(), prefix, "expected a map, got " + Reader::describe(item));
     BridgeConfig b;
+    YAML::Node uris_node, tls_node;
+    bool have_uris = false, have_tls = false;
     r.each_key(item, prefix,
                {"name", "uris", "node_id", "heartbeat", "prefetch", "max_unconfirmed", "outbox", "reconnect", "outbound",
-                "inbound"},
+                "inbound", "tls"},
                [&](const std::string& n, const std::string& full, const YAML::Node& kk, const YAML::Node& x) {
                  if (n == "name") {
                    b.name = r.string(kk, x, full);
@@ -550,9 +573,15 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
                    for (std::size_t j = 0; j < x.size(); ++j) {
                      const std::string uk = full + "[" + std::to_string(j) + "]";
                      std::string uri = r.string(kk, x[j], uk), err;
-                     if (!amqp::parse_amqp_uri(uri, err)) r.fail(x[j].Mark(), uk, err);
+                     auto parsed = amqp::parse_amqp_uri(uri, err);
+                     if (!parsed) r.fail(x[j].Mark(), uk, err);
+                     // One connector, one transport: a failover list is all amqp or all amqps.
+                     if (j == 0) b.tls = parsed->tls;
+                     else if (parsed->tls != b.tls) r.fail(x[j].Mark(), uk, "mixes amqp:// and amqps:// in one bridge");
                      b.uris.push_back(std::move(uri));
                    }
+                   uris_node = kk;
+                   have_uris = true;
                  } else if (n == "node_id") {
                    b.node_id = r.string(kk, x, full);
                  } else if (n == "heartbeat") {
@@ -585,9 +614,16 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
                    read_bridge_rules(r, kk, x, full, b, true);
                  } else if (n == "inbound") {
                    read_bridge_rules(r, kk, x, full, b, false);
+                 } else if (n == "tls") {
+                   read_bridge_tls(r, kk, x, full, b.tls_options);
+                   tls_node = kk;
+                   have_tls = true;
                  }
                });
     if (b.name.empty()) r.fail(item.Mark(), prefix + ".name", "required key missing");
+    if (have_tls && !b.tls) r.fail(tls_node.Mark(), prefix + ".tls", "only valid with amqps:// URIs");
+    if (have_uris && b.tls && !have_tls)
+      r.fail(uris_node.Mark(), prefix + ".tls", "amqps:// needs a tls block with ca_file (or verify: false)");
     if (b.uris.empty()) r.fail(item.Mark(), prefix + ".uris", "required key missing");
     for (const BridgeConfig& o : out)
       if (o.name == b.name) r.fail(item.Mark(), prefix + ".name", "duplicate bridge name '" + b.name + "'");

@@ -164,9 +164,20 @@ struct BridgeInboundConfig {
   std::uint8_t qos = 1;
   bool operator==(const BridgeInboundConfig&) const = default;
 };
+// bridges[].tls, for amqps:// URIs: the client side of the TLS layer.
+struct BridgeTlsConfig {
+  std::string ca_file;      // PEM CAs that sign the server (required unless verify: false)
+  std::string cert_file;    // PEM client certificate chain (optional, with key_file)
+  std::string key_file;
+  std::string server_name;  // checked against the server certificate; "" = the URI host
+  bool verify = true;       // false: accept any server certificate (tests only)
+  bool operator==(const BridgeTlsConfig&) const = default;
+};
 struct BridgeConfig {
   std::string name;
-  std::vector<std::string> uris;  // amqp://user:pass@host:port/vhost, failover order
+  std::vector<std::string> uris;  // amqp[s]://user:pass@host:port/vhost, failover order
+  bool tls = false;               // the uris are amqps:// (all of them)
+  BridgeTlsConfig tls_options;
   std::string node_id;            // "" = host name + store path
   std::uint16_t heartbeat = 30;
   std::uint16_t prefetch = 100;

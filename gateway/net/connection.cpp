@@ -71,6 +71,8 @@ struct Connection::ConnectRequest {
   uv_connect_t req{};
   Connection* connection = nullptr;
   core::ProtocolFactory* factory = nullptr;
+  std::shared_ptr<const TransportSpec> transport;  // client TLS, or null
+  std::string server_name;
 };
 
 Connection::Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks)
@@ -113,14 +115,19 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Conn
 }
 
 Connection* Connection::connect(detail::LoopImpl& loop, const sockaddr* addr, ConnectionOwner* owner,
-                                const std::string& name, WaterMarks marks, core::ProtocolFactory& factory) noexcept {
+                                const std::string& name, WaterMarks marks, core::ProtocolFactory& factory,
+                                std::shared_ptr<const TransportSpec> transport,
+                                const std::string& server_name) noexcept {
   Connection* c = nullptr;
   ConnectRequest* cr = nullptr;
   try {
     c = new Connection(loop, owner, marks);
     c->info_.listener = loop.intern(name);
     cr = new ConnectRequest;
+    cr->transport = std::move(transport);
+    cr->server_name = server_name;
   } catch (...) {
+    delete cr;
     delete c;
     return nullptr;
   }
@@ -144,6 +151,9 @@ void Connection::on_connect(uv_connect_t* req, int status) noexcept {
   auto* cr = static_cast<ConnectRequest*>(req->data);
   Connection* c = cr->connection;
   core::ProtocolFactory* factory = cr->factory;
+  std::shared_ptr<const TransportSpec> transport = std::move(cr->transport);
+  std::string server_name;
+  server_name.swap(cr->server_name);
   delete cr;
   // UV_ECANCELED: aborted (connect timeout, stop) while connecting; the
   // close is already under way.
@@ -155,18 +165,19 @@ void Connection::on_connect(uv_connect_t* req, int status) noexcept {
   }
   c->established_ = true;
   if (c->owner_ != nullptr) c->owner_->connection_established(c);
-  c->start(*factory, nullptr);
+  c->start(*factory, std::move(transport), server_name);
 }
 
 // Once the socket is connected (accepted or outbound): the layers or the
 // handler, then reading. False when the connection is already going away.
-bool Connection::start(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept {
+bool Connection::start(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport,
+                       const std::string& server_name) noexcept {
   // Latency over packet count: MQTT control packets are small.
   uv_tcp_nodelay(&tcp_, 1);
   describe_peer(&tcp_, info_);
   if (transport != nullptr && transport->kind != TransportKind::Tcp) {
     // The handler comes once the layers are open (feed_layered).
-    if (!start_layers(factory, std::move(transport))) return false;
+    if (!start_layers(factory, std::move(transport), server_name)) return false;
   } else if (!create_handler(factory)) {
     return false;
   }
@@ -193,13 +204,14 @@ bool Connection::create_handler(core::ProtocolFactory& factory) noexcept {
 
 // ------------------------------------------------------------- layered ----
 
-bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept {
+bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport,
+                              const std::string& server_name) noexcept {
   try {
     auto l = std::make_unique<Layered>();
     l->factory = &factory;
     l->deadline_ms = loop_.clock.now_ms() + transport->handshake_timeout_ms;
     if (uses_tls(transport->kind)) {
-      auto tls = std::make_unique<TlsLayer>(transport->tls);
+      auto tls = std::make_unique<TlsLayer>(transport->tls, server_name);
       l->tls = tls.get();
       l->stack.push(std::move(tls));
     }
@@ -298,6 +310,10 @@ void Connection::end_layered(LayerStatus status) noexcept {
   log::write(status == LayerStatus::Close ? log::Level::debug : log::Level::info, "%s:%u: %s %s; closing",
              info_.peer_address.c_str(), info_.peer_port, info_.transport, why.empty() ? "stream ended" : why.c_str());
   close_after_flush();
+}
+
+std::string Connection::layer_error() const {
+  return layered_ ? layered_->stack.error() : std::string();
 }
 
 // ------------------------------------------------------------- sink API ----

@@ -66,12 +66,18 @@ class Connection final : public core::ConnectionSink {
                             const std::string& listener_name, WaterMarks marks,
                             core::ProtocolFactory& factory,
                             std::shared_ptr<const TransportSpec> transport = nullptr) noexcept;
-  // Starts an outbound connection to `addr` (plain TCP). The handler is
-  // created when the TCP connect succeeds; a failed attempt ends in
-  // owner->connection_closed(c, false), the error in error().
+  // Starts an outbound connection to `addr`. Plain TCP without
+  // `transport`; with a tls one (a client-role TlsContext) the TLS
+  // handshake runs first, sending `server_name` as SNI and checking it
+  // against the server's certificate. The handler is created when the TCP
+  // connect (and the handshake) succeeded; a failed attempt ends in
+  // owner->connection_closed(c, false), the error in error(); a failed
+  // handshake in connection_closed(c, true), the reason in layer_error().
   // Returns nullptr (nothing to wait for) if the attempt cannot even start.
   static Connection* connect(detail::LoopImpl& loop, const ::sockaddr* addr, ConnectionOwner* owner,
-                             const std::string& name, WaterMarks marks, core::ProtocolFactory& factory) noexcept;
+                             const std::string& name, WaterMarks marks, core::ProtocolFactory& factory,
+                             std::shared_ptr<const TransportSpec> transport = nullptr,
+                             const std::string& server_name = {}) noexcept;
 
   // core::ConnectionSink
   void write(std::string_view bytes) override;
@@ -92,6 +98,11 @@ class Connection final : public core::ConnectionSink {
   // The libuv error that ended the connection or attempt (0: none, e.g.
   // closed by either side cleanly).
   int error() const noexcept { return error_; }
+  // Why a layer (TLS) ended the stream, e.g. mbedTLS's text for a failed
+  // handshake; empty for tcp or when no layer complained.
+  std::string layer_error() const;
+  // The layers (TLS handshake) are open and the handler exists.
+  bool handler_ready() const noexcept { return handler_ != nullptr; }
 
   // Intrusive list of the loop's live connections.
   Connection* prev = nullptr;
@@ -113,9 +124,11 @@ class Connection final : public core::ConnectionSink {
   void begin_close() noexcept;
   void after_output_progress() noexcept;
   void fail(const char* what, int err) noexcept;
-  bool start(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept;
+  bool start(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport,
+             const std::string& server_name = {}) noexcept;
   bool create_handler(core::ProtocolFactory& factory) noexcept;
-  bool start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport) noexcept;
+  bool start_layers(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport,
+                    const std::string& server_name) noexcept;
   void feed_layered(const char* data, std::size_t size) noexcept;
   void encode_output() noexcept;
   void end_layered(LayerStatus status) noexcept;

@@ -157,7 +157,9 @@ void Connector::resolved(int status, const addrinfo* res) noexcept {
   }
   phase_ = Phase::Connecting;
   Connection::WaterMarks marks{spec_.high_water, spec_.low_water};
-  Connection* c = Connection::connect(loop_.impl(), res->ai_addr, this, spec_.name, marks, factory_);
+  const std::string& server_name = spec_.server_name.empty() ? endpoint().host : spec_.server_name;
+  Connection* c = Connection::connect(loop_.impl(), res->ai_addr, this, spec_.name, marks, factory_,
+                                      spec_.transport, server_name);
   if (c == nullptr) failed("out of memory");
   // Otherwise connection_opened() has recorded it; the rest comes from
   // connection_established() / connection_closed().
@@ -165,12 +167,19 @@ void Connector::resolved(int status, const addrinfo* res) noexcept {
 
 void Connector::connection_opened(Connection* c) noexcept { connection_ = c; }
 
+const std::string& Connector::last_error() const noexcept {
+  static const std::string none;
+  return connection_ != nullptr && connection_->handler_ready() ? none : last_error_;
+}
+
 void Connector::connection_established(Connection*) noexcept {
   if (state_ != nullptr) uv_timer_stop(&state_->timer);
   phase_ = Phase::Connected;
   ++connects_;
   connected_at_ms_ = loop_.now_ms();
-  last_error_.clear();
+  // With TLS the handshake may still fail: the last error stands until
+  // the handler exists (see last_error()), so repeats stay at debug.
+  if (spec_.transport == nullptr) last_error_.clear();
   log::notice("%s: connected to %s", spec_.name.c_str(), where(endpoint()).c_str());
 }
 
@@ -178,7 +187,13 @@ void Connector::connection_closed(Connection* c, bool established) noexcept {
   if (c != connection_) return;
   connection_ = nullptr;
   std::string why = c->error() != 0 ? uv_strerror(c->error()) : "closed";
-  if (established) {
+  if (established && !c->handler_ready()) {
+    // TCP was up but the TLS handshake was not: as good as refused.
+    std::string layer = c->layer_error();
+    note_error("cannot connect to " + where(endpoint()) + ": " +
+               (layer.empty() ? "TLS handshake did not complete (" + why + ")" : layer));
+    established = false;
+  } else if (established) {
     log::notice("%s: connection to %s ended (%s)", spec_.name.c_str(), where(endpoint()).c_str(), why.c_str());
     if (loop_.now_ms() - connected_at_ms_ >= static_cast<std::int64_t>(spec_.healthy_after_ms)) failures_ = 0;
     last_error_ = "connection ended: " + why;

@@ -10,7 +10,9 @@
 // min_backoff * 2^n), so a fleet of gateways does not reconnect in step.
 // Attempts rotate through the endpoints (a failover list). A connection that
 // stayed up healthy_after_ms resets the back-off: a server that accepts and
-// then refuses the handshake keeps backing off.
+// then refuses the handshake keeps backing off. With spec.transport the
+// connection is TLS (amqps://): the handshake comes first, and its failure
+// is logged with mbedTLS's reason and retried like a refused connect.
 //
 // Errors are logged here (once per change of the error text at info, then
 // at debug) and kept in last_error(); never thrown after construction.
@@ -28,6 +30,7 @@
 #include "connection_owner.h"
 #include "frontend.h"
 #include "loop.h"
+#include "transport.h"
 
 struct addrinfo;
 struct sockaddr;
@@ -48,6 +51,13 @@ struct ConnectorSpec {
   std::uint32_t healthy_after_ms = 10000;
   std::uint32_t high_water = 64 * 1024;  // see ProtocolHandler::on_drained
   std::uint32_t low_water = 16 * 1024;
+  // Client TLS (kind tls, a client-role TlsContext), or null for plain TCP.
+  // The handshake runs before the handler is created; one that fails
+  // (untrusted certificate, wrong name) counts as a failed attempt.
+  std::shared_ptr<const TransportSpec> transport;
+  // Sent as SNI and checked against the server certificate; "" = the
+  // endpoint's host. mbedTLS 2.28 matches DNS names only, not IP SANs.
+  std::string server_name;
 };
 
 class Connector final : private detail::Closable, public ConnectionOwner {
@@ -69,7 +79,8 @@ class Connector final : private detail::Closable, public ConnectionOwner {
   // still be under way).
   bool connected() const noexcept;
   const Endpoint& endpoint() const noexcept { return spec_.endpoints[index_]; }
-  const std::string& last_error() const noexcept { return last_error_; }
+  // Empty while a connection is up (for TLS: once its handshake is done).
+  const std::string& last_error() const noexcept;
   std::uint64_t attempts() const noexcept { return attempts_; }
   std::uint64_t connects() const noexcept { return connects_; }
   // Delay chosen for the pending retry, 0 when none is pending (tests).

@@ -132,6 +132,33 @@ def test_mqtt_publish_reaches_pika_with_properties(broker_factory, paho, rabbitm
         consumer.close()
 
 
+def test_mqtt_publish_reaches_pika_over_amqps(broker_factory, paho, rabbitmq):
+    """The bridge connects to RabbitMQ's TLS listener (amqps://, verified
+    against the test CA by DNS name); pika reads on the plain port. A second
+    bridge trusting another CA fails the handshake, says why, and retries."""
+    ex = unique("jtls")
+    good = bridge_yaml(rabbitmq.tls_uri(), "sec", outbound=['{filter: "tls/#", exchange: %s, qos: 1}' % ex],
+                       extra="tls: {ca_file: \"%s\", server_name: localhost}" % rabbitmq.pki["ca.crt"])
+    bad = bridge_yaml(rabbitmq.tls_uri(), "untrusted", outbound=['{filter: "never/#", exchange: %s}' % ex],
+                      extra="tls: {ca_file: \"%s\", server_name: localhost}" % rabbitmq.pki["other-ca.crt"])
+    b = broker_factory(extra_yaml=good + bad[len("bridges:\n"):])
+    wait_connected(b, "sec")
+    consumer = Consumer(rabbitmq, ex, "tls.#")
+    try:
+        c = paho(b.port, version=V5)
+        c.connect()
+        c.publish("tls/dev1/temp", b"over tls", qos=1)
+        got = consumer.collect(1)
+        assert len(got) == 1, got
+        assert got[0][0].routing_key == "tls.dev1.temp"
+        assert got[0][2] == b"over tls"
+        wait_log(b, r"bridge untrusted: cannot connect to 127\.0\.0\.1:%d: TLS handshake failed: .*verif" % rabbitmq.tls_port,
+                 timeout=30)
+        assert not re.search(r"bridge untrusted: connected;", b.log)
+    finally:
+        consumer.close()
+
+
 def test_stomp_send_reaches_pika_with_headers(broker_factory, rabbitmq):
     ex = unique("jxs")
     b = broker_factory(stomp=True, extra_yaml=bridge_yaml(rabbitmq.uri(), "sout", outbound=[

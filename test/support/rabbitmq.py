@@ -6,6 +6,11 @@ directories in a temp dir, all on loopback. The Debian package's system
 service (port 5672), if any, is never used or touched. stop() ends the node
 by its process group and our epmd by its PID. restart() keeps the data dir,
 so durable queues and persistent messages survive (chaos tests).
+
+The node also has a TLS (amqps) listener on tls_port, with certificates
+made at start-up by certs.make_pki (server.crt: DNS:localhost, signed by
+pki["ca.crt"]), for the bridge's amqps:// tests; verify_none: the node
+does not ask for client certificates.
 """
 
 import os
@@ -36,6 +41,9 @@ class RabbitMQ:
         self.base = str(base)
         os.makedirs(self.base, exist_ok=True)
         self.port = _free_port()
+        self.tls_port = _free_port()
+        import certs
+        self.pki = certs.make_pki(os.path.join(self.base, "pki"))
         self.dist_port = _free_port()
         self.epmd_port = _free_port()
         self.nodename = "jtest%d@localhost" % self.port
@@ -45,10 +53,17 @@ class RabbitMQ:
         conf = os.path.join(self.base, "rabbitmq.conf")
         with open(conf, "w") as f:
             f.write("listeners.tcp.1 = 127.0.0.1:%d\n"
+                    "listeners.ssl.1 = 127.0.0.1:%d\n"
+                    "ssl_options.cacertfile = %s\n"
+                    "ssl_options.certfile = %s\n"
+                    "ssl_options.keyfile = %s\n"
+                    "ssl_options.verify = verify_none\n"
+                    "ssl_options.fail_if_no_peer_cert = false\n"
                     "loopback_users.guest = true\n"
                     "disk_free_limit.absolute = 1MB\n"
                     "vm_memory_high_watermark.relative = 0.8\n"
-                    "log.console = true\nlog.console.level = warning\nlog.file = false\n" % self.port)
+                    "log.console = true\nlog.console.level = warning\nlog.file = false\n"
+                    % (self.port, self.tls_port, self.pki["ca.crt"], self.pki["server.crt"], self.pki["server.key"]))
         with open(os.path.join(self.base, "enabled_plugins"), "w") as f:
             f.write("[].\n")
         open(os.path.join(self.base, "rabbitmq-env.conf"), "w").close()
@@ -119,6 +134,9 @@ class RabbitMQ:
 
     def uri(self):
         return "amqp://guest:guest@127.0.0.1:%d/" % self.port
+
+    def tls_uri(self):
+        return "amqps://guest:guest@127.0.0.1:%d/" % self.tls_port
 
     def stop(self, timeout=30.0):
         """Stops the node (its process group, by our PID); epmd stays for a restart."""

@@ -31,16 +31,18 @@ bool percent_decode(std::string_view in, std::string& out) {
 
 std::optional<AmqpUri> parse_amqp_uri(std::string_view text, std::string& error) {
   AmqpUri u;
-  constexpr std::string_view kScheme = "amqp://";
-  if (text.substr(0, 8) == "amqps://") {
-    error = "amqps:// (TLS) is not supported for bridges yet";
+  constexpr std::string_view kPlain = "amqp://", kTls = "amqps://";
+  std::string_view rest;
+  if (text.substr(0, kTls.size()) == kTls) {
+    u.tls = true;
+    u.port = 5671;
+    rest = text.substr(kTls.size());
+  } else if (text.substr(0, kPlain.size()) == kPlain) {
+    rest = text.substr(kPlain.size());
+  } else {
+    error = "expected an amqp:// or amqps:// URI";
     return std::nullopt;
   }
-  if (text.substr(0, kScheme.size()) != kScheme) {
-    error = "expected an amqp:// URI";
-    return std::nullopt;
-  }
-  std::string_view rest = text.substr(kScheme.size());
   const std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   const std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);

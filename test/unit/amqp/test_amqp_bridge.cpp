@@ -354,7 +354,17 @@ TEST_CASE("amqp URIs", "[amqp][uri]") {
   CHECK(u->user == "guest");
   CHECK(amqp::parse_amqp_uri("amqp://h/", err)->vhost == "/");
   CHECK(amqp::parse_amqp_uri("amqp://h/%2F", err)->vhost == "/");
-  CHECK_FALSE(amqp::parse_amqp_uri("amqps://h", err));
+  CHECK_FALSE(u->tls);
+  u = amqp::parse_amqp_uri("amqps://bob:pw@rabbit.example/v", err);
+  REQUIRE(u);
+  CHECK(u->tls);
+  CHECK(u->port == 5671);
+  CHECK(u->host == "rabbit.example");
+  CHECK(u->user == "bob");
+  CHECK(u->vhost == "v");
+  CHECK(amqp::parse_amqp_uri("amqps://[::1]:5999", err)->port == 5999);
+  CHECK_FALSE(amqp::parse_amqp_uri("amqps://", err));
+  CHECK_FALSE(amqp::parse_amqp_uri("amqpx://h", err));
   CHECK_FALSE(amqp::parse_amqp_uri("amqp://", err));
   CHECK_FALSE(amqp::parse_amqp_uri("amqp://h:99999", err));
   CHECK_FALSE(amqp::parse_amqp_uri("amqp://h:0", err));

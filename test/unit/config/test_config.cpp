@@ -434,9 +434,19 @@ TEST_CASE("bridges: parsed with defaults; errors name file, line and key", "[con
   CHECK(b.inbound[0].topic_prefix == "up/");
 
   CHECK(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"http://h\"]\n") ==
-        "test.yaml:5: key 'bridges[0].uris[0]': expected an amqp:// URI");
+        "test.yaml:5: key 'bridges[0].uris[0]': expected an amqp:// or amqps:// URI");
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\"]\n"),
-             Contains("not supported"));
+             StartsWith("test.yaml:5: key 'bridges[0].tls': amqps:// needs a tls block"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\", \"amqp://g\"]\n"),
+             StartsWith("test.yaml:5: key 'bridges[0].uris[1]': mixes amqp:// and amqps://"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqp://h\"]\n    tls: {ca_file: c}\n"),
+             StartsWith("test.yaml:6: key 'bridges[0].tls': only valid with amqps:// URIs"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\"]\n    tls: {cert_file: c}\n"),
+             Contains("key 'bridges[0].tls.ca_file': required to verify the server"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\"]\n    tls: {ca_file: a, cert_file: c}\n"),
+             Contains("key 'bridges[0].tls.key_file': cert_file and key_file go together"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uris: [\"amqps://h\"]\n    tls: {ca_file: a, sni: b}\n"),
+             Contains("key 'bridges[0].tls.sni': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - name: x\n    uri: [\"amqp://h\"]\n"),
              StartsWith("test.yaml:5: key 'bridges[0].uri': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], outbox: {overflow: drop}}\n"),
@@ -445,4 +455,28 @@ TEST_CASE("bridges: parsed with defaults; errors name file, line and key", "[con
              Contains("key 'bridges[0].inbound[0]': needs a queue"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {uris: [\"amqp://h\"]}\n"),
              Contains("key 'bridges[0].name': required key missing"));
+}
+
+TEST_CASE("bridges: amqps:// with a tls block", "[config][bridges]") {
+  const Config c = parse_config(std::string(kMinimal) +
+                                    "bridges:\n"
+                                    "  - name: secure\n"
+                                    "    uris: [\"amqps://u:p@rabbit.example\"]\n"
+                                    "    tls: {ca_file: /etc/ca.pem, cert_file: /etc/c.pem, key_file: /etc/k.pem,\n"
+                                    "          server_name: mq.example}\n"
+                                    "  - name: lax\n"
+                                    "    uris: [\"amqps://h\"]\n"
+                                    "    tls: {verify: false}\n",
+                                "test.yaml");
+  REQUIRE(c.bridges.size() == 2);
+  CHECK(c.bridges[0].tls);
+  CHECK(c.bridges[0].tls_options.ca_file == "/etc/ca.pem");
+  CHECK(c.bridges[0].tls_options.cert_file == "/etc/c.pem");
+  CHECK(c.bridges[0].tls_options.key_file == "/etc/k.pem");
+  CHECK(c.bridges[0].tls_options.server_name == "mq.example");
+  CHECK(c.bridges[0].tls_options.verify);
+  CHECK(c.bridges[1].tls);
+  CHECK_FALSE(c.bridges[1].tls_options.verify);
+  CHECK(c.bridges[1].tls_options.ca_file.empty());
+  CHECK_FALSE(parse_config(std::string(kMinimal) + "bridges:\n  - {name: p, uris: [\"amqp://h\"]}\n", "t.yaml").bridges[0].tls);
 }

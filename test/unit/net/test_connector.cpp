@@ -190,3 +190,97 @@ TEST_CASE("Loop::stop closes a connected Connector and its connection cleanly") 
   CHECK(client.created == 1);
   CHECK(client.closed == 1);
 }
+
+// ---------------------------------------------------------------- TLS ----
+// Client TLS (amqps://) against a Listener with server TLS, certificates
+// from test/data/tls: server.crt is for DNS:localhost, signed by ca.crt.
+
+namespace {
+
+std::string tls_data(const std::string& name) { return std::string(JUNCTION_TLS_TEST_DATA) + "/" + name; }
+
+std::shared_ptr<const net::TransportSpec> server_tls() {
+  net::TlsSettings s;
+  s.cert_file = tls_data("server.crt");
+  s.key_file = tls_data("server.key");
+  auto t = std::make_shared<net::TransportSpec>();
+  t->kind = net::TransportKind::Tls;
+  t->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Server, s);
+  return t;
+}
+
+std::shared_ptr<const net::TransportSpec> client_tls(const std::string& ca) {
+  net::TlsSettings s;
+  s.ca_file = tls_data(ca);
+  auto t = std::make_shared<net::TransportSpec>();
+  t->kind = net::TransportKind::Tls;
+  t->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Client, s);
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("Connector with client TLS exchanges bytes with a TLS Listener") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory, server_tls());
+  auto spec = spec_for({{"127.0.0.1", listener.port()}});
+  spec.transport = client_tls("ca.crt");
+  spec.server_name = "localhost";  // mbedTLS 2.28 does not match IP SANs
+  net::Connector connector(loop, spec, client_factory);
+  std::string transport;
+  client.on_create = [&](core::ConnectionSink& s) {
+    transport = std::string(s.info().transport);
+    s.write("hello over tls");
+  };
+  server.on_data = [&](core::ConnectionSink& s, std::string_view) { s.write("welcome"); };
+  client.on_data = [&](core::ConnectionSink&, std::string_view) {
+    if (client.received == "welcome") {
+      connector.stop();
+      loop.stop();
+    }
+  };
+  connector.start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 1);
+  CHECK(server.created == 1);
+  CHECK(server.received == "hello over tls");
+  CHECK(client.received == "welcome");
+  CHECK(transport == "tls");
+  CHECK(connector.last_error().empty());
+}
+
+TEST_CASE("Connector with client TLS fails the handshake on an untrusted or misnamed server and retries") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory, server_tls());
+  auto spec = spec_for({{"127.0.0.1", listener.port()}});
+  std::string expect;
+  SECTION("a CA that did not sign the server certificate") {
+    spec.transport = client_tls("other-ca.crt");
+    spec.server_name = "localhost";
+  }
+  SECTION("a server name the certificate is not for") {
+    spec.transport = client_tls("ca.crt");
+    spec.server_name = "broker.example.com";
+  }
+  net::Connector connector(loop, spec, client_factory);
+  std::string error;
+  std::uint64_t attempts = 0;
+  loop.after(400, [&] {
+    error = connector.last_error();
+    attempts = connector.attempts();
+    connector.stop();
+    loop.after(100, [&] { loop.stop(); });
+  });
+  connector.start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 0);  // no handler without a verified server
+  CHECK(server.created == 0);
+  CHECK(attempts >= 2);        // backed off and tried again
+  INFO(error);
+  CHECK(error.find("TLS handshake") != std::string::npos);
+  CHECK(error.find("verif") != std::string::npos);  // mbedTLS's text
+}
