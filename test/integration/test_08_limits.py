@@ -295,3 +295,24 @@ def test_offline_queue_full_refuses_publish(broker, paho, raw):
     got = sorted(int(m.payload) for m in s2.drain(0.7))
     assert got == accepted, "every acknowledged message must be delivered, nothing else"
     assert len(got) <= 10
+
+
+@pytest.mark.junction_only("limits.max_publish_rate is a Junction setting")
+@pytest.mark.broker_options(junction_limits={"max_publish_rate": 500})
+def test_max_publish_rate_slows_the_publisher_and_loses_nothing(broker, paho):
+    """2000 QoS 1 publishes at a limit of 500/s take at least ~3 s (a burst of
+    500, then 500 per second) and every one arrives, in order."""
+    topic = unique("lim/rate")
+    sub = paho(broker.port, version=V5)
+    sub.connect()
+    sub.subscribe(topic, qos=1)
+    pub = paho(broker.port, version=V5, max_inflight=100)
+    pub.connect()
+    start = time.monotonic()
+    for i in range(2000):
+        pub.publish(topic, str(i).encode(), qos=1, wait=False)
+    got = sub.get_n(2000, timeout=30)
+    elapsed = time.monotonic() - start
+    assert [int(m.payload) for m in got] == list(range(2000))
+    assert elapsed >= 2.5, "2000 messages at 500/s arrived in %.2f s" % elapsed
+    assert "max_publish_rate" in broker.log
