@@ -7,6 +7,7 @@ import pytest
 
 import raw_mqtt as R
 from clients import V311, V5, VERSION_NAMES, roundtrip, unique
+from stomp_client import stomps  # noqa: F401 (fixture)
 
 
 def _publish_n(paho, broker, topic, n, qos=1):
@@ -315,4 +316,22 @@ def test_max_publish_rate_slows_the_publisher_and_loses_nothing(broker, paho):
     elapsed = time.monotonic() - start
     assert [int(m.payload) for m in got] == list(range(2000))
     assert elapsed >= 2.5, "2000 messages at 500/s arrived in %.2f s" % elapsed
+    assert "max_publish_rate" in broker.log
+
+
+@pytest.mark.junction_only("limits.max_publish_rate is a Junction setting")
+@pytest.mark.broker_options(stomp=True, junction_limits={"max_publish_rate": 200})
+def test_max_publish_rate_slows_a_stomp_sender_and_loses_nothing(broker, stomps):
+    """600 SENDs at a limit of 200/s take at least ~2 s (a burst of 200, then
+    200 per second) and every one arrives, in order."""
+    sub = stomps(broker.stomp_port, "1.2")
+    pub = stomps(broker.stomp_port, "1.2")
+    sub.subscribe("/topic/lim/rate", sub_id="s")
+    start = time.monotonic()
+    for i in range(600):
+        pub.send("/topic/lim/rate", str(i))
+    got = sub.get_n(600, timeout=30)
+    elapsed = time.monotonic() - start
+    assert [int(m.body) for m in got] == list(range(600))
+    assert elapsed >= 1.5, "600 frames at 200/s arrived in %.2f s" % elapsed
     assert "max_publish_rate" in broker.log
