@@ -86,6 +86,9 @@ struct LimitsConfig {
   std::uint16_t topic_alias_maximum = 64;
   std::uint64_t outbound_buffer = 4194304;
   std::uint32_t max_session_expiry = 4294967295u;
+  std::uint32_t max_connections = 0;   // all listeners together; 0: unlimited
+  std::uint32_t max_connect_rate = 0;  // new connections per second; 0: unlimited
+  std::uint32_t max_publish_rate = 0;  // PUBLISH/SEND per second per client; 0: unlimited
 
   bool operator==(const LimitsConfig&) const = default;
 };

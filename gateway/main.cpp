@@ -104,6 +104,7 @@ mqtt::MqttOptions mqtt_options(const Config& cfg, const ListenerConfig& l) {
   o.receive_maximum = limits.receive_maximum;
   o.topic_alias_maximum = limits.topic_alias_maximum;
   o.outbound_limit = static_cast<std::size_t>(limits.outbound_buffer);
+  o.max_publish_rate = limits.max_publish_rate;
   o.allow_anonymous = l.allow_anonymous;
   o.disconnect_on_denied_publish_v3 = cfg.auth.disconnect_on_denied_publish_v3;
   return o;
@@ -125,6 +126,7 @@ stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
   o.heart_beat_receive_ms = cfg.stomp.heart_beat_ms;
   o.default_prefetch = cfg.stomp.prefetch;
   o.outbound_limit = static_cast<std::size_t>(cfg.limits.outbound_buffer);
+  o.max_publish_rate = cfg.limits.max_publish_rate;
   o.allow_anonymous = l.allow_anonymous;
   return o;
 }
@@ -229,6 +231,7 @@ class App {
         throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
       }
     }
+    loop_.set_admission_limits({cfg_.limits.max_connections, cfg_.limits.max_connect_rate});
     // WebSocket entries on one port with different paths share a socket.
     groups_ = listener_groups(cfg_.listeners);
     for (const auto& group : groups_) {

@@ -108,7 +108,15 @@ void Listener::on_incoming(int status) noexcept {
     return;
   }
   detail::LoopImpl& d = loop_.impl();
+  const char* why = nullptr;
+  std::uint64_t count = 0;
   if (spec_.max_connections != 0 && live_ >= spec_.max_connections) {
+    why = "max_connections";
+    count = ++refused_;
+  } else if ((why = d.admit(count)) != nullptr) {
+    ++refused_;
+  }
+  if (why != nullptr) {
     // Refuse by accepting and closing at once: leaving it in the backlog
     // would make the client wait for a timeout instead.
     auto* t = new (std::nothrow) uv_tcp_t;
@@ -116,9 +124,9 @@ void Listener::on_incoming(int status) noexcept {
     uv_tcp_init(&d.uv, t);
     (void)uv_accept(reinterpret_cast<uv_stream_t*>(&server_->tcp), reinterpret_cast<uv_stream_t*>(t));
     uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
-    if (refused_++ % 1000 == 0) {
-      log::warning("%s: max_connections (%u) reached; refusing (%llu so far)", name_.c_str(),
-                   spec_.max_connections, static_cast<unsigned long long>(refused_));
+    if (count % 1000 == 1) {
+      log::warning("%s: %s reached; refusing (%llu so far)", name_.c_str(), why,
+                   static_cast<unsigned long long>(count));
     }
     return;
   }

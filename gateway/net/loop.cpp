@@ -107,6 +107,18 @@ namespace detail {
 LoopImpl::LoopImpl(Loop& o, const core::Clock& c)
     : owner(o), clock(c), read_buffer(new char[kReadBufferSize]) {}
 
+const char* LoopImpl::admit(std::uint64_t& count) noexcept {
+  if (admission.max_connections != 0 && connection_count >= admission.max_connections) {
+    count = ++refusals.max_connections;
+    return "limits.max_connections";
+  }
+  if (!connect_rate.take(clock.now_ms())) {
+    count = ++refusals.connect_rate;
+    return "limits.max_connect_rate";
+  }
+  return nullptr;
+}
+
 void LoopImpl::add_closable(Closable* c) noexcept {
   if (c->registered_) return;
   c->registered_ = true;
@@ -348,6 +360,14 @@ void Loop::on_signal(int signo, std::function<void(int)> fn) {
 std::int64_t Loop::now_ms() const noexcept { return impl_->clock.now_ms(); }
 
 std::size_t Loop::connection_count() const noexcept { return impl_->connection_count; }
+
+void Loop::set_admission_limits(AdmissionLimits limits) noexcept {
+  detail::LoopImpl& d = *impl_;
+  d.admission = limits;
+  d.connect_rate = core::TokenBucket(limits.max_connect_rate, d.clock.now_ms());
+}
+
+AdmissionRefusals Loop::admission_refusals() const noexcept { return impl_->refusals; }
 
 void Loop::abort_connections() noexcept {
   // abort() only starts the close; unlinking happens in the close callback.

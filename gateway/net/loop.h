@@ -57,6 +57,19 @@ class Closable {
 
 }  // namespace detail
 
+// Limits over every listener of the loop (config `limits`); 0: unlimited.
+// A connection past one is accepted and closed at once, like a listener's
+// own max_connections, so the client learns at once instead of timing out.
+struct AdmissionLimits {
+  std::uint32_t max_connections = 0;   // live connections, all listeners
+  std::uint32_t max_connect_rate = 0;  // new connections per second (burst = rate)
+};
+
+struct AdmissionRefusals {
+  std::uint64_t max_connections = 0;
+  std::uint64_t connect_rate = 0;
+};
+
 class Loop {
  public:
   // `clock` gives the now_ms passed to ProtocolHandler::on_tick, so handlers
@@ -95,6 +108,10 @@ class Loop {
 
   // Live connections over all listeners (closing ones count until closed).
   std::size_t connection_count() const noexcept;
+  // Applies to connections accepted from now on.
+  void set_admission_limits(AdmissionLimits limits) noexcept;
+  AdmissionRefusals admission_refusals() const noexcept;
+
   // Aborts every live connection (the end of a shutdown grace period).
   void abort_connections() noexcept;
 

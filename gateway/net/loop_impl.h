@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "loop.h"
+#include "token_bucket.h"
 
 namespace junction::net {
 
@@ -53,6 +54,14 @@ struct LoopImpl {
   // Intrusive list of live connections (tick, abort, count).
   Connection* connections = nullptr;
   std::size_t connection_count = 0;
+
+  // Global admission (Listener::on_incoming).
+  AdmissionLimits admission;
+  AdmissionRefusals refusals;
+  core::TokenBucket connect_rate;  // max_connect_rate
+  // Null when a new connection may be admitted now (takes a rate token);
+  // else the limit's config key, with `count` its refusals so far.
+  const char* admit(std::uint64_t& count) noexcept;
 
   // Caller-owned handles stop() must close (listeners, asyncs, timers).
   Closable* closables = nullptr;

@@ -9,6 +9,7 @@ namespace junction::mqtt {
 MqttConnection::MqttConnection(MqttProtocol& proto, core::ConnectionSink& sink)
     : scratch_(proto.scratch()), proto_(proto), sink_(sink), broker_(proto.broker()) {
   last_rx_ms_ = broker_.clock().now_ms();
+  publish_rate_ = core::TokenBucket(proto.options().max_publish_rate, last_rx_ms_);
   proto_.add(this);
 }
 
@@ -32,6 +33,12 @@ std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
         fail(st.reason, st.what);
         return data.size();
       case FrameResult::Frame:
+        if (f.type == PacketType::Publish && state_ == State::Connected && !publish_rate_.take(last_rx_ms_)) {
+          // Over max_publish_rate: back-pressure, not loss. This PUBLISH and
+          // what follows wait unread until on_tick finds a token again.
+          pause_for_rate();
+          return used;
+        }
         used += f.total_size;
         handle(f);
         break;
@@ -104,7 +111,19 @@ void MqttConnection::on_closed() {
   state_ = State::Closing;
 }
 
+void MqttConnection::pause_for_rate() {
+  if (rate_paused_) return;
+  rate_paused_ = true;
+  proto_.count_rate_limited();
+  if (!reading_paused_) sink_.pause_reading(true);
+}
+
 void MqttConnection::on_tick(std::int64_t now_ms) {
+  if (rate_paused_ && state_ == State::Connected && publish_rate_.ready(now_ms)) {
+    rate_paused_ = false;
+    last_rx_ms_ = now_ms;  // the silence was ours
+    if (!reading_paused_) sink_.pause_reading(false);
+  }
   if (state_ == State::AwaitConnect) {
     if (now_ms - last_rx_ms_ > std::int64_t(proto_.options().connect_timeout_ms)) {
       log::info("mqtt %s: no CONNECT within %u ms; closing", sink_.info().peer_address.c_str(),
@@ -178,7 +197,7 @@ void MqttConnection::answer(std::string bytes, PacketType kind, bool durable, bo
   // buffering its answers without bound (resumed in release_answers).
   if (!reading_paused_ && answers_.size() >= kPauseAnswers) {
     reading_paused_ = true;
-    sink_.pause_reading(true);
+    if (!rate_paused_) sink_.pause_reading(true);
   }
 }
 
@@ -224,7 +243,7 @@ void MqttConnection::release_answers() {
   }
   if (reading_paused_ && answers_.size() <= kPauseAnswers / 2 && state_ != State::Closing) {
     reading_paused_ = false;
-    sink_.pause_reading(false);
+    if (!rate_paused_) sink_.pause_reading(false);
   }
 }
 

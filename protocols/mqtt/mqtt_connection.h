@@ -30,6 +30,7 @@
 #include "persistence.h"
 #include "ring.h"
 #include "session.h"
+#include "token_bucket.h"
 
 namespace junction::mqtt {
 
@@ -93,6 +94,7 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   // Ends the connection because of a protocol error: v5 DISCONNECT with the
   // reason (once connected), then close; the will is published.
   void fail(Reason reason, const char* why);
+  void pause_for_rate();
   void close_with_will();
   void write(const std::string& bytes) { sink_.write(bytes); }
   // Encode buffer for control packets and PUBLISH headers, shared by every
@@ -116,10 +118,12 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   State state_ = State::AwaitConnect;
   bool request_problem_info_ = true;
   bool clean_disconnect_ = false;
-  bool reading_paused_ = false;
+  bool reading_paused_ = false;  // the store is behind (release_answers resumes)
+  bool rate_paused_ = false;     // max_publish_rate reached (on_tick resumes)
   static constexpr std::size_t kPauseAnswers = 4096;  // answers waiting for the store before we stop reading
   bool disconnect_with_will_ = false;
 
+  core::TokenBucket publish_rate_;
   core::Ring<PendingAnswer> answers_;
   std::unique_ptr<std::vector<std::string>> in_aliases_;    // client -> broker topic aliases; on first use
   std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;  // broker -> client

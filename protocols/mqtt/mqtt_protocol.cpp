@@ -1,6 +1,7 @@
 #include "mqtt_protocol.h"
 
 #include "mqtt_connection.h"
+#include "log.h"
 
 namespace junction::mqtt {
 
@@ -15,6 +16,13 @@ std::unique_ptr<core::ProtocolHandler> MqttProtocol::create(core::ConnectionSink
 void MqttProtocol::add(MqttConnection* c) { connections_.push_front(c); }
 
 void MqttProtocol::remove(MqttConnection* c) { connections_.remove(c); }
+
+void MqttProtocol::count_rate_limited() {
+  if (rate_limited_++ % 1000 == 0) {
+    log::warning("mqtt: limits.max_publish_rate (%u/s) reached; pausing that client's input (%llu so far)",
+                 options_.max_publish_rate, static_cast<unsigned long long>(rate_limited_));
+  }
+}
 
 void MqttProtocol::shutdown() {
   connections_.for_each([](MqttConnection* c) { c->shutdown(); });

@@ -24,6 +24,7 @@ struct MqttOptions {
   bool disconnect_on_denied_publish_v3 = false;  // else a denied v3 publish is acknowledged and dropped
   std::size_t outbound_limit = 4 * 1024 * 1024;  // bytes queued before QoS 0 is dropped
   std::uint32_t connect_timeout_ms = 10000;  // CONNECT must arrive within this
+  std::uint32_t max_publish_rate = 0;        // PUBLISH per second per client; 0 = unlimited
 };
 
 class MqttConnection;
@@ -49,11 +50,16 @@ class MqttProtocol final : public core::ProtocolFactory {
   void add(MqttConnection* c);
   void remove(MqttConnection* c);
 
+  // Times a client's reading was paused for limits.max_publish_rate.
+  std::uint64_t rate_limited() const { return rate_limited_; }
+  void count_rate_limited();
+
  private:
   core::Broker& broker_;
   MqttOptions options_;
   core::IntrusiveList<MqttConnection> connections_;
   std::string scratch_;
+  std::uint64_t rate_limited_ = 0;
 };
 
 }  // namespace junction::mqtt

@@ -22,6 +22,7 @@ constexpr std::int64_t kTickMs = 1000;
 StompConnection::StompConnection(StompProtocol& proto, core::ConnectionSink& sink)
     : proto_(proto), sink_(sink), broker_(proto.broker()), parser_(proto.options().limits, Version::V1_0) {
   last_rx_ms_ = last_tx_ms_ = broker_.clock().now_ms();
+  publish_rate_ = core::TokenBucket(proto.options().max_publish_rate, last_rx_ms_);
   proto_.add(this);
 }
 
@@ -40,7 +41,7 @@ std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
   std::size_t used = 0;
   while (used < data.size()) {
     if (state_ != State::AwaitConnect && state_ != State::Connected) return data.size();
-    if (paused_) return used;
+    if (paused_ || rate_paused_) return used;
     Status st;
     const ParseResult r = parser_.next(data.subspan(used), frame_, st);
     if (r == ParseResult::NeedMore) return used;
@@ -49,6 +50,15 @@ std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
       return data.size();
     }
     const std::size_t size = frame_.total_size;
+    if (r == ParseResult::Frame && frame_.command == Command::Send && state_ == State::Connected &&
+        !publish_rate_.take(last_rx_ms_)) {
+      // Over max_publish_rate: back-pressure, not loss. This SEND and what
+      // follows wait unread until on_tick finds a token again.
+      rate_paused_ = true;
+      proto_.count_rate_limited();
+      if (!paused_) sink_.pause_reading(true);
+      return used;
+    }
     if (r == ParseResult::Frame) handle(frame_, data.subspan(used, size));
     used += size;  // a Heartbeat only proves the peer is alive
   }
@@ -168,7 +178,7 @@ void StompConnection::answer(std::string bytes, std::uint64_t ticket, bool close
   p.wait(this);
   if (!paused_ && answers_.size() >= kPauseAnswers && state_ == State::Connected) {
     paused_ = true;
-    sink_.pause_reading(true);
+    if (!rate_paused_) sink_.pause_reading(true);
   }
 }
 
@@ -208,7 +218,7 @@ void StompConnection::release_answers() {
   if (paused_ && answers_.size() <= kResumeAnswers && state_ == State::Connected) {
     paused_ = false;
     last_rx_ms_ = broker_.clock().now_ms();  // the silence was ours
-    sink_.pause_reading(false);
+    if (!rate_paused_) sink_.pause_reading(false);
   }
 }
 
@@ -266,9 +276,14 @@ void StompConnection::on_tick(std::int64_t now_ms) {
     return;
   }
   if (state_ != State::Connected) return;
+  if (rate_paused_ && publish_rate_.ready(now_ms)) {
+    rate_paused_ = false;
+    last_rx_ms_ = now_ms;  // the silence was ours
+    if (!paused_) sink_.pause_reading(false);
+  }
   // 1.1 "Heart-beating": allow twice the agreed interval before giving up.
   // While reading is paused (receipts owed) the client's beats wait unread.
-  if (expect_ms_ != 0 && !paused_ && now_ms - last_rx_ms_ > 2 * std::int64_t(expect_ms_)) {
+  if (expect_ms_ != 0 && !paused_ && !rate_paused_ && now_ms - last_rx_ms_ > 2 * std::int64_t(expect_ms_)) {
     fail("heart-beat timeout", "no frame or heart-beat from the client in twice the agreed interval");
     return;
   }

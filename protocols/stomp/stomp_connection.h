@@ -43,6 +43,7 @@
 #include "stomp_codec.h"
 #include "stomp_protocol.h"
 #include "stomp_topic_map.h"
+#include "token_bucket.h"
 
 namespace junction::stomp {
 
@@ -168,6 +169,8 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   State state_ = State::AwaitConnect;
   Version version_ = Version::V1_0;
   bool paused_ = false;     // reading stopped: too many answers owed
+  bool rate_paused_ = false;  // reading stopped: max_publish_rate reached (on_tick resumes)
+  core::TokenBucket publish_rate_;
   bool torn_down_ = false;
 
   StompFrameParser parser_;

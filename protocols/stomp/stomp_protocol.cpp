@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <random>
 
+#include "log.h"
 #include "stomp_connection.h"
 
 namespace junction::stomp {
@@ -32,6 +33,13 @@ void StompProtocol::remove(StompConnection* c) { connections_.remove(c); }
 
 void StompProtocol::shutdown() {
   connections_.for_each([](StompConnection* c) { c->shutdown(); });
+}
+
+void StompProtocol::count_rate_limited() {
+  if (rate_limited_++ % 1000 == 0) {
+    log::warning("stomp: limits.max_publish_rate (%u/s) reached; pausing that client's input (%llu so far)",
+                 options_.max_publish_rate, static_cast<unsigned long long>(rate_limited_));
+  }
 }
 
 }  // namespace junction::stomp

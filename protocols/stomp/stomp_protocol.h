@@ -28,6 +28,7 @@ struct StompOptions {
   std::uint32_t connect_timeout_ms = 10000;      // CONNECT must arrive within this
   std::uint32_t max_subscriptions = 1024;        // per connection
   std::size_t max_transaction_bytes = 16 * 1024 * 1024;  // frames buffered by open transactions, per connection
+  std::uint32_t max_publish_rate = 0;            // SEND frames per second per connection; 0 = unlimited
 };
 
 class StompConnection;
@@ -55,12 +56,17 @@ class StompProtocol final : public core::ProtocolFactory {
   void add(StompConnection* c);
   void remove(StompConnection* c);
 
+  // Times a client's reading was paused for limits.max_publish_rate.
+  std::uint64_t rate_limited() const { return rate_limited_; }
+  void count_rate_limited();
+
  private:
   core::Broker& broker_;
   StompOptions options_;
   std::string id_prefix_;  // "stomp-<random>-"
   std::uint64_t next_id_ = 1;
   core::IntrusiveList<StompConnection> connections_;
+  std::uint64_t rate_limited_ = 0;
 };
 
 }  // namespace junction::stomp

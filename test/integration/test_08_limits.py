@@ -7,6 +7,7 @@ import pytest
 
 import raw_mqtt as R
 from clients import V311, V5, VERSION_NAMES, roundtrip, unique
+from stomp_client import stomps  # noqa: F401 (fixture)
 
 
 def _publish_n(paho, broker, topic, n, qos=1):
@@ -295,3 +296,42 @@ def test_offline_queue_full_refuses_publish(broker, paho, raw):
     got = sorted(int(m.payload) for m in s2.drain(0.7))
     assert got == accepted, "every acknowledged message must be delivered, nothing else"
     assert len(got) <= 10
+
+
+@pytest.mark.junction_only("limits.max_publish_rate is a Junction setting")
+@pytest.mark.broker_options(junction_limits={"max_publish_rate": 500})
+def test_max_publish_rate_slows_the_publisher_and_loses_nothing(broker, paho):
+    """2000 QoS 1 publishes at a limit of 500/s take at least ~3 s (a burst of
+    500, then 500 per second) and every one arrives, in order."""
+    topic = unique("lim/rate")
+    sub = paho(broker.port, version=V5)
+    sub.connect()
+    sub.subscribe(topic, qos=1)
+    pub = paho(broker.port, version=V5, max_inflight=100)
+    pub.connect()
+    start = time.monotonic()
+    for i in range(2000):
+        pub.publish(topic, str(i).encode(), qos=1, wait=False)
+    got = sub.get_n(2000, timeout=30)
+    elapsed = time.monotonic() - start
+    assert [int(m.payload) for m in got] == list(range(2000))
+    assert elapsed >= 2.5, "2000 messages at 500/s arrived in %.2f s" % elapsed
+    assert "max_publish_rate" in broker.log
+
+
+@pytest.mark.junction_only("limits.max_publish_rate is a Junction setting")
+@pytest.mark.broker_options(stomp=True, junction_limits={"max_publish_rate": 200})
+def test_max_publish_rate_slows_a_stomp_sender_and_loses_nothing(broker, stomps):
+    """600 SENDs at a limit of 200/s take at least ~2 s (a burst of 200, then
+    200 per second) and every one arrives, in order."""
+    sub = stomps(broker.stomp_port, "1.2")
+    pub = stomps(broker.stomp_port, "1.2")
+    sub.subscribe("/topic/lim/rate", sub_id="s")
+    start = time.monotonic()
+    for i in range(600):
+        pub.send("/topic/lim/rate", str(i))
+    got = sub.get_n(600, timeout=30)
+    elapsed = time.monotonic() - start
+    assert [int(m.body) for m in got] == list(range(600))
+    assert elapsed >= 1.5, "600 frames at 200/s arrived in %.2f s" % elapsed
+    assert "max_publish_rate" in broker.log

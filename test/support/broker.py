@@ -92,12 +92,13 @@ class Broker:
     mosquitto_autosave: None (default: save on every change, which makes
     Mosquitto as durable as it can be) or a number of seconds between saves.
     listener_extra: extra keys for every listener entry (Junction only), e.g.
-    "allow_anonymous: false".
+    "allow_anonymous: false". junction_limits: extra `limits` keys Mosquitto
+    has no equivalent for (Junction only), e.g. {"max_publish_rate": 500}.
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
                  log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None,
-                 listener_extra=""):
+                 listener_extra="", junction_limits=None):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -110,6 +111,7 @@ class Broker:
             if unknown:
                 raise ValueError("unknown limits %s" % sorted(unknown))
             self.limits.update(limits)
+        self.junction_limits = dict(junction_limits or {})
         self.log_level = log_level
         self.mosquitto_autosave = mosquitto_autosave
         self.extra_yaml = extra_yaml
@@ -135,7 +137,7 @@ class Broker:
     def _write_config(self):
         if self.kind == "junction":
             path = os.path.join(self.workdir, "junction.yaml")
-            lim = ", ".join("%s: %d" % (k, v) for k, v in self.limits.items())
+            lim = ", ".join("%s: %d" % (k, v) for k, v in list(self.limits.items()) + list(self.junction_limits.items()))
             text = (
                 "listeners:\n"
                 "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d%s}\n"

@@ -85,7 +85,8 @@ listeners:
     allow_anonymous: false
 store: {path: /tmp/x, durability: sync, sync_interval_ms: 5, map_size_mb: 8, max_map_size_mb: 16}
 limits: {max_queued_messages: 7, max_packet_size: 2048, max_keepalive: 30, max_inflight: 5,
-         receive_maximum: 6, topic_alias_maximum: 0, outbound_buffer: 65536, max_session_expiry: 0}
+         receive_maximum: 6, topic_alias_maximum: 0, outbound_buffer: 65536, max_session_expiry: 0,
+         max_connections: 500, max_connect_rate: 50, max_publish_rate: 20}
 log: {level: debug}
 )",
                           "all.yaml");
@@ -103,6 +104,9 @@ log: {level: debug}
   CHECK(c.limits.topic_alias_maximum == 0);
   CHECK(c.limits.outbound_buffer == 65536);
   CHECK(c.limits.max_session_expiry == 0);
+  CHECK(c.limits.max_connections == 500);
+  CHECK(c.limits.max_connect_rate == 50);
+  CHECK(c.limits.max_publish_rate == 20);
   CHECK(c.log.level == junction::log::Level::debug);
 }
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <catch2/catch.hpp>
 #include <csignal>
 #include <functional>
@@ -387,6 +388,65 @@ TEST_CASE("max_connections refuses past the limit", "[net]") {
   CHECK(b_refused);
   CHECK(h.listener.refused() == 1);
   CHECK(h.stats.created == 1);
+}
+
+TEST_CASE("limits.max_connections refuses past the limit over all listeners", "[net]") {
+  Harness h;
+  net::Listener second(h.loop, {"127.0.0.1", 0, "second", 0}, h.factory);
+  h.loop.set_admission_limits({1, 0});
+  std::uint16_t second_port = second.port();
+  std::string a1, a2;
+  bool b_refused = false;
+  int rc = h.run([&](std::uint16_t port) {
+    int a = connect_to(port);
+    send_all(a, "ping");
+    a1 = recv_n(a, 4);
+    int b = connect_to(second_port);  // the other listener: the global limit still holds
+    b_refused = b < 0 || peer_closed(b);
+    if (b >= 0) ::close(b);
+    send_all(a, "pong");
+    a2 = recv_n(a, 4);
+    ::close(a);
+  });
+  CHECK(rc == 0);
+  CHECK(a1 == "ping");
+  CHECK(a2 == "pong");
+  CHECK(b_refused);
+  CHECK(second.refused() == 1);
+  CHECK(h.loop.admission_refusals().max_connections == 1);
+  CHECK(h.loop.admission_refusals().connect_rate == 0);
+  CHECK(h.stats.created == 1);
+}
+
+TEST_CASE("limits.max_connect_rate refuses connections past the rate", "[net]") {
+  Harness h;
+  h.loop.set_admission_limits({0, 2});  // a burst of 2, then one per 500 ms
+  std::vector<std::string> echoed;
+  bool third_refused = false;
+  std::string later;
+  int rc = h.run([&](std::uint16_t port) {
+    for (int i = 0; i < 2; ++i) {
+      int fd = connect_to(port);
+      send_all(fd, "ping");
+      echoed.push_back(recv_n(fd, 4));
+      ::close(fd);
+    }
+    int c = connect_to(port);
+    third_refused = c < 0 || peer_closed(c);
+    if (c >= 0) ::close(c);
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a token again
+    int d = connect_to(port);
+    send_all(d, "pong");
+    later = recv_n(d, 4);
+    ::close(d);
+  });
+  CHECK(rc == 0);
+  CHECK(echoed == std::vector<std::string>{"ping", "ping"});
+  CHECK(third_refused);
+  CHECK(later == "pong");
+  CHECK(h.listener.refused() == 1);
+  CHECK(h.loop.admission_refusals().connect_rate == 1);
+  CHECK(h.stats.created == 3);
 }
 
 TEST_CASE("stop() aborts live connections and closes every handle", "[net]") {
