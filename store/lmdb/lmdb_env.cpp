@@ -302,20 +302,33 @@ StoreError LmdbEnv::sync() {
   return rc == ENOSPC ? StoreError::Full : StoreError::Io;
 }
 
+// One read-only transaction with a cursor on table `t`, under the map lock
+// shared (a writer growing the map waits). The cursor closes before the txn.
+struct LmdbEnv::ReadCursor {
+  std::shared_lock<std::shared_mutex> lock;
+  std::unique_ptr<MDB_txn, TxnAbort> txn;
+  std::unique_ptr<MDB_cursor, CursorClose> cursor;
+
+  ReadCursor(LmdbEnv& env, Table t) : lock(env.map_mu_) {
+    const auto i = static_cast<std::size_t>(t);
+    if (i >= kTables) throw open_error(env.path_, "scan of an unknown table", "");
+    MDB_txn* raw = nullptr;
+    int rc = mdb_txn_begin(env.env_.get(), nullptr, MDB_RDONLY, &raw);
+    if (rc != 0) throw open_error(env.path_, "cannot begin a read transaction", mdb_strerror(rc));
+    txn.reset(raw);
+    MDB_cursor* rawc = nullptr;
+    if ((rc = mdb_cursor_open(raw, env.dbi_[i], &rawc)) != 0)
+      throw open_error(env.path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
+    cursor.reset(rawc);
+  }
+};
+
 void LmdbEnv::scan(Table t, const std::function<void(std::string_view, std::string_view)>& visit) {
-  const auto i = static_cast<std::size_t>(t);
-  if (i >= kTables) throw open_error(path_, "scan of an unknown table", "");
-  std::shared_lock lk(map_mu_);
-  MDB_txn* raw = nullptr;
-  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
-  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
-  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
-  MDB_cursor* rawc = nullptr;
-  if ((rc = mdb_cursor_open(raw, dbi_[i], &rawc)) != 0)
-    throw open_error(path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
-  std::unique_ptr<MDB_cursor, CursorClose> cursor(rawc);  // closed before the txn ends
+  ReadCursor reader(*this, t);
+  MDB_cursor* c = reader.cursor.get();
   MDB_val k, v;
-  for (rc = mdb_cursor_get(rawc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(rawc, &k, &v, MDB_NEXT))
+  int rc = 0;
+  for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT))
     visit(as_view(k), as_view(v));
   if (rc != MDB_NOTFOUND)
     throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
@@ -323,22 +336,13 @@ void LmdbEnv::scan(Table t, const std::function<void(std::string_view, std::stri
 
 std::size_t LmdbEnv::scan_from(Table t, std::string_view from, std::size_t limit,
                                const std::function<void(std::string_view, std::string_view)>& visit) {
-  const auto i = static_cast<std::size_t>(t);
-  if (i >= kTables) throw open_error(path_, "scan of an unknown table", "");
   if (limit == 0) return 0;
-  std::shared_lock lk(map_mu_);
-  MDB_txn* raw = nullptr;
-  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
-  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
-  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
-  MDB_cursor* rawc = nullptr;
-  if ((rc = mdb_cursor_open(raw, dbi_[i], &rawc)) != 0)
-    throw open_error(path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
-  std::unique_ptr<MDB_cursor, CursorClose> cursor(rawc);
+  ReadCursor reader(*this, t);
+  MDB_cursor* c = reader.cursor.get();
   MDB_val k{from.size(), const_cast<char*>(from.data())}, v;
   std::size_t n = 0;
-  rc = from.empty() ? mdb_cursor_get(rawc, &k, &v, MDB_FIRST) : mdb_cursor_get(rawc, &k, &v, MDB_SET_RANGE);
-  for (; rc == 0 && n < limit; rc = mdb_cursor_get(rawc, &k, &v, MDB_NEXT)) {
+  int rc = from.empty() ? mdb_cursor_get(c, &k, &v, MDB_FIRST) : mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+  for (; rc == 0 && n < limit; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
     visit(as_view(k), as_view(v));
     ++n;
   }
@@ -348,15 +352,10 @@ std::size_t LmdbEnv::scan_from(Table t, std::string_view from, std::size_t limit
 }
 
 bool LmdbEnv::get(Table t, std::string_view key, std::string& value) {
-  const auto i = static_cast<std::size_t>(t);
-  if (i >= kTables || key.empty()) return false;
-  std::shared_lock lk(map_mu_);
-  MDB_txn* raw = nullptr;
-  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
-  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
-  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
+  if (key.empty()) return false;
+  ReadCursor reader(*this, t);
   MDB_val k{key.size(), const_cast<char*>(key.data())}, v;
-  rc = mdb_get(raw, dbi_[i], &k, &v);
+  int rc = mdb_cursor_get(reader.cursor.get(), &k, &v, MDB_SET_KEY);
   if (rc == MDB_NOTFOUND) return false;
   if (rc != 0) throw open_error(path_, std::string("read of table ") + table_name(t) + " failed", mdb_strerror(rc));
   value.assign(static_cast<const char*>(v.mv_data), v.mv_size);
@@ -364,19 +363,9 @@ bool LmdbEnv::get(Table t, std::string_view key, std::string& value) {
 }
 
 bool LmdbEnv::last_key(Table t, std::string& key) {
-  const auto i = static_cast<std::size_t>(t);
-  if (i >= kTables) return false;
-  std::shared_lock lk(map_mu_);
-  MDB_txn* raw = nullptr;
-  int rc = mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw);
-  if (rc != 0) throw open_error(path_, "cannot begin a read transaction", mdb_strerror(rc));
-  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
-  MDB_cursor* rawc = nullptr;
-  if ((rc = mdb_cursor_open(raw, dbi_[i], &rawc)) != 0)
-    throw open_error(path_, std::string("cannot scan table ") + table_name(t), mdb_strerror(rc));
-  std::unique_ptr<MDB_cursor, CursorClose> cursor(rawc);
+  ReadCursor reader(*this, t);
   MDB_val k, v;
-  rc = mdb_cursor_get(rawc, &k, &v, MDB_LAST);
+  int rc = mdb_cursor_get(reader.cursor.get(), &k, &v, MDB_LAST);
   if (rc == MDB_NOTFOUND) return false;
   if (rc != 0) throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
   key.assign(static_cast<const char*>(k.mv_data), k.mv_size);

@@ -60,6 +60,7 @@ class LmdbEnv {
   const std::string& path() const { return path_; }
 
  private:
+  struct ReadCursor;  // lmdb_env.cpp
   struct EnvCloser {
     void operator()(MDB_env* env) const;
   };
