@@ -27,7 +27,7 @@ Broker::~Broker() {
   loader_.reset();
   // Sessions reference tree nodes and messages; drop them before the tree.
   for (auto& s : sessions_) {
-    s->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
+    if (SessionExtras* x = s->extras()) x->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
     for (auto& [filter, opts] : s->subscriptions) {
       if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
       std::string_view group, plain;
@@ -81,11 +81,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   if (s) {
     result.session_present = true;
     // Reconnected before the will delay passed: the will is not published [MQTT-3.1.3-9].
-    if (s->will_at_ms) {
-      delayed_wills_.erase({s->will_at_ms, s});
-      s->will_at_ms = 0;
-    }
-    s->will.reset();
+    cancel_will(s);
     if (s->expires_at_ms) {
       expiries_.erase({s->expires_at_ms, s});
       s->expires_at_ms = 0;
@@ -101,9 +97,9 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   s->protocol = req.protocol;
   s->protocol_version = req.protocol_version;
   s->send_window = std::max<std::uint16_t>(1, std::min<std::uint16_t>(req.receive_maximum, config_.max_inflight));
-  s->will = req.will;
+  s->will = req.will ? std::make_unique<WillMessage>(*req.will) : nullptr;
   s->sink = req.sink;
-  s->identity = req.identity;
+  s->set_identity(req.identity);
   s->acl_generation = 0;
   s->disconnected_wall_ms = 0;
   if (s->persistent()) {
@@ -142,26 +138,28 @@ void Broker::start_queue_consumers(Session* s) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) != 0) continue;
     // A stored subscription of a session whose client may no longer read the
     // queue (rules changed while it was away) stays idle.
-    if (acl_ && !acl_->allowed(s->identity.principal(s->client_id), filter, Access::Read)) continue;
+    if (acl_ && !acl_->allowed(s->identity().principal(s->client_id), filter, Access::Read)) continue;
     const std::string name = filter.substr(kQueueTopicPrefix.size());
     bool running = false;
-    for (const auto& c : s->queue_consumers) running |= c->queue() == name;
+    if (const SessionExtras* x = s->extras()) {
+      for (const auto& c : x->queue_consumers) running |= c->queue() == name;
+    }
     if (running) continue;
     auto c = std::make_unique<SessionQueueConsumer>(*this, *s, name, o.qos);
     SessionQueueConsumer* raw = c.get();
-    s->queue_consumers.push_back(std::move(c));
+    s->extras_or_create().queue_consumers.push_back(std::move(c));
     // QoS 0 has no acknowledgement: the queue forgets the message once sent.
     raw->sub = queues_.subscribe(name, raw, o.qos == 0 ? AckMode::Auto : AckMode::Individual, s->send_window);
   }
 }
 
 void Broker::stop_queue_consumers(Session* s) {
-  if (s->queue_consumers.empty()) return;
+  if (s->extras() == nullptr || s->extras()->queue_consumers.empty()) return;
   // Unacknowledged queue deliveries go back to their queues (unsubscribe
   // requeues them); the session forgets its copies.
   purge_queue_entries(s, nullptr);
   std::vector<std::unique_ptr<SessionQueueConsumer>> consumers;
-  consumers.swap(s->queue_consumers);
+  consumers.swap(s->extras()->queue_consumers);
   for (auto& c : consumers) {
     if (c->sub) queues_.unsubscribe(c->sub);
   }
@@ -221,7 +219,8 @@ bool SessionQueueConsumer::queue_can_take() const {
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
   stop_queue_consumers(s);
   s->sink = nullptr;
-  s->retained_backlog.reset();  // retained messages go to the subscriber that asked, not to a later one
+  // Retained messages go to the subscriber that asked, not to a later one.
+  if (SessionExtras* x = s->extras()) x->retained_backlog.clear();
   s->expiry_interval_s = std::min(expiry_s, config_.max_session_expiry_s);
   for (std::size_t i = 0; i < s->inflight.size(); ++i) s->inflight[i].dup = true;
 
@@ -230,8 +229,8 @@ void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
     if (s->will->delay_s == 0 || !s->persistent()) {
       publish_will(s);
     } else {
-      s->will_at_ms = clock_.now_ms() + std::int64_t(s->will->delay_s) * 1000;
-      delayed_wills_.insert({s->will_at_ms, s});
+      s->will->at_ms = clock_.now_ms() + std::int64_t(s->will->delay_s) * 1000;
+      delayed_wills_.insert({s->will->at_ms, s});
     }
   }
   if (!s->persistent()) {
@@ -252,16 +251,17 @@ void Broker::publish_will(Session* s) {
   if (!s->will) return;
   MessageRef msg = std::move(s->will->msg);
   const std::uint32_t expiry_s = s->will->message_expiry_s;
-  s->will.reset();
-  if (s->will_at_ms) {
-    delayed_wills_.erase({s->will_at_ms, s});
-    s->will_at_ms = 0;
-  }
+  cancel_will(s);
   if (!msg || shutting_down_) return;
   msg->created_ms = clock_.wall_ms();
   if (expiry_s) msg->expiry_ms = msg->created_ms + std::int64_t(expiry_s) * 1000;
   ++stats_.wills_published;
   publish(msg, nullptr);
+}
+
+void Broker::cancel_will(Session* s) {
+  if (s->will && s->will->at_ms) delayed_wills_.erase({s->will->at_ms, s});
+  s->will.reset();
 }
 
 void Broker::end_session(Session* s) {
@@ -277,9 +277,8 @@ void Broker::end_session(Session* s) {
   }
   s->subscriptions.clear();
   // The will goes out when the session ends, whatever delay was left [MQTT-3.1.2-8].
-  if (s->will && s->will_at_ms) publish_will(s);
-  s->will.reset();
-  if (s->will_at_ms) delayed_wills_.erase({s->will_at_ms, s});
+  if (s->will && s->will->at_ms) publish_will(s);
+  cancel_will(s);
   if (s->expires_at_ms) expiries_.erase({s->expires_at_ms, s});
   if (s->stored) erase_session_records(s);
   for (std::size_t i = 0; i < s->pending.size(); ++i) finish_entry(s, s->pending[i]);
@@ -290,7 +289,7 @@ void Broker::end_session(Session* s) {
 
 void Broker::erase_session_records(Session* s) {
   persistence_.erase(store::Table::Sessions, s->client_id);
-  for (std::uint16_t pid : s->incoming_qos2) {
+  for (std::uint16_t pid : s->incoming_qos2_ids()) {
     persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid));
   }
   auto drop_seq = [&](Ring<OutEntry>& ring) {
@@ -334,7 +333,7 @@ void Broker::persist_session(Session* s) {
     };
     adopt(s->inflight);
     adopt(s->pending);
-    for (std::uint16_t pid : s->incoming_qos2) {
+    for (std::uint16_t pid : s->incoming_qos2_ids()) {
       persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid), {});
     }
   }
@@ -397,12 +396,13 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
   s->acl_generation = 0;
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
-    for (std::size_t i = 0; i < s->queue_consumers.size(); ++i) {
-      if (s->queue_consumers[i]->queue() != name) continue;
-      QueueSubscription* sub = s->queue_consumers[i]->sub;
+    auto& consumers = s->extras_or_create().queue_consumers;
+    for (std::size_t i = 0; i < consumers.size(); ++i) {
+      if (consumers[i]->queue() != name) continue;
+      QueueSubscription* sub = consumers[i]->sub;
       purge_queue_entries(s, sub);
       if (sub) queues_.unsubscribe(sub);
-      s->queue_consumers.erase(s->queue_consumers.begin() + std::ptrdiff_t(i));
+      consumers.erase(consumers.begin() + std::ptrdiff_t(i));
       break;
     }
     s->subscriptions.erase(it);
@@ -425,7 +425,7 @@ void Broker::tick() {
   while (!delayed_wills_.empty() && delayed_wills_.begin()->first <= now) {
     Session* s = delayed_wills_.begin()->second;
     delayed_wills_.erase(delayed_wills_.begin());
-    s->will_at_ms = 0;
+    s->will->at_ms = 0;  // taken off delayed_wills_ above
     publish_will(s);
   }
   while (!expiries_.empty() && expiries_.begin()->first <= now) {

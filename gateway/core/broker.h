@@ -198,7 +198,7 @@ class Broker {
                std::span<const std::uint32_t> sub_ids, PublishResult* result);
   void pump(Session* s);
   std::uint32_t queue_limit(const Session* s) const {
-    return s->max_queued ? s->max_queued : config_.max_queued_messages;
+    return s->max_queued() ? s->max_queued() : config_.max_queued_messages;
   }
   bool send_entry(Session* s, OutEntry& e);
   // The delivery is over. `acked`: the client acknowledged it (a queue
@@ -210,6 +210,7 @@ class Broker {
   void deliver_retained(Session* s, std::string_view filter, const SubscriptionOptions& o);
   void pump_retained(Session* s);
   void publish_will(Session* s);
+  void cancel_will(Session* s);  // drops the will and its delayed_wills_ entry
   void end_session(Session* s);
   void persist_session(Session* s);
   void persist_entry(Session* s, const OutEntry& e);

@@ -157,7 +157,7 @@ class Restorer {
         b_.persistence_.erase(store::Table::IncomingQos2, key);
         return;
       }
-      s->incoming_qos2.push_back(pid);
+      s->extras_or_create().incoming_qos2.push_back(pid);
     });
   }
 

@@ -104,7 +104,6 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     if (s->online() && s->pending.empty()) {
       if (!s->sink->can_deliver()) {
         ++stats_.dropped_qos0;  // slow consumer: QoS 0 is not worth buffering
-        ++s->dropped_qos0;
         return;
       }
       Delivery d{*msg, 0, retain, false, 0, sub_ids};
@@ -115,7 +114,6 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     }
     if (s->queued() >= queue_limit(s)) {
       ++stats_.dropped_qos0;
-      ++s->dropped_qos0;
       return;
     }
     OutEntry e;
@@ -127,10 +125,10 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     return;
   }
 
-  if (s->queued() >= queue_limit(s) && s->drop_oldest && !s->pending.empty()) {
+  if (s->queued() >= queue_limit(s) && s->drop_oldest() && !s->pending.empty()) {
     // Drop-oldest overflow (bridge outboxes): the oldest message not yet sent goes.
     ++stats_.dropped_oldest;
-    ++s->dropped_oldest;
+    ++s->extras()->dropped_oldest;
     finish_entry(s, s->pending.front());
     s->pending.pop_front();
   }
@@ -232,7 +230,7 @@ void Broker::pump(Session* s) {
     }
     if (sent.seq != 0) persist_entry(s, sent);
   }
-  if (s->retained_backlog && s->online()) pump_retained(s);
+  if (s->has_retained_backlog() && s->online()) pump_retained(s);
 }
 
 bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
@@ -268,21 +266,24 @@ bool Broker::on_pubcomp(Session* s, std::uint16_t packet_id) {
 }
 
 bool Broker::incoming_qos2_pending(Session* s, std::uint16_t packet_id) const {
-  return std::find(s->incoming_qos2.begin(), s->incoming_qos2.end(), packet_id) != s->incoming_qos2.end();
+  const auto ids = s->incoming_qos2_ids();
+  return std::find(ids.begin(), ids.end(), packet_id) != ids.end();
 }
 
 void Broker::incoming_qos2_store(Session* s, std::uint16_t packet_id) {
   if (incoming_qos2_pending(s, packet_id)) return;
-  s->incoming_qos2.push_back(packet_id);
+  s->extras_or_create().incoming_qos2.push_back(packet_id);
   if (s->stored) {
     persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id), {});
   }
 }
 
 bool Broker::incoming_qos2_release(Session* s, std::uint16_t packet_id) {
-  auto it = std::find(s->incoming_qos2.begin(), s->incoming_qos2.end(), packet_id);
-  if (it == s->incoming_qos2.end()) return false;
-  s->incoming_qos2.erase(it);
+  if (s->extras() == nullptr) return false;
+  auto& ids = s->extras()->incoming_qos2;
+  auto it = std::find(ids.begin(), ids.end(), packet_id);
+  if (it == ids.end()) return false;
+  ids.erase(it);
   if (s->stored) persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id));
   return true;
 }
@@ -294,14 +295,13 @@ void Broker::deliver_retained(Session* s, std::string_view filter, const Subscri
   // [MQTT-3.3.1-8] (enqueue from pump_retained()).
   retained_.match(filter, [&](const MessageRef& m) {
     if (m->expired(now)) return;
-    if (!s->retained_backlog) s->retained_backlog = std::make_unique<Ring<RetainedItem>>();
-    s->retained_backlog->push_back(RetainedItem{m, o.subscription_id, std::min(m->qos, o.qos)});
+    s->extras_or_create().retained_backlog.push_back(RetainedItem{m, o.subscription_id, std::min(m->qos, o.qos)});
   });
-  if (s->retained_backlog) pump(s);
+  if (s->has_retained_backlog()) pump(s);
 }
 
 void Broker::pump_retained(Session* s) {
-  Ring<RetainedItem>& backlog = *s->retained_backlog;
+  Ring<RetainedItem>& backlog = s->extras()->retained_backlog;
   while (s->online() && s->pending.empty() && !backlog.empty()) {
     if (!s->sink->can_deliver()) return;
     if (backlog.front().qos > 0 && s->inflight.size() >= s->send_window) return;
@@ -312,7 +312,7 @@ void Broker::pump_retained(Session* s) {
                                              : std::span<const std::uint32_t>();
     enqueue(s, item.msg, item.qos, true, ids, nullptr);
   }
-  if (backlog.empty()) s->retained_backlog.reset();
+  backlog.shrink_if_empty();
 }
 
 }  // namespace junction::core

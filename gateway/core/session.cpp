@@ -24,4 +24,25 @@ OutEntry* Session::find_inflight(std::uint16_t packet_id) {
   return nullptr;
 }
 
+const ClientIdentity& Session::anonymous_identity() {
+  static const ClientIdentity anonymous;
+  return anonymous;
+}
+
+void Session::set_identity(const ClientIdentity& id) {
+  const bool plain_anonymous = id.anonymous && id.user.empty() && !id.from_certificate && id.credential == 0;
+  if (plain_anonymous) {
+    identity_.reset();
+  } else if (identity_) {
+    *identity_ = id;
+  } else {
+    identity_ = std::make_unique<ClientIdentity>(id);
+  }
+}
+
+SessionExtras& Session::extras_or_create() {
+  if (!extras_) extras_ = std::make_unique<SessionExtras>();
+  return *extras_;
+}
+
 }  // namespace junction::core

@@ -62,6 +62,7 @@ struct WillMessage {
   MessageRef msg;
   std::uint32_t delay_s = 0;
   std::uint32_t message_expiry_s = 0;  // 0 = none; counts from when the will is published
+  std::int64_t at_ms = 0;  // monotonic time to publish a delayed will; 0 = none
 };
 
 // Retained messages matched by a subscription and not sent yet: a `#`
@@ -86,10 +87,25 @@ struct OutEntry {
   std::uint64_t qtag = 0;
 };
 
+// Per-session state that most sessions never need: an idle subscriber
+// (10,000 of them, DESIGN §5) pays one null pointer for all of it.
+struct SessionExtras {
+  std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
+  std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online
+  // Sent after `pending`, as capacity allows; only while online.
+  Ring<RetainedItem> retained_backlog;
+  // Overrides set by the session's owner (bridges: the outbox limits, the
+  // XMPP offline limit); not persisted. 0: BrokerConfig::max_queued_messages.
+  std::uint32_t max_queued = 0;
+  bool drop_oldest = false;  // full: drop the oldest waiting entry instead of refusing
+  std::uint64_t dropped_oldest = 0;
+};
+
 class Session final : public Subscriber {
  public:
   explicit Session(std::string id) : client_id(std::move(id)) {}
 
+  // (Members ordered so the small ones share words: one Session per client.)
   std::string client_id;
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection; 0xFFFFFFFF: never
   std::uint8_t protocol_version = 0;
@@ -97,16 +113,15 @@ class Session final : public Subscriber {
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
   bool stored = false;                  // a Sessions record exists in the store
-  // Per-session overrides set by its owner (bridges: the outbox limits,
-  // the XMPP offline limit); not persisted. 0: BrokerConfig::max_queued_messages.
-  std::uint32_t max_queued = 0;
-  bool drop_oldest = false;             // full: drop the oldest waiting entry instead of refusing
+  // ACL delivery cache: valid while acl_generation equals the ACL's
+  // generation (low 32 bits; 0 = invalid); acl_whole = every subscription
+  // filter is wholly readable.
+  bool acl_whole = false;
+  std::uint32_t acl_generation = 0;
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
   std::uint64_t next_seq = 1;
-  std::uint64_t dropped_qos0 = 0;
-  std::uint64_t dropped_oldest = 0;
 
   // Full filter (with any $share prefix) -> options.
   FlatStringMap<SubscriptionOptions> subscriptions;
@@ -114,23 +129,17 @@ class Session final : public Subscriber {
   Ring<OutEntry> pending;
   Ring<OutEntry> inflight;
 
-  std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
+  std::unique_ptr<WillMessage> will;
 
-  std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online
-
-  std::optional<WillMessage> will;
-  std::int64_t will_at_ms = 0;          // monotonic time to publish a delayed will; 0 = none
-
-  // Sent after `pending`, as capacity allows; only while online.
-  std::unique_ptr<Ring<RetainedItem>> retained_backlog;
   // Who the connected client authenticated as (set by attach). A session
   // restored from the store has no identity until its client reconnects;
   // nothing is delivered to it before then, so nothing escapes the ACL.
-  ClientIdentity identity;
-  // ACL delivery cache: valid while acl_generation equals the ACL's
-  // generation; acl_whole = every subscription filter is wholly readable.
-  std::uint64_t acl_generation = 0;
-  bool acl_whole = false;
+  const ClientIdentity& identity() const { return identity_ ? *identity_ : anonymous_identity(); }
+  void set_identity(const ClientIdentity& id);
+
+  // Null until something rare is needed (see SessionExtras).
+  SessionExtras* extras() const { return extras_.get(); }
+  SessionExtras& extras_or_create();
 
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }
@@ -139,6 +148,19 @@ class Session final : public Subscriber {
   // Next free packet id (skips ids still in flight).
   std::uint16_t allocate_packet_id();
   OutEntry* find_inflight(std::uint16_t packet_id);
+
+  std::uint32_t max_queued() const { return extras_ ? extras_->max_queued : 0; }
+  bool drop_oldest() const { return extras_ && extras_->drop_oldest; }
+  std::span<const std::uint16_t> incoming_qos2_ids() const {
+    return extras_ ? std::span<const std::uint16_t>(extras_->incoming_qos2) : std::span<const std::uint16_t>();
+  }
+  bool has_retained_backlog() const { return extras_ && !extras_->retained_backlog.empty(); }
+
+ private:
+  static const ClientIdentity& anonymous_identity();
+
+  std::unique_ptr<ClientIdentity> identity_;  // null: anonymous
+  std::unique_ptr<SessionExtras> extras_;
 };
 
 }  // namespace junction::core

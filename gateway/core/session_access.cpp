@@ -19,9 +19,9 @@ bool is_queue_filter(std::string_view filter) {
 }  // namespace
 
 bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
-  const Principal who = s->identity.principal(s->client_id);
+  const Principal who = s->identity().principal(s->client_id);
   const std::uint64_t gen = acl_->generation();
-  if (s->acl_generation != gen) {
+  if (s->acl_generation != static_cast<std::uint32_t>(gen)) {
     // Every topic a wholly readable filter matches is readable, so a session
     // whose filters are all wholly readable needs no per-message check.
     bool whole = true;
@@ -35,7 +35,7 @@ bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
       }
     }
     s->acl_whole = whole;
-    s->acl_generation = gen;
+    s->acl_generation = static_cast<std::uint32_t>(gen);
   }
   return s->acl_whole || acl_->allowed(who, topic, Access::Read);
 }
@@ -50,14 +50,14 @@ void Broker::access_changed() {
     if (acl_) {
       // A queue consumer whose read access was taken away stops: what it
       // had unacknowledged goes back to the queue.
-      const Principal who = s->identity.principal(s->client_id);
+      const Principal who = s->identity().principal(s->client_id);
       std::vector<std::string> lost;
       for (const auto& [filter, o] : s->subscriptions) {
         if (is_queue_filter(filter) && !acl_->allowed(who, filter, Access::Read)) lost.push_back(filter);
       }
       for (const std::string& f : lost) {
         log::notice("access: client '%s' (user '%s') may no longer read %s: subscription removed",
-                    s->client_id.c_str(), s->identity.user.c_str(), f.c_str());
+                    s->client_id.c_str(), s->identity().user.c_str(), f.c_str());
         unsubscribe(s, f);
       }
     }

@@ -47,8 +47,8 @@ core::Session* AmqpBridge::attach(core::SessionSink* sink) {
   req.receive_maximum = std::max<std::uint16_t>(1, opt_.max_unconfirmed);
   req.sink = sink;
   core::Session* s = broker_.attach(req).session;
-  s->max_queued = opt_.outbox_max;
-  s->drop_oldest = opt_.outbox_drop_oldest;
+  s->extras_or_create().max_queued = opt_.outbox_max;
+  s->extras_or_create().drop_oldest = opt_.outbox_drop_oldest;
   return s;
 }
 
@@ -145,10 +145,10 @@ void AmqpBridge::tick() {
     if (client_ && gen == generation_) client_->nack(tag, true);
   }
   requeue_.clear();
-  if (core::Session* s = broker_.find_session(client_id_); s && s->dropped_oldest != dropped_oldest_logged_) {
+  if (core::Session* s = broker_.find_session(client_id_); s && s->extras() && s->extras()->dropped_oldest != dropped_oldest_logged_) {
     log::warning("bridge %s: outbox full (%u messages): %llu oldest messages dropped so far", opt_.name.c_str(),
-                 unsigned(opt_.outbox_max), static_cast<unsigned long long>(s->dropped_oldest));
-    dropped_oldest_logged_ = s->dropped_oldest;
+                 unsigned(opt_.outbox_max), static_cast<unsigned long long>(s->extras()->dropped_oldest));
+    dropped_oldest_logged_ = s->extras()->dropped_oldest;
   }
 }
 

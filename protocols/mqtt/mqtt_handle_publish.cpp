@@ -57,7 +57,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     return;
   }
   if (const core::AccessControl* acl = broker_.acl();
-      acl && !acl->allowed(session_->identity.principal(session_->client_id), topic, core::Access::Write)) {
+      acl && !acl->allowed(session_->identity().principal(session_->client_id), topic, core::Access::Write)) {
     deny_publish(pub, topic);
     return;
   }
@@ -137,7 +137,7 @@ void MqttConnection::handle_publish(const Frame& f) {
 void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
   const MqttOptions& opt = proto_.options();
   log::debug("mqtt %s: client '%s' (user '%s') may not publish to '%.*s'", sink_.info().peer_address.c_str(),
-             session_->client_id.c_str(), session_->identity.user.c_str(), int(topic.size()), topic.data());
+             session_->client_id.c_str(), session_->identity().user.c_str(), int(topic.size()), topic.data());
   if (version_ != Version::V5 && opt.disconnect_on_denied_publish_v3) {
     fail(Reason::NotAuthorized, "publish not authorized");
     return;

@@ -9,7 +9,7 @@ namespace junction::mqtt {
 // access to "$queue/<name>", topic filters must be covered by a read rule.
 bool MqttConnection::may_subscribe(const core::AccessControl& acl, std::string_view full, core::SharedParse sp,
                                    std::string_view shared_filter) const {
-  const core::Principal who = session_->identity.principal(session_->client_id);
+  const core::Principal who = session_->identity().principal(session_->client_id);
   if (full.substr(0, core::kQueueTopicPrefix.size()) == core::kQueueTopicPrefix) {
     return acl.allowed(who, full, core::Access::Read);
   }
@@ -22,10 +22,10 @@ bool MqttConnection::may_subscribe(const core::AccessControl& acl, std::string_v
 void MqttConnection::access_changed() {
   if (state_ != State::Connected || session_ == nullptr) return;
   const core::AccessControl* ac = broker_.access();
-  if (ac == nullptr || ac->still_valid(session_->identity)) return;
+  if (ac == nullptr || ac->still_valid(session_->identity())) return;
   log::notice("mqtt %s: client '%s': user '%s' was removed from the password file or its password changed; "
               "disconnecting", sink_.info().peer_address.c_str(), session_->client_id.c_str(),
-              session_->identity.user.c_str());
+              session_->identity().user.c_str());
   fail(Reason::NotAuthorized, "credentials no longer valid");
 }
 
@@ -54,7 +54,7 @@ void MqttConnection::handle_subscribe(const Frame& f) {
     }
     if (const core::AccessControl* acl = broker_.acl(); acl && !may_subscribe(*acl, t.filter, sp, filter)) {
       log::debug("mqtt %s: client '%s' (user '%s') may not subscribe to '%.*s'", sink_.info().peer_address.c_str(),
-                 session_->client_id.c_str(), session_->identity.user.c_str(), int(t.filter.size()), t.filter.data());
+                 session_->client_id.c_str(), session_->identity().user.c_str(), int(t.filter.size()), t.filter.data());
       ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::NotAuthorized) : 0x80);
       continue;
     }

@@ -121,9 +121,9 @@ void StompConnection::handle_connect(const StompFrame& f) {
 void StompConnection::access_changed() {
   if (state_ != State::Connected || session_ == nullptr) return;
   const core::AccessControl* ac = broker_.access();
-  if (ac && !ac->still_valid(session_->identity)) {
+  if (ac && !ac->still_valid(session_->identity())) {
     log::notice("stomp %s: client '%s': user '%s' was removed from the password file or its password changed; "
-                "disconnecting", sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity.user.c_str());
+                "disconnecting", sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity().user.c_str());
     fail("access revoked", "the login is no longer valid");
     return;
   }
@@ -134,7 +134,7 @@ void StompConnection::access_changed() {
     if (s->kind != DestKind::Queue) continue;
     if (!may_access(std::string(kCoreQueuePrefix) + s->queue, core::Access::Read)) {
       log::notice("stomp %s: client '%s' (user '%s') may no longer read %s; disconnecting",
-                  sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity.user.c_str(),
+                  sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity().user.c_str(),
                   s->destination.c_str());
       fail("access revoked", s->destination);
       return;

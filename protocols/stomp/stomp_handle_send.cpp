@@ -42,7 +42,7 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   // them are how request/response works): the ACL governs /topic and /queue.
   if (d.kind != DestKind::TempQueue && !may_access(topic, core::Access::Write)) {
     log::debug("stomp %s: client '%s' (user '%s') may not send to %.*s", sink_.info().peer_address.c_str(),
-               client_id_.c_str(), session_->identity.user.c_str(), int(dest->size()), dest->data());
+               client_id_.c_str(), session_->identity().user.c_str(), int(dest->size()), dest->data());
     fail("access refused", *dest);
     return;
   }

@@ -37,7 +37,7 @@ void StompConnection::Subscription::queue_deliver(core::QueueSubscription& sub, 
 bool StompConnection::may_access(std::string_view core_name, core::Access a) const {
   const core::AccessControl* acl = broker_.acl();
   if (acl == nullptr) return true;
-  const core::Principal who = session_->identity.principal(client_id_);
+  const core::Principal who = session_->identity().principal(client_id_);
   if (a != core::Access::Subscribe) return acl->allowed(who, core_name, a);
   std::string_view group, plain;
   const core::SharedParse sp = core::split_shared(core_name, group, plain);
@@ -115,7 +115,7 @@ void StompConnection::handle_subscribe(const StompFrame& f) {
                                                    : true;  // temporary queues: see stomp_handle_send.cpp
   if (!allowed) {
     log::debug("stomp %s: client '%s' (user '%s') may not subscribe to %.*s", sink_.info().peer_address.c_str(),
-               client_id_.c_str(), session_->identity.user.c_str(), int(dest->size()), dest->data());
+               client_id_.c_str(), session_->identity().user.c_str(), int(dest->size()), dest->data());
     fail("access refused", *dest);
     return;
   }

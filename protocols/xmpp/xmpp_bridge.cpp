@@ -24,7 +24,7 @@ XmppBridge::XmppBridge(core::Broker& broker, XmppOptions options) : broker_(brok
   // Sessions restored from the store: the JIDs subscribed before a restart.
   for (core::Session* s : broker_.sessions_with_prefix(kClientIdPrefix)) {
     const std::string jid = s->client_id.substr(kClientIdPrefix.size());
-    s->max_queued = options_.offline_limit;
+    s->extras_or_create().max_queued = options_.offline_limit;
     jids_.emplace(jid, std::make_unique<JidSink>(*this, jid));
   }
   if (!jids_.empty()) log::info("xmpp: %zu subscribed JIDs restored", jids_.size());
@@ -114,7 +114,7 @@ void XmppBridge::attach(JidSink& j) {
   req.protocol = core::Protocol::Xmpp;
   req.sink = &j;
   j.session = broker_.attach(req).session;
-  j.session->max_queued = options_.offline_limit;
+  j.session->extras_or_create().max_queued = options_.offline_limit;
 }
 
 bool XmppBridge::add_subscription(JidSink& j, std::string_view filter, std::uint32_t kind) {
