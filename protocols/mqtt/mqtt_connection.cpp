@@ -7,20 +7,22 @@
 namespace junction::mqtt {
 
 MqttConnection::MqttConnection(MqttProtocol& proto, core::ConnectionSink& sink)
-    : scratch_(proto.scratch()), proto_(proto), sink_(sink), broker_(proto.broker()) {
-  last_rx_ms_ = broker_.clock().now_ms();
-  publish_rate_ = core::TokenBucket(proto.options().max_publish_rate, last_rx_ms_);
+    : proto_(proto), sink_(sink) {
+  last_rx_ms_ = broker().clock().now_ms();
+  if (proto.options().max_publish_rate) {
+    publish_rate_ = std::make_unique<core::TokenBucket>(proto.options().max_publish_rate, last_rx_ms_);
+  }
   proto_.add(this);
 }
 
 MqttConnection::~MqttConnection() {
-  broker_.persistence().cancel(this);
+  broker().persistence().cancel(this);
   proto_.remove(this);
 }
 
 std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
   if (state_ == State::Closing) return data.size();  // draining: ignore input
-  last_rx_ms_ = broker_.clock().now_ms();
+  last_rx_ms_ = broker().clock().now_ms();
   const MqttFrameParser parser(proto_.options().max_packet_size);
   std::size_t used = 0;
   while (used < data.size() && state_ != State::Closing) {
@@ -33,7 +35,7 @@ std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
         fail(st.reason, st.what);
         return data.size();
       case FrameResult::Frame:
-        if (f.type == PacketType::Publish && state_ == State::Connected && !publish_rate_.take(last_rx_ms_)) {
+        if (f.type == PacketType::Publish && state_ == State::Connected && publish_rate_ && !publish_rate_->take(last_rx_ms_)) {
           // Over max_publish_rate: back-pressure, not loss. This PUBLISH and
           // what follows wait unread until on_tick finds a token again.
           pause_for_rate();
@@ -68,9 +70,9 @@ void MqttConnection::handle(const Frame& f) {
     case PacketType::Subscribe: handle_subscribe(f); break;
     case PacketType::Unsubscribe: handle_unsubscribe(f); break;
     case PacketType::Pingreq:
-      scratch_.clear();
-      encode_pingresp(scratch_);
-      write(scratch_);
+      scratch().clear();
+      encode_pingresp(scratch());
+      write(scratch());
       break;
     case PacketType::Disconnect: handle_disconnect(f); break;
     case PacketType::Auth: handle_auth(f); break;
@@ -87,9 +89,9 @@ void MqttConnection::fail(Reason reason, const char* why) {
     Disconnect d;
     d.reason = reason;
     if (want_reason_strings() && why) d.properties.reason_string = why;
-    scratch_.clear();
-    encode_disconnect(version_, d, scratch_);
-    write(scratch_);
+    scratch().clear();
+    encode_disconnect(version_, d, scratch());
+    write(scratch());
   }
   close_with_will();
 }
@@ -101,12 +103,12 @@ void MqttConnection::close_with_will() {
 }
 
 void MqttConnection::on_closed() {
-  broker_.persistence().cancel(this);
+  broker().persistence().cancel(this);
   if (session_) {
     core::Session* s = session_;
     session_ = nullptr;
     const auto kind = clean_disconnect_ && !disconnect_with_will_ ? core::DetachKind::Normal : core::DetachKind::WithWill;
-    broker_.detach(s, kind, session_expiry_s_);
+    broker().detach(s, kind, session_expiry_s_);
   }
   state_ = State::Closing;
 }
@@ -119,7 +121,7 @@ void MqttConnection::pause_for_rate() {
 }
 
 void MqttConnection::on_tick(std::int64_t now_ms) {
-  if (rate_paused_ && state_ == State::Connected && publish_rate_.ready(now_ms)) {
+  if (rate_paused_ && state_ == State::Connected && (!publish_rate_ || publish_rate_->ready(now_ms))) {
     rate_paused_ = false;
     last_rx_ms_ = now_ms;  // the silence was ours
     if (!reading_paused_) sink_.pause_reading(false);
@@ -141,7 +143,7 @@ void MqttConnection::on_tick(std::int64_t now_ms) {
 }
 
 void MqttConnection::on_drained() {
-  if (session_ && state_ == State::Connected) broker_.resume(session_);
+  if (session_ && state_ == State::Connected) broker().resume(session_);
 }
 
 bool MqttConnection::can_deliver() const {
@@ -156,9 +158,9 @@ void MqttConnection::session_taken_over() {
   if (version_ == Version::V5) {
     Disconnect d;
     d.reason = Reason::SessionTakenOver;
-    scratch_.clear();
-    encode_disconnect(version_, d, scratch_);
-    write(scratch_);
+    scratch().clear();
+    encode_disconnect(version_, d, scratch());
+    write(scratch());
   }
   state_ = State::Closing;
   sink_.close_after_flush();
@@ -169,9 +171,9 @@ void MqttConnection::shutdown() {
   if (state_ == State::Connected && version_ == Version::V5) {
     Disconnect d;
     d.reason = Reason::ServerShuttingDown;
-    scratch_.clear();
-    encode_disconnect(version_, d, scratch_);
-    write(scratch_);
+    scratch().clear();
+    encode_disconnect(version_, d, scratch());
+    write(scratch());
   }
   // A server shutdown is not the client's fault: its session stays, its will does not fire.
   clean_disconnect_ = true;
@@ -180,7 +182,7 @@ void MqttConnection::shutdown() {
 }
 
 void MqttConnection::answer(std::string bytes, PacketType kind, bool durable, bool counts_inflight) {
-  auto& p = broker_.persistence();
+  auto& p = broker().persistence();
   if (!durable && answers_.empty()) {
     write(bytes);
     if (counts_inflight && incoming_inflight_) --incoming_inflight_;
@@ -204,11 +206,11 @@ void MqttConnection::answer(std::string bytes, PacketType kind, bool durable, bo
 void MqttConnection::on_commit() { release_answers(); }
 
 bool MqttConnection::answer_failed(const PendingAnswer& a) const {
-  return a.ticket != 0 && broker_.persistence().failed(a.ticket);
+  return a.ticket != 0 && broker().persistence().failed(a.ticket);
 }
 
 void MqttConnection::release_answers() {
-  auto& p = broker_.persistence();
+  auto& p = broker().persistence();
   while (!answers_.empty()) {
     PendingAnswer& a = answers_.front();
     if (a.ticket != 0 && !p.committed(a.ticket)) break;
@@ -221,9 +223,9 @@ void MqttConnection::release_answers() {
           ack.type = static_cast<PacketType>(a.kind);
           ack.packet_id = std::uint16_t((std::uint8_t(a.bytes[2]) << 8) | std::uint8_t(a.bytes[3]));
           ack.reason = Reason::QuotaExceeded;
-          scratch_.clear();
-          encode_ack(version_, ack, scratch_);
-          write(scratch_);
+          scratch().clear();
+          encode_ack(version_, ack, scratch());
+          write(scratch());
         } else {
           answers_.clear();
           fail(Reason::QuotaExceeded, "store full");

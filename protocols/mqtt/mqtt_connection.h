@@ -100,13 +100,13 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   // Encode buffer for control packets and PUBLISH headers, shared by every
   // connection of the protocol (one loop thread; every use writes it to the
   // sink before returning), so an idle connection holds none.
-  std::string& scratch_;
+  std::string& scratch() const { return proto_.scratch(); }
+  core::Broker& broker() const { return proto_.broker(); }
 
   bool want_reason_strings() const { return version_ == Version::V5 && request_problem_info_; }
 
   MqttProtocol& proto_;
   core::ConnectionSink& sink_;
-  core::Broker& broker_;
   core::Session* session_ = nullptr;
   std::int64_t last_rx_ms_ = 0;
   std::uint32_t session_expiry_s_ = 0;
@@ -123,11 +123,17 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   static constexpr std::size_t kPauseAnswers = 4096;  // answers waiting for the store before we stop reading
   bool disconnect_with_will_ = false;
 
-  core::TokenBucket publish_rate_;
+  // (Members that most connections never use are behind pointers:
+  // 10,000 idle clients, DESIGN §5.)
+  std::unique_ptr<core::TokenBucket> publish_rate_;  // null: no max_publish_rate
   core::Ring<PendingAnswer> answers_;
-  std::unique_ptr<std::vector<std::string>> in_aliases_;    // client -> broker topic aliases; on first use
-  std::unique_ptr<std::unordered_map<std::string, std::uint16_t>> out_aliases_;  // broker -> client
-  std::uint16_t next_out_alias_ = 1;
+  struct TopicAliases {
+    std::vector<std::string> in;                          // client -> broker, by alias - 1
+    std::unordered_map<std::string, std::uint16_t> out;   // broker -> client
+    std::uint16_t next_out = 1;
+  };
+  std::unique_ptr<TopicAliases> aliases_;  // v5 clients that use topic aliases; on first use
+  TopicAliases& aliases();
 };
 
 }  // namespace junction::mqtt

@@ -54,7 +54,7 @@ const std::string& v5_props(const core::Message& m) {
 core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
   const core::Message& m = d.msg;
   const std::uint8_t first = std::uint8_t(0x30 | (d.dup && d.qos ? 0x08 : 0) | (d.qos << 1) | (d.retain ? 1 : 0));
-  std::string& h = scratch_;
+  std::string& h = scratch();
   h.clear();
 
   if (version_ != Version::V5) {
@@ -70,21 +70,21 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
   // v5: per-subscriber properties first, then the message's own.
   Properties dyn;
   if (m.expiry_ms) {
-    const std::int64_t left_ms = m.expiry_ms - broker_.clock().wall_ms();
+    const std::int64_t left_ms = m.expiry_ms - broker().clock().wall_ms();
     dyn.message_expiry_interval = std::uint32_t(left_ms <= 0 ? 0 : (left_ms + 999) / 1000);
   }
   for (std::uint32_t id : d.subscription_ids) dyn.subscription_identifiers.push_back(id);
 
   bool send_topic = true;
   if (client_topic_alias_max_) {
-    if (!out_aliases_) out_aliases_ = std::make_unique<std::unordered_map<std::string, std::uint16_t>>();
-    auto it = out_aliases_->find(m.topic);
-    if (it != out_aliases_->end()) {
+    TopicAliases& a = aliases();
+    auto it = a.out.find(m.topic);
+    if (it != a.out.end()) {
       dyn.topic_alias = it->second;
       send_topic = false;
-    } else if (next_out_alias_ <= client_topic_alias_max_) {
-      dyn.topic_alias = next_out_alias_;
-      out_aliases_->emplace(m.topic, next_out_alias_++);
+    } else if (a.next_out <= client_topic_alias_max_) {
+      dyn.topic_alias = a.next_out;
+      a.out.emplace(m.topic, a.next_out++);
     }
   }
   const std::string& own = v5_props(m);
@@ -98,8 +98,8 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
     // [MQTT-3.1.2-25] never send more than the client accepts: the message
     // is discarded for this client as if it had been delivered.
     if (dyn.topic_alias && send_topic) {
-      out_aliases_->erase(m.topic);
-      --next_out_alias_;
+      aliases_->out.erase(m.topic);
+      --aliases_->next_out;
     }
     log::debug("mqtt: message on '%s' (%zu bytes) exceeds the client's maximum packet size", m.topic.c_str(), total);
     return core::DeliverResult::Discarded;

@@ -61,9 +61,9 @@ void MqttConnection::send_connack_error(Reason v5_reason, const char* why, bool 
   Connack ack;
   ack.code = version_ == Version::V5 ? static_cast<std::uint8_t>(v5_reason) : v3_code(v5_reason);
   if (version_ == Version::V5 && why) ack.properties.reason_string = why;
-  scratch_.clear();
-  encode_connack(version_, ack, scratch_);
-  write(scratch_);
+  scratch().clear();
+  encode_connack(version_, ack, scratch());
+  write(scratch());
   state_ = State::Closing;
   sink_.close_after_flush();
 }
@@ -121,7 +121,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   cred.user = c.username ? &*c.username : nullptr;
   cred.password = c.password ? &*c.password : nullptr;
   cred.client_id = client_id;
-  core::AuthResult auth = core::authenticate(broker_.access(), cred, sink_.info(), opt.allow_anonymous);
+  core::AuthResult auth = core::authenticate(broker().access(), cred, sink_.info(), opt.allow_anonymous);
   if (auth.status != core::AuthStatus::Ok) {
     const Reason r = auth.status == core::AuthStatus::BadCredentials ? Reason::BadUserNameOrPassword : Reason::NotAuthorized;
     log::notice("mqtt %s: connect refused: client '%s', user '%.*s': %s (%s)", sink_.info().peer_address.c_str(),
@@ -131,7 +131,7 @@ void MqttConnection::handle_connect(const Frame& f) {
     return;
   }
   if (c.will) {
-    if (const core::AccessControl* acl = broker_.acl();
+    if (const core::AccessControl* acl = broker().acl();
         acl && !acl->allowed(auth.identity.principal(client_id), c.will->topic, core::Access::Write)) {
       log::notice("mqtt %s: connect refused: client '%s', user '%s': will topic '%.*s' not writable",
                   sink_.info().peer_address.c_str(), client_id.c_str(), auth.identity.user.c_str(),
@@ -158,7 +158,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   } else {
     session_expiry_s_ = c.clean_start ? 0 : kNeverExpires;
   }
-  const std::uint32_t max_expiry = broker_.config().max_session_expiry_s;
+  const std::uint32_t max_expiry = broker().config().max_session_expiry_s;
   const bool expiry_capped = session_expiry_s_ > max_expiry;
   if (expiry_capped) session_expiry_s_ = max_expiry;
 
@@ -173,13 +173,13 @@ void MqttConnection::handle_connect(const Frame& f) {
   req.identity = std::move(auth.identity);
   if (c.will) {
     core::WillMessage w;
-    w.msg = make_will(broker_, *c.will, client_id);
+    w.msg = make_will(broker(), *c.will, client_id);
     w.delay_s = c.will->properties.will_delay_interval.value_or(0);
     w.message_expiry_s = c.will->properties.message_expiry_interval.value_or(0);
     req.will = std::move(w);
   }
   state_ = State::Connected;
-  core::ConnectResult r = broker_.attach(req);
+  core::ConnectResult r = broker().attach(req);
   session_ = r.session;
 
   Connack ack;
@@ -190,17 +190,17 @@ void MqttConnection::handle_connect(const Frame& f) {
     ap.receive_maximum = opt.receive_maximum;
     ap.maximum_packet_size = opt.max_packet_size;
     ap.topic_alias_maximum = opt.topic_alias_maximum;
-    if (!broker_.config().retain_available) ap.retain_available = 0;
+    if (!broker().config().retain_available) ap.retain_available = 0;
     if (assigned) ap.assigned_client_identifier = client_id;
     if (keep_alive_changed) ap.server_keep_alive = keep_alive_s_;
     if (expiry_capped) ap.session_expiry_interval = session_expiry_s_;
   }
-  scratch_.clear();
-  encode_connack(version_, ack, scratch_);
-  write(scratch_);
+  scratch().clear();
+  encode_connack(version_, ack, scratch());
+  write(scratch());
   log::debug("mqtt %s: connected client '%s' (v%u, keep alive %u, expiry %u)", sink_.info().peer_address.c_str(),
              client_id.c_str(), unsigned(version_), keep_alive_s_, session_expiry_s_);
-  broker_.start_delivery(session_);
+  broker().start_delivery(session_);
 }
 
 }  // namespace junction::mqtt

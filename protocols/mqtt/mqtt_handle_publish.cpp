@@ -37,8 +37,8 @@ void MqttConnection::handle_publish(const Frame& f) {
       fail(Reason::TopicAliasInvalid, "topic alias out of range");
       return;
     }
-    if (!in_aliases_) in_aliases_ = std::make_unique<std::vector<std::string>>(opt.topic_alias_maximum);
-    std::vector<std::string>& aliases = *in_aliases_;
+    std::vector<std::string>& aliases = this->aliases().in;
+    if (aliases.empty()) aliases.resize(opt.topic_alias_maximum);
     if (!topic.empty()) {
       aliases[alias - 1].assign(topic);
     } else if (aliases[alias - 1].empty()) {
@@ -52,11 +52,11 @@ void MqttConnection::handle_publish(const Frame& f) {
     fail(Reason::TopicNameInvalid, "invalid topic name");
     return;
   }
-  if (pub.retain && !broker_.config().retain_available) {
+  if (pub.retain && !broker().config().retain_available) {
     fail(Reason::RetainNotSupported, "retain not available");
     return;
   }
-  if (const core::AccessControl* acl = broker_.acl();
+  if (const core::AccessControl* acl = broker().acl();
       acl && !acl->allowed(session_->identity().principal(session_->client_id), topic, core::Access::Write)) {
     deny_publish(pub, topic);
     return;
@@ -70,14 +70,14 @@ void MqttConnection::handle_publish(const Frame& f) {
     }
     // Exactly once: a resent QoS 2 publish whose PUBREL is still awaited is
     // not routed again, only acknowledged again [MQTT-4.3.3-10].
-    if (pub.qos == 2 && broker_.incoming_qos2_pending(session_, pub.packet_id)) {
+    if (pub.qos == 2 && broker().incoming_qos2_pending(session_, pub.packet_id)) {
       answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
              true, false);
       return;
     }
   }
 
-  core::MessageRef msg = broker_.make_message();
+  core::MessageRef msg = broker().make_message();
   core::Message& m = *msg;
   m.topic.assign(topic);
   m.payload.assign(reinterpret_cast<const char*>(pub.payload.data()), pub.payload.size());
@@ -97,9 +97,9 @@ void MqttConnection::handle_publish(const Frame& f) {
     }
   }
 
-  auto& persistence = broker_.persistence();
+  auto& persistence = broker().persistence();
   const std::size_t ops_before = persistence.pending_ops();
-  const core::PublishResult r = broker_.publish(msg, session_);
+  const core::PublishResult r = broker().publish(msg, session_);
   if (pub.qos == 0) return;
 
   // Durable if this publish wrote to the store (persistent subscribers,
@@ -125,7 +125,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     // A PUBREC with an error ends the exchange [MQTT-4.3.3]: its slot is
     // released when it is sent; otherwise when PUBCOMP is.
     const bool failed = reason >= Reason::UnspecifiedError;
-    if (!failed) broker_.incoming_qos2_store(session_, pub.packet_id);
+    if (!failed) broker().incoming_qos2_store(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
            durable || session_->stored, failed);
   }
@@ -157,7 +157,7 @@ void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
     answer(encode_ack_bytes(version_, PacketType::Puback, pub.packet_id, Reason::Success), PacketType::Puback, false,
            true);
   } else {
-    broker_.incoming_qos2_store(session_, pub.packet_id);
+    broker().incoming_qos2_store(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
            session_->stored, false);
   }
@@ -170,7 +170,7 @@ void MqttConnection::handle_pubrel(const Frame& f) {
     fail(st.reason, st.what);
     return;
   }
-  const bool known = broker_.incoming_qos2_release(session_, a.packet_id);
+  const bool known = broker().incoming_qos2_release(session_, a.packet_id);
   // v3 has no error code here: answer anyway, the client may be retrying after a reconnect.
   Reason reason = known || version_ != Version::V5 ? Reason::Success : Reason::PacketIdentifierNotFound;
   answer(encode_ack_bytes(version_, PacketType::Pubcomp, a.packet_id, reason), PacketType::Pubcomp,
@@ -186,25 +186,25 @@ void MqttConnection::handle_ack(const Frame& f) {
   }
   switch (a.type) {
     case PacketType::Puback:
-      if (!broker_.on_puback(session_, a.packet_id)) {
+      if (!broker().on_puback(session_, a.packet_id)) {
         log::debug("mqtt: PUBACK for unknown packet id %u", a.packet_id);
       }
       break;
     case PacketType::Pubrec:
       if (a.reason >= Reason::UnspecifiedError) {
-        broker_.on_pubrec_error(session_, a.packet_id);  // the client refused it: done
+        broker().on_pubrec_error(session_, a.packet_id);  // the client refused it: done
         break;
       }
-      if (broker_.on_pubrec(session_, a.packet_id)) {
-        scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id, Reason::Success);
+      if (broker().on_pubrec(session_, a.packet_id)) {
+        scratch() = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id, Reason::Success);
       } else {
-        scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id,
+        scratch() = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id,
                                     version_ == Version::V5 ? Reason::PacketIdentifierNotFound : Reason::Success);
       }
-      write(scratch_);
+      write(scratch());
       break;
     case PacketType::Pubcomp:
-      broker_.on_pubcomp(session_, a.packet_id);
+      broker().on_pubcomp(session_, a.packet_id);
       break;
     default:
       break;
@@ -212,8 +212,13 @@ void MqttConnection::handle_ack(const Frame& f) {
 }
 
 void MqttConnection::resend_pubrel(std::uint16_t packet_id) {
-  scratch_ = encode_ack_bytes(version_, PacketType::Pubrel, packet_id, Reason::Success);
-  write(scratch_);
+  scratch() = encode_ack_bytes(version_, PacketType::Pubrel, packet_id, Reason::Success);
+  write(scratch());
+}
+
+MqttConnection::TopicAliases& MqttConnection::aliases() {
+  if (!aliases_) aliases_ = std::make_unique<TopicAliases>();
+  return *aliases_;
 }
 
 }  // namespace junction::mqtt

@@ -21,7 +21,7 @@ bool MqttConnection::may_subscribe(const core::AccessControl& acl, std::string_v
 
 void MqttConnection::access_changed() {
   if (state_ != State::Connected || session_ == nullptr) return;
-  const core::AccessControl* ac = broker_.access();
+  const core::AccessControl* ac = broker().access();
   if (ac == nullptr || ac->still_valid(session_->identity())) return;
   log::notice("mqtt %s: client '%s': user '%s' was removed from the password file or its password changed; "
               "disconnecting", sink_.info().peer_address.c_str(), session_->client_id.c_str(),
@@ -39,7 +39,7 @@ void MqttConnection::handle_subscribe(const Frame& f) {
   std::uint32_t sub_id = 0;
   if (!sub.properties.subscription_identifiers.empty()) sub_id = sub.properties.subscription_identifiers.front();
 
-  auto& persistence = broker_.persistence();
+  auto& persistence = broker().persistence();
   const std::size_t ops_before = persistence.pending_ops();
   SubAck ack;
   ack.type = PacketType::Suback;
@@ -52,7 +52,7 @@ void MqttConnection::handle_subscribe(const Frame& f) {
       fail(Reason::ProtocolError, "no local on a shared subscription");  // [MQTT-3.8.3-4]
       return;
     }
-    if (const core::AccessControl* acl = broker_.acl(); acl && !may_subscribe(*acl, t.filter, sp, filter)) {
+    if (const core::AccessControl* acl = broker().acl(); acl && !may_subscribe(*acl, t.filter, sp, filter)) {
       log::debug("mqtt %s: client '%s' (user '%s') may not subscribe to '%.*s'", sink_.info().peer_address.c_str(),
                  session_->client_id.c_str(), session_->identity().user.c_str(), int(t.filter.size()), t.filter.data());
       ack.codes.push_back(version_ == Version::V5 ? std::uint8_t(Reason::NotAuthorized) : 0x80);
@@ -64,7 +64,7 @@ void MqttConnection::handle_subscribe(const Frame& f) {
     o.retain_as_published = t.retain_as_published;
     o.retain_handling = t.retain_handling;
     o.subscription_id = sub_id;
-    switch (broker_.subscribe(session_, t.filter, o)) {
+    switch (broker().subscribe(session_, t.filter, o)) {
       case core::SubscribeStatus::Granted:
         ack.codes.push_back(t.qos);
         break;
@@ -91,13 +91,13 @@ void MqttConnection::handle_unsubscribe(const Frame& f) {
     fail(st.reason, st.what);
     return;
   }
-  auto& persistence = broker_.persistence();
+  auto& persistence = broker().persistence();
   const std::size_t ops_before = persistence.pending_ops();
   SubAck ack;
   ack.type = PacketType::Unsuback;
   ack.packet_id = u.packet_id;
   for (std::string_view filter : u.filters) {
-    const bool removed = broker_.unsubscribe(session_, filter);
+    const bool removed = broker().unsubscribe(session_, filter);
     if (version_ == Version::V5) {
       ack.codes.push_back(removed ? 0 : std::uint8_t(Reason::NoSubscriptionExisted));
     }
@@ -120,7 +120,7 @@ void MqttConnection::handle_disconnect(const Frame& f) {
       fail(Reason::ProtocolError, "session expiry set in DISCONNECT after 0 in CONNECT");
       return;
     }
-    session_expiry_s_ = std::min(*d.properties.session_expiry_interval, broker_.config().max_session_expiry_s);
+    session_expiry_s_ = std::min(*d.properties.session_expiry_interval, broker().config().max_session_expiry_s);
   }
   clean_disconnect_ = true;
   disconnect_with_will_ = version_ == Version::V5 && d.reason == Reason::DisconnectWithWill;
