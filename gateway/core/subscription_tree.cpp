@@ -4,8 +4,9 @@
 //  * Every node other than the root is on the path of at least one live
 //    subscription: unsubscribe() prunes nodes left with no subscribers, no
 //    groups and no children. The root is never removed.
-//  * A node's `literal` / `shared` pointers are null whenever the container
-//    would be empty, so a leaf costs seven words plus its map entry.
+//  * A node's `literal` / `rare` pointers are null whenever what they hold
+//    would be empty, so a leaf with one subscriber is one map entry (key,
+//    five words, chain link) and nothing else.
 //  * `#` nodes are always leaves (valid filters end at `#`), and frontier
 //    walks only follow literal and `+` edges, so each node is visited at most
 //    once per match(): every SharedGroup is reached at most once, and no
@@ -38,6 +39,92 @@ struct Entry {
   SubscriptionOptions options;
 };
 
+// The non-shared subscriptions of one node. Most nodes of a broker with many
+// clients are leaves with exactly one subscriber (each device its own
+// topic), so one entry lives inline and only a second one allocates.
+class EntryList {
+ public:
+  EntryList() = default;
+  EntryList(const EntryList&) = delete;
+  EntryList& operator=(const EntryList&) = delete;
+  EntryList(EntryList&& o) noexcept { take(o); }
+  EntryList& operator=(EntryList&& o) noexcept {
+    if (this != &o) {
+      release();
+      take(o);
+    }
+    return *this;
+  }
+  ~EntryList() { release(); }
+
+  bool empty() const { return size_ == 0; }
+  Entry* begin() { return data(); }
+  Entry* end() { return data() + size_; }
+  const Entry* begin() const { return const_cast<EntryList*>(this)->data(); }
+  const Entry* end() const { return begin() + size_; }
+
+  void push_back(const Entry& e) {
+    if (size_ == 0 && cap_ == 0) {
+      u_.one = e;
+      size_ = 1;
+      return;
+    }
+    if (size_ == capacity()) regrow(std::max<std::uint32_t>(4, capacity() * 2));
+    data()[size_++] = e;
+  }
+  // Order within a node carries no meaning: the last entry fills the gap.
+  void remove(Entry* it) {
+    *it = data()[size_ - 1];
+    --size_;
+    // Give memory back after a crowd leaves a popular filter.
+    if (cap_ != 0 && size_ <= cap_ / 4) regrow(size_);
+  }
+
+ private:
+  std::uint32_t capacity() const { return cap_ == 0 ? 1 : cap_; }
+  Entry* data() { return cap_ == 0 ? &u_.one : u_.many; }
+  // To `n` slots: inline when n <= 1.
+  void regrow(std::uint32_t n) {
+    Entry* old = data();
+    if (n <= 1) {
+      Entry keep = size_ ? old[0] : Entry{};
+      delete[] u_.many;
+      cap_ = 0;
+      u_.one = keep;
+      return;
+    }
+    Entry* fresh = new Entry[n];
+    std::copy(old, old + size_, fresh);
+    if (cap_ != 0) delete[] u_.many;
+    u_.many = fresh;
+    cap_ = n;
+  }
+  void release() {
+    if (cap_ != 0) delete[] u_.many;
+    cap_ = 0;
+    size_ = 0;
+  }
+  void take(EntryList& o) {
+    size_ = o.size_;
+    cap_ = o.cap_;
+    if (cap_ == 0) {
+      u_.one = o.u_.one;
+    } else {
+      u_.many = o.u_.many;
+    }
+    o.cap_ = 0;
+    o.size_ = 0;
+  }
+
+  union Slot {
+    Slot() : many(nullptr) {}
+    Entry one;    // cap_ == 0
+    Entry* many;  // cap_ > 1
+  } u_;
+  std::uint32_t size_ = 0;
+  std::uint32_t cap_ = 0;  // 0: the inline slot
+};
+
 constexpr std::size_t npos = std::string_view::npos;
 
 // Same level splitting as for_each_level(), but resumable so loops can stop
@@ -58,47 +145,56 @@ std::string_view next_level(std::string_view s, std::size_t& pos) {
 }  // namespace
 
 struct SubscriptionTree::Node {
-  using Children = std::unordered_map<std::string, std::unique_ptr<Node>, LevelHash, std::equal_to<>>;
+  // Children by value in the map: one allocation per level, not two.
+  using Children = std::unordered_map<std::string, Node, LevelHash, std::equal_to<>>;
   using Groups = std::vector<std::unique_ptr<SharedGroup>>;  // unique_ptr: SharedGroup* handed out stays valid
+  // What few nodes have: wildcard children and $share groups.
+  struct Rare {
+    std::unique_ptr<Node> plus;
+    std::unique_ptr<Node> pound;
+    Groups shared;  // $share groups on exactly this filter
+    bool empty() const { return !plus && !pound && shared.empty(); }
+  };
 
   std::unique_ptr<Children> literal;  // lazily allocated: most nodes are leaves
-  std::unique_ptr<Node> plus;
-  std::unique_ptr<Node> pound;
-  std::vector<Entry> subs;         // non-shared subscriptions; grows on demand only
-  std::unique_ptr<Groups> shared;  // $share groups on exactly this filter; rare
+  std::unique_ptr<Rare> rare;         // null while it would be empty
+  EntryList subs;                     // non-shared subscriptions
 
-  bool empty() const {
-    return subs.empty() && (!shared || shared->empty()) && (!literal || literal->empty()) && !plus && !pound;
-  }
+  Node* plus() const { return rare ? rare->plus.get() : nullptr; }
+  Node* pound() const { return rare ? rare->pound.get() : nullptr; }
+  const Groups* shared() const { return rare && !rare->shared.empty() ? &rare->shared : nullptr; }
+
+  bool empty() const { return subs.empty() && !rare && (!literal || literal->empty()); }
 
   Node* child(std::string_view level) const {
-    if (level == "+") return plus.get();
-    if (level == "#") return pound.get();
+    if (level == "+") return plus();
+    if (level == "#") return pound();
     if (!literal) return nullptr;
     auto it = literal->find(level);
-    return it == literal->end() ? nullptr : it->second.get();
+    return it == literal->end() ? nullptr : &it->second;
   }
 
   Node* child_or_create(std::string_view level) {
-    if (level == "+") {
-      if (!plus) plus = std::make_unique<Node>();
-      return plus.get();
-    }
-    if (level == "#") {
-      if (!pound) pound = std::make_unique<Node>();
-      return pound.get();
+    if (level == "+" || level == "#") {
+      if (!rare) rare = std::make_unique<Rare>();
+      std::unique_ptr<Node>& w = level == "+" ? rare->plus : rare->pound;
+      if (!w) w = std::make_unique<Node>();
+      return w.get();
     }
     if (!literal) literal = std::make_unique<Children>();
     auto it = literal->find(level);
-    if (it == literal->end()) it = literal->emplace(std::string(level), std::make_unique<Node>()).first;
-    return it->second.get();
+    if (it == literal->end()) it = literal->emplace(std::string(level), Node{}).first;
+    return &it->second;
+  }
+
+  void drop_rare_if_empty() {
+    if (rare && rare->empty()) rare.reset();
   }
 
   void remove_child(std::string_view level) {
-    if (level == "+") {
-      plus.reset();
-    } else if (level == "#") {
-      pound.reset();
+    if (level == "+" || level == "#") {
+      if (rare) (level == "+" ? rare->plus : rare->pound).reset();
+      drop_rare_if_empty();
     } else if (literal) {
       // No heterogeneous erase(key) before C++23: find, then erase the iterator.
       auto it = literal->find(level);
@@ -108,36 +204,39 @@ struct SubscriptionTree::Node {
   }
 
   SharedGroup* find_group(std::string_view name) const {
-    if (!shared) return nullptr;
-    for (const auto& g : *shared)
-      if (g->group == name) return g.get();
+    if (const Groups* groups = shared()) {
+      for (const auto& g : *groups)
+        if (g->group == name) return g.get();
+    }
     return nullptr;
   }
 
-  // Destroys a subtree without recursing once per level.
-  static void destroy(std::unique_ptr<Node> root) {
-    std::vector<std::unique_ptr<Node>> stack;
-    stack.push_back(std::move(root));
+  // Destroys a subtree without recursing once per level: children are moved
+  // out onto an explicit stack before their parent goes, so every destructor
+  // that runs is shallow.
+  static void destroy(Node&& top) {
+    std::vector<Node> stack;
+    stack.push_back(std::move(top));
     while (!stack.empty()) {
-      std::unique_ptr<Node> n = std::move(stack.back());
+      Node n = std::move(stack.back());
       stack.pop_back();
-      if (!n) continue;
-      if (n->plus) stack.push_back(std::move(n->plus));
-      if (n->pound) stack.push_back(std::move(n->pound));
-      if (n->literal)
-        for (auto& kv : *n->literal) stack.push_back(std::move(kv.second));
-      // `n` now owns no children; its destructor is shallow.
+      if (n.rare) {
+        if (n.rare->plus) stack.push_back(std::move(*n.rare->plus));
+        if (n.rare->pound) stack.push_back(std::move(*n.rare->pound));
+      }
+      if (n.literal)
+        for (auto& kv : *n.literal) stack.push_back(std::move(kv.second));
     }
   }
 };
 
 SubscriptionTree::SubscriptionTree() : root_(std::make_unique<Node>()) {
-  // 10,000+ sessions each with a private filter means mostly leaf nodes:
-  // keep a node at seven words plus its map entry.
-  static_assert(sizeof(void*) != 8 || sizeof(Node) <= 56);
+  // 10,000+ sessions each with a private filter means mostly leaf nodes,
+  // each one map entry: its key, five words of node and the hash chain link.
+  static_assert(sizeof(void*) != 8 || sizeof(Node) <= 40);
 }
 
-SubscriptionTree::~SubscriptionTree() { Node::destroy(std::move(root_)); }
+SubscriptionTree::~SubscriptionTree() { Node::destroy(std::move(*root_)); }
 
 bool SubscriptionTree::subscribe(std::string_view filter, std::string_view group, Subscriber* s,
                                  const SubscriptionOptions& o) {
@@ -160,9 +259,9 @@ bool SubscriptionTree::subscribe(std::string_view filter, std::string_view group
       auto fresh = std::make_unique<SharedGroup>();
       fresh->group.assign(group);
       fresh->filter.assign(filter);
-      if (!n->shared) n->shared = std::make_unique<Node::Groups>();
-      n->shared->push_back(std::move(fresh));
-      g = n->shared->back().get();
+      if (!n->rare) n->rare = std::make_unique<Node::Rare>();
+      n->rare->shared.push_back(std::move(fresh));
+      g = n->rare->shared.back().get();
     }
     for (SharedMember& m : g->members) {
       if (m.subscriber == s) {
@@ -195,10 +294,7 @@ bool SubscriptionTree::unsubscribe(std::string_view filter, std::string_view gro
   if (group.empty()) {
     auto it = std::find_if(n->subs.begin(), n->subs.end(), [s](const Entry& e) { return e.subscriber == s; });
     if (it != n->subs.end()) {
-      *it = n->subs.back();  // order within a node carries no meaning
-      n->subs.pop_back();
-      // Give memory back after a crowd leaves a popular filter.
-      if (n->subs.size() <= n->subs.capacity() / 4) n->subs.shrink_to_fit();
+      n->subs.remove(it);
       removed = true;
     }
   } else if (SharedGroup* g = n->find_group(group)) {
@@ -213,11 +309,11 @@ bool SubscriptionTree::unsubscribe(std::string_view filter, std::string_view gro
       if (g->next >= members.size()) g->next = 0;
       removed = true;
       if (members.empty()) {
-        auto& groups = *n->shared;
+        auto& groups = n->rare->shared;
         auto git = std::find_if(groups.begin(), groups.end(), [g](const auto& p) { return p.get() == g; });
         *git = std::move(groups.back());
         groups.pop_back();
-        if (groups.empty()) n->shared.reset();
+        n->drop_rare_if_empty();
       }
     }
   }
@@ -264,8 +360,8 @@ void SubscriptionTree::collect(Node* n, const Subscriber* publisher, MatchResult
     m.subscription_ids.clear();  // keeps capacity from earlier calls
     if (e.options.subscription_id != 0) m.subscription_ids.push_back(e.options.subscription_id);
   }
-  if (n->shared) {
-    for (const auto& g : *n->shared) {
+  if (const Node::Groups* groups = n->shared()) {
+    for (const auto& g : *groups) {
       assert(std::find(out.groups_.begin(), out.groups_.end(), g.get()) == out.groups_.end());
       out.groups_.push_back(g.get());
     }
@@ -290,12 +386,14 @@ void SubscriptionTree::match(std::string_view topic, const Subscriber* publisher
     for (Node* n : frontier_) {
       if (wildcards) {
         // `#` under a node reached so far matches whatever levels remain.
-        if (n->pound) collect(n->pound.get(), publisher, out);
-        if (n->plus) next_.push_back(n->plus.get());
+        if (n->rare) {
+          if (Node* p = n->rare->pound.get()) collect(p, publisher, out);
+          if (Node* p = n->rare->plus.get()) next_.push_back(p);
+        }
       }
       if (n->literal) {
         auto it = n->literal->find(level);
-        if (it != n->literal->end()) next_.push_back(it->second.get());
+        if (it != n->literal->end()) next_.push_back(&it->second);
       }
     }
     frontier_.swap(next_);
@@ -305,7 +403,7 @@ void SubscriptionTree::match(std::string_view topic, const Subscriber* publisher
   // exact matches, and their `#` children match the parent level.
   for (Node* n : frontier_) {
     collect(n, publisher, out);
-    if (n->pound) collect(n->pound.get(), publisher, out);
+    if (Node* p = n->pound()) collect(p, publisher, out);
   }
 }
 
@@ -316,10 +414,10 @@ std::size_t SubscriptionTree::node_count() const {
     const Node* n = stack.back();
     stack.pop_back();
     ++count;
-    if (n->plus) stack.push_back(n->plus.get());
-    if (n->pound) stack.push_back(n->pound.get());
+    if (Node* p = n->plus()) stack.push_back(p);
+    if (Node* p = n->pound()) stack.push_back(p);
     if (n->literal)
-      for (const auto& kv : *n->literal) stack.push_back(kv.second.get());
+      for (const auto& kv : *n->literal) stack.push_back(&kv.second);
   }
   return count;
 }

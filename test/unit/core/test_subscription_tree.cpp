@@ -347,6 +347,40 @@ TEST_CASE("tree: unsubscribe removes and prunes", "[core][trie]") {
   CHECK(names(tree, "a/b") == Names{"s"});
 }
 
+TEST_CASE("tree: one filter growing from one subscriber to many and back", "[core][trie]") {
+  // A node keeps its first subscriber inline and spills to the heap from the
+  // second: every step of growing and shrinking must keep the right set and
+  // the right options.
+  SubscriptionTree tree;
+  std::vector<std::unique_ptr<TestSub>> subs;
+  for (int i = 0; i < 9; ++i) subs.push_back(std::make_unique<TestSub>("s" + std::to_string(i)));
+  for (int round = 0; round < 3; ++round) {
+    Names want;
+    for (int i = 0; i < 9; ++i) {
+      REQUIRE(tree.subscribe("dev/x", "", subs[i].get(), opts(std::uint8_t(i % 3), std::uint32_t(i + 1))));
+      want.insert(subs[i]->name);
+      REQUIRE(names(tree, "dev/x") == want);
+    }
+    // Resubscribing replaces options in place, wherever the entry lives.
+    CHECK_FALSE(tree.subscribe("dev/x", "", subs[0].get(), opts(2, 77)));
+    MatchResult r;
+    tree.match("dev/x", nullptr, r);
+    auto got = collect(r);
+    CHECK(got[subs[0].get()] == Got{2, false, {77}});
+    CHECK(got[subs[8].get()] == Got{2, false, {9}});
+    // Remove in an order that depends on the round: first, last, middle.
+    std::vector<int> order{0, 8, 4, 1, 7, 2, 6, 3, 5};
+    if (round == 1) std::reverse(order.begin(), order.end());
+    if (round == 2) std::rotate(order.begin(), order.begin() + 4, order.end());
+    for (int i : order) {
+      REQUIRE(tree.unsubscribe("dev/x", "", subs[i].get()));
+      want.erase(subs[i]->name);
+      REQUIRE(names(tree, "dev/x") == want);
+    }
+    CHECK(Access::nodes(tree) == 1);
+  }
+}
+
 TEST_CASE("tree: warm match() does not allocate", "[core][trie]") {
   SubscriptionTree tree;
   std::vector<std::unique_ptr<TestSub>> subs;
