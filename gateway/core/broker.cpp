@@ -26,7 +26,7 @@ Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clo
 Broker::~Broker() {
   loader_.reset();
   // Sessions reference tree nodes and messages; drop them before the tree.
-  for (auto& s : sessions_) {
+  for (Session* s : sessions_) {
     if (SessionExtras* x = s->extras()) x->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
     for (auto& [filter, opts] : s->subscriptions) {
       if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
@@ -35,21 +35,20 @@ Broker::~Broker() {
         plain = filter;
         group = {};
       }
-      tree_.unsubscribe(plain, group, s.get());
+      tree_.unsubscribe(plain, group, s);
     }
   }
   sessions_.clear();
 }
 
 Session* Broker::find_session(std::string_view client_id) const {
-  auto it = sessions_.find(client_id);
-  return it == sessions_.end() ? nullptr : it->get();
+  return sessions_.find(client_id);
 }
 
 std::vector<Session*> Broker::sessions_with_prefix(std::string_view prefix) const {
   std::vector<Session*> out;
-  for (const auto& s : sessions_)
-    if (std::string_view(s->client_id).starts_with(prefix)) out.push_back(s.get());
+  for (Session* s : sessions_)
+    if (std::string_view(s->client_id).starts_with(prefix)) out.push_back(s);
   return out;
 }
 
@@ -63,8 +62,7 @@ MessageRef Broker::make_message() {
 ConnectResult Broker::attach(const ConnectRequest& req) {
   ConnectResult result;
   const std::string id(req.client_id);
-  auto it = sessions_.find(std::string_view(id));
-  Session* s = it == sessions_.end() ? nullptr : it->get();
+  Session* s = sessions_.find(id);
 
   if (s && s->online()) {
     // [MQTT-3.1.4-3] the existing connection is closed; its will follows the
@@ -87,9 +85,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
       s->expires_at_ms = 0;
     }
   } else {
-    auto owned = std::make_unique<Session>(id);
-    s = owned.get();
-    sessions_.insert(std::move(owned));
+    s = sessions_.insert(std::make_unique<Session>(id));
   }
 
   const bool was_persistent = s->stored;
@@ -283,8 +279,7 @@ void Broker::end_session(Session* s) {
   if (s->stored) erase_session_records(s);
   for (std::size_t i = 0; i < s->pending.size(); ++i) finish_entry(s, s->pending[i]);
   for (std::size_t i = 0; i < s->inflight.size(); ++i) finish_entry(s, s->inflight[i]);
-  // No heterogeneous erase(key) before C++23; the node owns `s`.
-  sessions_.erase(sessions_.find(std::string_view(s->client_id)));
+  sessions_.erase(s);  // destroys `s`
 }
 
 void Broker::erase_session_records(Session* s) {
@@ -326,7 +321,7 @@ void Broker::persist_session(Session* s) {
       for (std::size_t i = 0; i < ring.size(); ++i) {
         OutEntry& e = ring[i];
         if (e.qos == 0 || e.seq != 0) continue;
-        e.seq = s->next_seq++;
+        e.seq = next_entry_seq_++;
         persistence_.persist_ref(*e.msg);
         persist_entry(s, e);
       }
@@ -444,10 +439,10 @@ void Broker::on_store_completed() { persistence_.on_completed(); }
 
 void Broker::shutdown() {
   shutting_down_ = true;
-  for (auto& s : sessions_) {
+  for (Session* s : sessions_) {
     if (s->persistent()) {
       if (s->disconnected_wall_ms == 0) s->disconnected_wall_ms = clock_.wall_ms();
-      persist_session(s.get());
+      persist_session(s);
     }
   }
   persistence_.flush();

@@ -18,7 +18,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "access_control.h"
@@ -28,6 +27,7 @@
 #include "queue.h"
 #include "retained_store.h"
 #include "session.h"
+#include "session_table.h"
 #include "subscription_tree.h"
 
 namespace junction::store {
@@ -229,21 +229,13 @@ class Broker {
   // Keyed by the session's own client_id: a set node is three words, where
   // a map would hold a second copy of every client id (DESIGN §5: 10,000
   // idle clients).
-  struct SessionById {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view id) const noexcept { return std::hash<std::string_view>{}(id); }
-    std::size_t operator()(const std::unique_ptr<Session>& s) const noexcept { return (*this)(s->client_id); }
-    static std::string_view key(std::string_view id) { return id; }
-    static std::string_view key(const std::unique_ptr<Session>& s) { return s->client_id; }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      return key(a) == key(b);
-    }
-  };
-  std::unordered_set<std::unique_ptr<Session>, SessionById, SessionById> sessions_;
+  SessionTable sessions_;
   std::set<std::pair<std::int64_t, Session*>> expiries_;  // offline sessions by deadline
   std::set<std::pair<std::int64_t, Session*>> delayed_wills_;
   std::uint64_t next_message_id_ = 1;
+  // Store key order of session entries (Table::SessionEntries), one counter
+  // for all sessions so a Session need not carry its own.
+  std::uint64_t next_entry_seq_ = 1;
   BrokerStats stats_;
   bool shutting_down_ = false;
   int publish_depth_ = 0;

@@ -135,7 +135,7 @@ class Restorer {
       e.dup = rec.state != 0;
       e.subscription_ids = rec.subscription_ids;
       ++m->persist_refs;
-      if (seq >= s->next_seq) s->next_seq = seq + 1;
+      if (seq >= b_.next_entry_seq_) b_.next_entry_seq_ = seq + 1;
       if (e.state == 0) {
         e.packet_id = 0;
         s->pending.push_back(std::move(e));

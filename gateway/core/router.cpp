@@ -155,7 +155,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       return;
     }
     if (s->stored) {
-      sent.seq = s->next_seq++;
+      sent.seq = next_entry_seq_++;
       persistence_.persist_ref(*msg);
       persist_entry(s, sent);
     }
@@ -164,7 +164,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   s->pending.push_back(std::move(e));
   if (s->stored) {
     OutEntry& queued = s->pending.back();
-    queued.seq = s->next_seq++;
+    queued.seq = next_entry_seq_++;
     persistence_.persist_ref(*msg);
     persist_entry(s, queued);
   }

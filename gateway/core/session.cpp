@@ -46,3 +46,7 @@ SessionExtras& Session::extras_or_create() {
 }
 
 }  // namespace junction::core
+
+// One Session per client (10,000 idle clients, DESIGN §5): a new member
+// must find room in an existing word or replace one.
+static_assert(sizeof(void*) != 8 || sizeof(junction::core::Session) <= 200);

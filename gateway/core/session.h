@@ -105,9 +105,10 @@ class Session final : public Subscriber {
  public:
   explicit Session(std::string id) : client_id(std::move(id)) {}
 
-  // (Members ordered so the small ones share words: one Session per client.)
-  std::string client_id;
+  // (Members ordered so the small ones share words, the first one in the
+  // tail padding of Subscriber: one Session per client, 200 B.)
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection; 0xFFFFFFFF: never
+  std::string client_id;
   std::uint8_t protocol_version = 0;
   Protocol protocol = Protocol::Mqtt;
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
@@ -121,7 +122,6 @@ class Session final : public Subscriber {
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
-  std::uint64_t next_seq = 1;
 
   // Full filter (with any $share prefix) -> options.
   FlatStringMap<SubscriptionOptions> subscriptions;
@@ -157,7 +157,10 @@ class Session final : public Subscriber {
   bool has_retained_backlog() const { return extras_ && !extras_->retained_backlog.empty(); }
 
  private:
+  friend class SessionTable;
   static const ClientIdentity& anonymous_identity();
+
+  Session* table_next_ = nullptr;  // SessionTable's chain
 
   std::unique_ptr<ClientIdentity> identity_;  // null: anonymous
   std::unique_ptr<SessionExtras> extras_;

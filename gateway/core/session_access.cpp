@@ -43,8 +43,7 @@ bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
 void Broker::access_changed() {
   acl_ = access_ && access_->has_acl() ? access_ : nullptr;
   std::vector<SessionSink*> sinks;
-  for (const auto& owned : sessions_) {
-    Session* s = owned.get();
+  for (Session* s : sessions_) {
     s->acl_generation = 0;
     if (!s->online()) continue;
     if (acl_) {
