@@ -11,7 +11,7 @@
 // session's entries are the outbox. They survive kill -9 and are re-sent
 // (same message-id) after a reconnect. The bridge calls on_puback only when
 // RabbitMQ confirms every publish made for that entry. The outbox is bounded
-// by `max_messages` (Session::max_queued): past it QoS >= 1 publishes are
+// by `max_messages` (SessionExtras::max_queued): past it QoS >= 1 publishes are
 // refused (MQTT 5 reason 0x97, v3 connection closed, STOMP ERROR) or, with
 // drop-oldest, the oldest unsent entry is dropped (counted).
 //
