@@ -92,7 +92,7 @@ Session* Broker::pick_shared_member(SharedGroup& g) {
 
 void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
                      std::span<const std::uint32_t> sub_ids, PublishResult* result) {
-  if (msg->expired(clock_.wall_ms())) {
+  if (msg->expiry_ms != 0 && msg->expired(clock_.wall_ms())) {  // no clock read per delivery otherwise
     ++stats_.expired;
     return;
   }
@@ -199,10 +199,10 @@ void Broker::finish_entry(Session* s, OutEntry& e, bool acked) {
 }
 
 void Broker::pump(Session* s) {
-  const std::int64_t now = clock_.wall_ms();
+  std::int64_t now = 0;  // read from the clock only for a message with an expiry
   while (s->online() && !s->pending.empty()) {
     OutEntry& e = s->pending.front();
-    if (e.msg->expired(now)) {
+    if (e.msg->expiry_ms != 0 && e.msg->expired(now ? now : (now = clock_.wall_ms()))) {
       ++stats_.expired;
       finish_entry(s, e);
       s->pending.pop_front();

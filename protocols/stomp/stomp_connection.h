@@ -181,7 +181,9 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   std::uint32_t send_ms_ = 0;
   std::uint32_t expect_ms_ = 0;
   std::int64_t last_rx_ms_ = 0;
-  std::int64_t last_tx_ms_ = 0;
+  std::int64_t last_tx_ms_ = 0;  // no later than the last write
+  std::int64_t tick_ms_ = 0;     // the previous on_tick
+  bool wrote_ = false;           // written since the previous on_tick
 
   std::uint64_t wrote_ticket_ = 0;  // batch holding this connection's latest store writes
   core::Ring<PendingAnswer> answers_;
