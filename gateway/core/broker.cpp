@@ -130,7 +130,7 @@ void Broker::start_delivery(Session* s) {
       ++i;
     } else {
       finish_entry(s, e);
-      s->inflight.erase(i);
+      s->erase_inflight(i);
     }
   }
   pump(s);
@@ -168,17 +168,7 @@ void Broker::stop_queue_consumers(Session* s) {
 }
 
 void Broker::purge_queue_entries(Session* s, QueueSubscription* only) {
-  auto purge = [&](Ring<OutEntry>& ring) {
-    Ring<OutEntry> kept;
-    while (!ring.empty()) {
-      OutEntry& e = ring.front();
-      if (!e.qsub || (only && e.qsub != only)) kept.push_back(std::move(e));
-      ring.pop_front();
-    }
-    ring = std::move(kept);
-  };
-  purge(s->pending);
-  purge(s->inflight);
+  s->retain_entries([&](const OutEntry& e) { return !e.qsub || (only && e.qsub != only); });
 }
 
 void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
@@ -197,15 +187,14 @@ void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const Messa
     return;
   }
   if (s->pending.empty() && s->inflight.size() < s->send_window) {
-    s->inflight.push_back(std::move(e));
-    OutEntry& sent = s->inflight.back();
+    OutEntry& sent = s->push_inflight(std::move(e));
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->inflight.erase(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight.size() - 1);
     }
     return;
   }
-  s->pending.push_back(std::move(e));
+  s->push_pending(std::move(e));
 }
 
 void SessionQueueConsumer::queue_deliver(QueueSubscription&, const MessageRef& m, std::uint64_t tag,

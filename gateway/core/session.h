@@ -6,6 +6,10 @@
 //  * One Session per client id (Broker::sessions_); at most one live sink.
 //  * `inflight` holds deliveries sent and not yet completed, in send order;
 //    its size never exceeds send_window(). `pending` holds what waits.
+//  * queued_bytes is the payload bytes of every entry in `pending` and
+//    `inflight` (limits.max_queued_bytes). Entries enter and leave both
+//    rings only through the helpers below, which keep it exact;
+//    queued_bytes_consistent() recomputes it for the tests.
 //  * A persistent session (expiry > 0) mirrors subscriptions and QoS >= 1
 //    entries into the store (Table::Sessions / SessionEntries); entries hold
 //    a persist ref on their Message so its body is stored once.
@@ -107,6 +111,7 @@ class Session final : public Subscriber {
   std::uint64_t next_seq = 1;
   std::uint64_t dropped_qos0 = 0;
   std::uint64_t dropped_oldest = 0;
+  std::uint64_t queued_bytes = 0;       // payload bytes in pending + inflight
 
   // Full filter (with any $share prefix) -> options.
   FlatStringMap<SubscriptionOptions> subscriptions;
@@ -136,9 +141,37 @@ class Session final : public Subscriber {
   bool online() const { return sink != nullptr; }
   std::size_t queued() const { return pending.size() + inflight.size(); }
 
+  // The only ways in and out of `pending` and `inflight` (queued_bytes).
+  static std::uint64_t entry_bytes(const OutEntry& e) { return e.msg ? e.msg->payload.size() : 0; }
+  OutEntry& push_pending(OutEntry e);
+  OutEntry& push_inflight(OutEntry e);
+  void pop_pending();                        // drops pending.front()
+  void erase_inflight(std::size_t i);
+  void pending_to_inflight();                // pending.front() goes in flight
+  // Keeps the entries of both rings for which keep(e) is true, in order.
+  template <class Keep>
+  void retain_entries(Keep keep) {
+    retain_in(pending, keep);
+    retain_in(inflight, keep);
+  }
+  bool queued_bytes_consistent() const;
+
   // Next free packet id (skips ids still in flight).
   std::uint16_t allocate_packet_id();
   OutEntry* find_inflight(std::uint16_t packet_id);
+
+ private:
+  template <class Keep>
+  void retain_in(Ring<OutEntry>& ring, Keep& keep) {
+    Ring<OutEntry> kept;
+    while (!ring.empty()) {
+      OutEntry& e = ring.front();
+      if (keep(e)) kept.push_back(std::move(e));
+      else queued_bytes -= entry_bytes(e);
+      ring.pop_front();
+    }
+    ring = std::move(kept);
+  }
 };
 
 }  // namespace junction::core
