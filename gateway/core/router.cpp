@@ -188,9 +188,9 @@ void Broker::note_queue_full(const Session* s, QueueFull full) {
   const bool bytes = full == QueueFull::Bytes;
   std::uint64_t& n = bytes ? stats_.queue_full_bytes : stats_.queue_full_messages;
   if (n++ % 1000 == 0) {
-    log::warning("session %s: queue full (%s %llu; %llu messages, %llu bytes queued); dropping QoS 0, refusing QoS >= 1 "
-                 "(%llu so far)",
-                 s->client_id.c_str(), bytes ? "limits.max_queued_bytes" : "limits.max_queued_messages",
+    log::warning("session %s: queue full (%s %llu; %llu messages, %llu bytes queued): QoS 0 dropped, "
+                 "QoS >= 1 refused (%llu so far)",
+                 s->client_id.c_str(), bytes ? "max_queued_bytes" : "message limit",
                  static_cast<unsigned long long>(bytes ? config_.max_queued_bytes : queue_limit(s)),
                  static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes),
                  static_cast<unsigned long long>(n));

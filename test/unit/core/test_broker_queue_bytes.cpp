@@ -198,7 +198,8 @@ TEST_CASE("byte cap: restart restores the counter from the store", "[core][broke
   CHECK(r->queued_bytes == 0);
 }
 
-TEST_CASE("byte cap: expired messages and expired sessions give their bytes back", "[core][broker][limits][bytes][expiry]") {
+TEST_CASE("byte cap: expired messages and expired sessions give their bytes back",
+          "[core][broker][limits][bytes][expiry]") {
   Fixture f;
   f.config.max_queued_bytes = 1000;
   f.restart();
@@ -315,7 +316,8 @@ TEST_CASE("byte cap and message cap together: whichever is reached first refuses
   CHECK(f.queued_bytes_consistent());
 }
 
-TEST_CASE("byte counter: queue deliveries in flight are counted and purged on disconnect", "[core][broker][bytes][queue]") {
+TEST_CASE("byte counter: queue deliveries in flight are counted and purged on unsubscribe",
+          "[core][broker][bytes][queue]") {
   Fixture f;
   FakeSink a;
   Session* s = f.connect("worker", a, true, 0, /*receive_max=*/1);
