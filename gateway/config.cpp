@@ -339,7 +339,7 @@ void read_store(const Reader& r, const YAML::Node& key, const YAML::Node& v, Sto
 void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, LimitsConfig& l) {
   r.expect_map(key, v, "limits");
   r.each_key(v, "limits",
-             {"max_queued_messages", "max_packet_size", "max_keepalive", "max_inflight", "receive_maximum",
+             {"max_queued_messages", "max_queued_bytes", "max_packet_size", "max_keepalive", "max_inflight", "receive_maximum",
               "topic_alias_maximum", "outbound_buffer", "max_session_expiry", "max_connections",
               "max_connect_rate", "max_publish_rate"},
              [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
@@ -348,6 +348,7 @@ void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, Li
                };
                auto u16 = [&](std::uint64_t min) { return static_cast<std::uint16_t>(r.integer(k, x, full, min, 65535)); };
                if (name == "max_queued_messages") l.max_queued_messages = u32(1, 0xFFFFFFFFu);
+               else if (name == "max_queued_bytes") l.max_queued_bytes = r.integer(k, x, full, 0, UINT64_MAX);
                // MQTT's largest packet: 268435455 bytes of body + 5 of header.
                else if (name == "max_packet_size") l.max_packet_size = u32(64, 268435460);
                else if (name == "max_keepalive") l.max_keepalive = u16(1);

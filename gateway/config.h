@@ -79,6 +79,7 @@ struct StoreConfig {
 
 struct LimitsConfig {
   std::uint32_t max_queued_messages = 100000;
+  std::uint64_t max_queued_bytes = 0;  // payload bytes per session; 0: no limit
   std::uint32_t max_packet_size = 1048576;
   std::uint16_t max_keepalive = 600;
   std::uint16_t max_inflight = 1000;

@@ -79,6 +79,7 @@ core::BrokerConfig broker_config(const Config& cfg) {
   const LimitsConfig& l = cfg.limits;
   core::BrokerConfig b;
   b.max_queued_messages = l.max_queued_messages;
+  b.max_queued_bytes = l.max_queued_bytes;
   b.max_inflight = l.max_inflight;
   b.max_session_expiry_s = l.max_session_expiry;
   b.queue_policies = [queues = cfg.queues](std::string_view name) {

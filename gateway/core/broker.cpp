@@ -96,7 +96,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   s->will = req.will ? std::make_unique<WillMessage>(*req.will) : nullptr;
   s->sink = req.sink;
   s->set_identity(req.identity);
-  s->acl_generation = 0;
+  s->invalidate_acl_cache();
   s->disconnected_wall_ms = 0;
   if (s->persistent()) {
     persist_session(s);
@@ -122,7 +122,7 @@ void Broker::start_delivery(Session* s) {
       ++i;
     } else {
       finish_entry(s, e);
-      s->inflight.erase(i);
+      s->erase_inflight(i);
     }
   }
   pump(s);
@@ -162,17 +162,7 @@ void Broker::stop_queue_consumers(Session* s) {
 }
 
 void Broker::purge_queue_entries(Session* s, QueueSubscription* only) {
-  auto purge = [&](Ring<OutEntry>& ring) {
-    Ring<OutEntry> kept;
-    while (!ring.empty()) {
-      OutEntry& e = ring.front();
-      if (!e.qsub || (only && e.qsub != only)) kept.push_back(std::move(e));
-      ring.pop_front();
-    }
-    ring = std::move(kept);
-  };
-  purge(s->pending);
-  purge(s->inflight);
+  s->retain_entries([&](const OutEntry& e) { return !e.qsub || (only && e.qsub != only); });
 }
 
 void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
@@ -191,15 +181,14 @@ void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const Messa
     return;
   }
   if (s->pending.empty() && s->inflight.size() < s->send_window) {
-    s->inflight.push_back(std::move(e));
-    OutEntry& sent = s->inflight.back();
+    OutEntry& sent = s->push_inflight(std::move(e));
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->inflight.erase(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight.size() - 1);
     }
     return;
   }
-  s->pending.push_back(std::move(e));
+  s->push_pending(std::move(e));
 }
 
 void SessionQueueConsumer::queue_deliver(QueueSubscription&, const MessageRef& m, std::uint64_t tag,
@@ -346,7 +335,7 @@ void Broker::persist_entry(Session* s, const OutEntry& e) {
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {
-  s->acl_generation = 0;  // the ACL delivery cache covers the subscription set
+  s->invalidate_acl_cache();  // the ACL delivery cache covers the subscription set
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     if (!QueueManager::valid_name(name)) return SubscribeStatus::FilterInvalid;
@@ -388,7 +377,7 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
   auto it = s->subscriptions.find(full_filter);
   if (it == s->subscriptions.end()) return false;
-  s->acl_generation = 0;
+  s->invalidate_acl_cache();
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     auto& consumers = s->extras_or_create().queue_consumers;

@@ -38,6 +38,7 @@ namespace junction::core {
 
 struct BrokerConfig {
   std::uint32_t max_queued_messages = 100000;  // per session (pending + in flight)
+  std::uint64_t max_queued_bytes = 0;          // payload bytes per session (pending + in flight); 0: no limit
   std::uint16_t max_inflight = 1000;           // outgoing QoS>0 window per session (capped by the client's receive maximum)
   std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
   bool retain_available = true;
@@ -53,6 +54,8 @@ struct BrokerStats {
   std::uint64_t dropped_qos0 = 0;      // session queue full or slow connection
   std::uint64_t refused_quota = 0;     // QoS>=1 refused because a session queue was full
   std::uint64_t dropped_oldest = 0;    // oldest entry dropped from a full drop-oldest session
+  std::uint64_t queue_full_messages = 0;  // deliveries dropped or refused at a session's message cap
+  std::uint64_t queue_full_bytes = 0;     // ... at max_queued_bytes
   std::uint64_t expired = 0;
   std::uint64_t wills_published = 0;
   std::uint64_t sessions_expired = 0;
@@ -200,6 +203,10 @@ class Broker {
   std::uint32_t queue_limit(const Session* s) const {
     return s->max_queued() ? s->max_queued() : config_.max_queued_messages;
   }
+  enum class QueueFull : std::uint8_t { No, Messages, Bytes };
+  // Can `s` queue `m` (max_queued_messages / Session::max_queued, max_queued_bytes)?
+  QueueFull queue_full(const Session* s, const Message& m) const;
+  void note_queue_full(const Session* s, QueueFull full);  // counter and rate-limited log
   bool send_entry(Session* s, OutEntry& e);
   // The delivery is over. `acked`: the client acknowledged it (a queue
   // message is then acknowledged to its queue); otherwise it was discarded.

@@ -138,11 +138,11 @@ class Restorer {
       if (seq >= b_.next_entry_seq_) b_.next_entry_seq_ = seq + 1;
       if (e.state == 0) {
         e.packet_id = 0;
-        s->pending.push_back(std::move(e));
+        s->push_pending(std::move(e));
       } else {
         if (e.packet_id >= s->next_packet_id) s->next_packet_id = static_cast<std::uint16_t>(e.packet_id + 1);
         if (s->next_packet_id == 0) s->next_packet_id = 1;
-        s->inflight.push_back(std::move(e));
+        s->push_inflight(std::move(e));
       }
       ++entries_;
     });

@@ -112,28 +112,31 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       if (result) ++result->matched;
       return;
     }
-    if (s->queued() >= queue_limit(s)) {
+    if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
       ++stats_.dropped_qos0;
+      note_queue_full(s, full);
       return;
     }
     OutEntry e;
     e.msg = msg;
     e.retain = retain;
     e.subscription_ids.assign(sub_ids.begin(), sub_ids.end());
-    s->pending.push_back(std::move(e));
+    s->push_pending(std::move(e));
     if (result) ++result->matched;
     return;
   }
 
-  if (s->queued() >= queue_limit(s) && s->drop_oldest() && !s->pending.empty()) {
-    // Drop-oldest overflow (bridge outboxes): the oldest message not yet sent goes.
+  // Drop-oldest overflow (bridge outboxes): the oldest messages not yet sent
+  // go until the new one fits (one at the message cap; maybe more at the byte cap).
+  while (s->drop_oldest() && !s->pending.empty() && queue_full(s, *msg) != QueueFull::No) {
     ++stats_.dropped_oldest;
     ++s->extras()->dropped_oldest;
     finish_entry(s, s->pending.front());
-    s->pending.pop_front();
+    s->pop_pending();
   }
-  if (s->queued() >= queue_limit(s)) {
+  if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
     ++stats_.refused_quota;
+    note_queue_full(s, full);
     if (result) result->quota_exceeded = true;
     return;
   }
@@ -147,11 +150,10 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   const bool send_now = s->online() && s->pending.empty() && s->inflight.size() < s->send_window &&
                         s->sink->can_deliver();
   if (send_now) {
-    s->inflight.push_back(std::move(e));
-    OutEntry& sent = s->inflight.back();
+    OutEntry& sent = s->push_inflight(std::move(e));
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->inflight.erase(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight.size() - 1);
       return;
     }
     if (s->stored) {
@@ -161,12 +163,35 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     }
     return;
   }
-  s->pending.push_back(std::move(e));
+  OutEntry& queued = s->push_pending(std::move(e));
   if (s->stored) {
-    OutEntry& queued = s->pending.back();
     queued.seq = next_entry_seq_++;
     persistence_.persist_ref(*msg);
     persist_entry(s, queued);
+  }
+}
+
+Broker::QueueFull Broker::queue_full(const Session* s, const Message& m) const {
+  if (s->queued() >= queue_limit(s)) return QueueFull::Messages;
+  // Like Mosquitto's max_queued_bytes, a session holding no bytes takes any
+  // one message, however large (max_packet_size bounds it): a cap below the
+  // largest message must not make a subscriber unreachable.
+  const std::uint64_t cap = config_.max_queued_bytes;
+  if (cap != 0 && s->queued_bytes != 0 && s->queued_bytes + m.payload.size() > cap) return QueueFull::Bytes;
+  return QueueFull::No;
+}
+
+void Broker::note_queue_full(const Session* s, QueueFull full) {
+  // Rate-limited: a full subscriber can be hit by every publish.
+  const bool bytes = full == QueueFull::Bytes;
+  std::uint64_t& n = bytes ? stats_.queue_full_bytes : stats_.queue_full_messages;
+  if (n++ % 1000 == 0) {
+    log::warning("session %s: queue full (%s %llu; %llu messages, %llu bytes queued): QoS 0 dropped, "
+                 "QoS >= 1 refused (%llu so far)",
+                 s->client_id.c_str(), bytes ? "max_queued_bytes" : "message limit",
+                 static_cast<unsigned long long>(bytes ? config_.max_queued_bytes : queue_limit(s)),
+                 static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes),
+                 static_cast<unsigned long long>(n));
   }
 }
 
@@ -205,27 +230,26 @@ void Broker::pump(Session* s) {
     if (e.msg->expiry_ms != 0 && e.msg->expired(now ? now : (now = clock_.wall_ms()))) {
       ++stats_.expired;
       finish_entry(s, e);
-      s->pending.pop_front();
+      s->pop_pending();
       continue;
     }
     if (acl_ && !e.qsub && !may_deliver(s, e.msg->topic)) {
       finish_entry(s, e);  // withheld: the client may not read it (any more)
-      s->pending.pop_front();
+      s->pop_pending();
       continue;
     }
     if (!s->sink->can_deliver()) return;
     if (e.qos == 0) {
       send_entry(s, e);
-      s->pending.pop_front();
+      s->pop_pending();
       continue;
     }
     if (s->inflight.size() >= s->send_window) return;
-    s->inflight.push_back(std::move(e));
-    s->pending.pop_front();
+    s->pending_to_inflight();
     OutEntry& sent = s->inflight.back();
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->inflight.erase(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight.size() - 1);
       continue;
     }
     if (sent.seq != 0) persist_entry(s, sent);
@@ -238,11 +262,7 @@ bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
     OutEntry& e = s->inflight[i];
     if (e.packet_id != packet_id) continue;
     finish_entry(s, e, true);
-    if (i == 0) {
-      s->inflight.pop_front();
-    } else {
-      s->inflight.erase(i);
-    }
+    s->erase_inflight(i);
     pump(s);
     return true;
   }

@@ -32,17 +32,60 @@ const ClientIdentity& Session::anonymous_identity() {
 void Session::set_identity(const ClientIdentity& id) {
   const bool plain_anonymous = id.anonymous && id.user.empty() && !id.from_certificate && id.credential == 0;
   if (plain_anonymous) {
-    identity_.reset();
-  } else if (identity_) {
-    *identity_ = id;
-  } else {
-    identity_ = std::make_unique<ClientIdentity>(id);
+    access_.reset();
+    return;
   }
+  SessionAccess& a = access_or_create();
+  a.identity = id;
+  a.acl_generation = 0;
+}
+
+SessionAccess& Session::access_or_create() {
+  if (!access_) access_ = std::make_unique<SessionAccess>();
+  return *access_;
 }
 
 SessionExtras& Session::extras_or_create() {
   if (!extras_) extras_ = std::make_unique<SessionExtras>();
   return *extras_;
+}
+
+OutEntry& Session::push_pending(OutEntry e) {
+  queued_bytes += entry_bytes(e);
+  pending.push_back(std::move(e));
+  return pending.back();
+}
+
+OutEntry& Session::push_inflight(OutEntry e) {
+  queued_bytes += entry_bytes(e);
+  inflight.push_back(std::move(e));
+  return inflight.back();
+}
+
+void Session::pop_pending() {
+  queued_bytes -= entry_bytes(pending.front());
+  pending.pop_front();
+}
+
+void Session::erase_inflight(std::size_t i) {
+  queued_bytes -= entry_bytes(inflight[i]);
+  if (i == 0) {
+    inflight.pop_front();
+  } else {
+    inflight.erase(i);
+  }
+}
+
+void Session::pending_to_inflight() {
+  inflight.push_back(std::move(pending.front()));
+  pending.pop_front();
+}
+
+bool Session::queued_bytes_consistent() const {
+  std::uint64_t sum = 0;
+  for (std::size_t i = 0; i < pending.size(); ++i) sum += entry_bytes(pending[i]);
+  for (std::size_t i = 0; i < inflight.size(); ++i) sum += entry_bytes(inflight[i]);
+  return sum == queued_bytes;
 }
 
 }  // namespace junction::core

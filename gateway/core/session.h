@@ -6,6 +6,10 @@
 //  * One Session per client id (Broker::sessions_); at most one live sink.
 //  * `inflight` holds deliveries sent and not yet completed, in send order;
 //    its size never exceeds send_window(). `pending` holds what waits.
+//  * queued_bytes is the payload bytes of every entry in `pending` and
+//    `inflight` (limits.max_queued_bytes). Entries enter and leave both
+//    rings only through the helpers below, which keep it exact;
+//    queued_bytes_consistent() recomputes it for the tests.
 //  * A persistent session (expiry > 0) mirrors subscriptions and QoS >= 1
 //    entries into the store (Table::Sessions / SessionEntries); entries hold
 //    a persist ref on their Message so its body is stored once.
@@ -101,6 +105,16 @@ struct SessionExtras {
   std::uint64_t dropped_oldest = 0;
 };
 
+// The identity a session's client authenticated with, and the ACL delivery
+// cache: valid while acl_generation equals the ACL's generation (low 32
+// bits; 0 = invalid); acl_whole = every subscription filter is wholly
+// readable, so no delivery needs a per-topic check.
+struct SessionAccess {
+  ClientIdentity identity;
+  std::uint32_t acl_generation = 0;
+  bool acl_whole = false;
+};
+
 class Session final : public Subscriber {
  public:
   explicit Session(std::string id) : client_id(std::move(id)) {}
@@ -114,14 +128,10 @@ class Session final : public Subscriber {
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
   bool stored = false;                  // a Sessions record exists in the store
-  // ACL delivery cache: valid while acl_generation equals the ACL's
-  // generation (low 32 bits; 0 = invalid); acl_whole = every subscription
-  // filter is wholly readable.
-  bool acl_whole = false;
-  std::uint32_t acl_generation = 0;
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
+  std::uint64_t queued_bytes = 0;       // payload bytes in pending + inflight
 
   // Full filter (with any $share prefix) -> options.
   FlatStringMap<SubscriptionOptions> subscriptions;
@@ -134,8 +144,14 @@ class Session final : public Subscriber {
   // Who the connected client authenticated as (set by attach). A session
   // restored from the store has no identity until its client reconnects;
   // nothing is delivered to it before then, so nothing escapes the ACL.
-  const ClientIdentity& identity() const { return identity_ ? *identity_ : anonymous_identity(); }
+  const ClientIdentity& identity() const { return access_ ? access_->identity : anonymous_identity(); }
   void set_identity(const ClientIdentity& id);
+  // The ACL delivery cache (see SessionAccess); allocated for anonymous
+  // sessions only once an ACL is in force.
+  SessionAccess& access_or_create();
+  void invalidate_acl_cache() {
+    if (access_) access_->acl_generation = 0;
+  }
 
   // Null until something rare is needed (see SessionExtras).
   SessionExtras* extras() const { return extras_.get(); }
@@ -144,6 +160,21 @@ class Session final : public Subscriber {
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }
   std::size_t queued() const { return pending.size() + inflight.size(); }
+
+  // The only ways in and out of `pending` and `inflight` (queued_bytes).
+  static std::uint64_t entry_bytes(const OutEntry& e) { return e.msg ? e.msg->payload.size() : 0; }
+  OutEntry& push_pending(OutEntry e);
+  OutEntry& push_inflight(OutEntry e);
+  void pop_pending();                        // drops pending.front()
+  void erase_inflight(std::size_t i);
+  void pending_to_inflight();                // pending.front() goes in flight
+  // Keeps the entries of both rings for which keep(e) is true, in order.
+  template <class Keep>
+  void retain_entries(Keep keep) {
+    retain_in(pending, keep);
+    retain_in(inflight, keep);
+  }
+  bool queued_bytes_consistent() const;
 
   // Next free packet id (skips ids still in flight).
   std::uint16_t allocate_packet_id();
@@ -157,12 +188,24 @@ class Session final : public Subscriber {
   bool has_retained_backlog() const { return extras_ && !extras_->retained_backlog.empty(); }
 
  private:
+  template <class Keep>
+  void retain_in(Ring<OutEntry>& ring, Keep& keep) {
+    Ring<OutEntry> kept;
+    while (!ring.empty()) {
+      OutEntry& e = ring.front();
+      if (keep(e)) kept.push_back(std::move(e));
+      else queued_bytes -= entry_bytes(e);
+      ring.pop_front();
+    }
+    ring = std::move(kept);
+  }
+
   friend class SessionTable;
   static const ClientIdentity& anonymous_identity();
 
   Session* table_next_ = nullptr;  // SessionTable's chain
 
-  std::unique_ptr<ClientIdentity> identity_;  // null: anonymous
+  std::unique_ptr<SessionAccess> access_;  // null: anonymous, no ACL cache
   std::unique_ptr<SessionExtras> extras_;
 };
 

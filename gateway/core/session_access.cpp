@@ -21,7 +21,8 @@ bool is_queue_filter(std::string_view filter) {
 bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
   const Principal who = s->identity().principal(s->client_id);
   const std::uint64_t gen = acl_->generation();
-  if (s->acl_generation != static_cast<std::uint32_t>(gen)) {
+  SessionAccess& cache = s->access_or_create();
+  if (cache.acl_generation != static_cast<std::uint32_t>(gen)) {
     // Every topic a wholly readable filter matches is readable, so a session
     // whose filters are all wholly readable needs no per-message check.
     bool whole = true;
@@ -34,17 +35,17 @@ bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
         break;
       }
     }
-    s->acl_whole = whole;
-    s->acl_generation = static_cast<std::uint32_t>(gen);
+    cache.acl_whole = whole;
+    cache.acl_generation = static_cast<std::uint32_t>(gen);
   }
-  return s->acl_whole || acl_->allowed(who, topic, Access::Read);
+  return cache.acl_whole || acl_->allowed(who, topic, Access::Read);
 }
 
 void Broker::access_changed() {
   acl_ = access_ && access_->has_acl() ? access_ : nullptr;
   std::vector<SessionSink*> sinks;
   for (Session* s : sessions_) {
-    s->acl_generation = 0;
+    s->invalidate_acl_cache();
     if (!s->online()) continue;
     if (acl_) {
       // A queue consumer whose read access was taken away stops: what it

@@ -28,6 +28,7 @@ KILL9_REASON = ("kill -9 durability: Mosquitto writes its database only on autos
 
 DEFAULT_LIMITS = {
     "max_queued_messages": 100000,
+    "max_queued_bytes": 0,
     "max_packet_size": 1048576,
     "max_keepalive": 600,
     "max_inflight": 100,
@@ -165,6 +166,7 @@ class Broker:
                 "persistence_location %s/\n"
                 "%s"
                 "max_queued_messages %d\n"
+                "max_queued_bytes %d\n"
                 "max_packet_size %d\n"
                 "max_keepalive %d\n"
                 "max_inflight_messages %d\n"
@@ -173,8 +175,8 @@ class Broker:
                 "connection_messages true\n"
                 "listener %d 127.0.0.1\n"
                 "max_topic_alias %d\n"
-                % (_current_user(), self.data_dir, autosave, lim["max_queued_messages"], lim["max_packet_size"],
-                   lim["max_keepalive"], lim["max_inflight"], self.port,
+                % (_current_user(), self.data_dir, autosave, lim["max_queued_messages"], lim["max_queued_bytes"],
+                   lim["max_packet_size"], lim["max_keepalive"], lim["max_inflight"], self.port,
                    lim["topic_alias_maximum"])
             )
         with open(path, "w") as f:

@@ -9,6 +9,7 @@ into a timeout, so a hung broker fails a test instead of hanging the suite.
 import contextlib
 import queue
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -144,6 +145,7 @@ class PahoClient:
         self.connack_event = threading.Event()
         self.gone = threading.Event()
         self.published = set()        # mids with PUBACK/PUBCOMP
+        self.puback_reasons = {}      # mid -> PUBACK reason code (v5; 0 when omitted)
         self.pub_lock = threading.Condition()
         self.subacks = {}
         self.unsubacks = {}
@@ -156,6 +158,35 @@ class PahoClient:
         self.c.on_publish = self._on_publish
         self.c.on_subscribe = self._on_subscribe
         self.c.on_unsubscribe = self._on_unsubscribe
+        if version == V5:
+            self._capture_puback_reasons()
+
+    def _capture_puback_reasons(self):
+        # paho 1.6 (Debian's) parses a v5 PUBACK's reason code but does not
+        # pass it to on_publish (2.x does): read it off the packet before
+        # paho handles it. Set before on_publish runs, so wait_published()
+        # followed by puback_reason() sees it.
+        handle = getattr(self.c, "_handle_pubackcomp", None)
+        if handle is None:
+            return
+
+        def handle_and_record(cmd):
+            pkt = self.c._in_packet
+            if cmd == "PUBACK" and pkt["remaining_length"] >= 2:
+                mid, = struct.unpack("!H", pkt["packet"][:2])
+                reason = pkt["packet"][2] if pkt["remaining_length"] > 2 else 0
+                with self.pub_lock:
+                    self.puback_reasons[mid] = reason
+            return handle(cmd)
+
+        self.c._handle_pubackcomp = handle_and_record
+
+    def puback_reason(self, mid):
+        """The reason code of the PUBACK for `mid` (v5, after wait_published)."""
+        with self.pub_lock:
+            if mid not in self.puback_reasons:
+                raise AssertionError("no PUBACK reason recorded for mid %d (paho without _handle_pubackcomp?)" % mid)
+            return self.puback_reasons[mid]
 
     # callbacks (network thread)
     def _on_connect(self, client, userdata, flags, rc, properties=None):

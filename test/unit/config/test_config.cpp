@@ -84,7 +84,7 @@ listeners:
     max_connections: 10
     allow_anonymous: false
 store: {path: /tmp/x, durability: sync, sync_interval_ms: 5, map_size_mb: 8, max_map_size_mb: 16}
-limits: {max_queued_messages: 7, max_packet_size: 2048, max_keepalive: 30, max_inflight: 5,
+limits: {max_queued_messages: 7, max_queued_bytes: 5000000000, max_packet_size: 2048, max_keepalive: 30, max_inflight: 5,
          receive_maximum: 6, topic_alias_maximum: 0, outbound_buffer: 65536, max_session_expiry: 0,
          max_connections: 500, max_connect_rate: 50, max_publish_rate: 20}
 log: {level: debug}
@@ -99,6 +99,7 @@ log: {level: debug}
   CHECK(c.store.durability == junction::Durability::Sync);
   CHECK(c.store.max_map_size_mb == 16);
   CHECK(c.limits.max_queued_messages == 7);
+  CHECK(c.limits.max_queued_bytes == 5000000000u);  // wider than 32 bits
   CHECK(c.limits.max_packet_size == 2048);
   CHECK(c.limits.max_keepalive == 30);
   CHECK(c.limits.topic_alias_maximum == 0);
