@@ -261,9 +261,13 @@ bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
   for (std::size_t i = 0; i < s->inflight.size(); ++i) {
     OutEntry& e = s->inflight[i];
     if (e.packet_id != packet_id) continue;
+    QueueSubscription* from_queue = e.qsub;
     finish_entry(s, e, true);
     s->erase_inflight(i);
     pump(s);
+    // The queue heard of the ack while the entry still filled the window;
+    // now there is room, offer the next message without waiting for a tick.
+    if (from_queue != nullptr) queues_.resume(from_queue);
     return true;
   }
   return false;
