@@ -3,6 +3,8 @@
 // that does not read, EOF in the middle of a frame, accept bursts above the
 // per-wake-up cap, outbound connects, and no descriptor left behind.
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 
 #include <catch2/catch.hpp>
 
@@ -245,4 +247,45 @@ TEST_CASE("an outbound connect that succeeds creates the handler and talks", "[n
   CHECK(client_stats.created == 1);
   CHECK(echoed == "bye.");
   CHECK(open_fds() == before);
+}
+
+TEST_CASE("out of descriptors, the listener pauses instead of spinning, then serves the backlog", "[net]") {
+  constexpr int kClients = 5;
+  Harness h;
+  std::atomic<bool> connected{false};
+  long iterations = 0, iterations_while_out = -1;
+  rlimit saved{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
+  h.loop.on_iteration_end([&] { ++iterations; });
+  h.loop.after(0, [&] {
+    while (!connected.load()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    // The lowest free descriptor becomes the limit: accept4 gets EMFILE.
+    int probe = ::open("/dev/null", O_RDONLY);
+    rlimit low = saved;
+    low.rlim_cur = static_cast<rlim_t>(probe);
+    ::close(probe);
+    ::setrlimit(RLIMIT_NOFILE, &low);
+    long start = iterations;
+    h.loop.after(300, [&, start] {
+      iterations_while_out = iterations - start;
+      ::setrlimit(RLIMIT_NOFILE, &saved);
+    });
+  });
+  int served = 0;
+  int rc = h.run([&](std::uint16_t port) {
+    std::vector<int> fds;
+    for (int i = 0; i < kClients; ++i) fds.push_back(connect_to(port));
+    for (int fd : fds) send_all(fd, "ping");
+    connected = true;
+    for (int fd : fds) served += recv_n(fd, 4) == "ping";
+    for (int fd : fds) ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  });
+  ::setrlimit(RLIMIT_NOFILE, &saved);
+  CHECK(rc == 0);
+  // A 100 ms pause per EMFILE: a handful of iterations, not a busy loop.
+  CHECK(iterations_while_out >= 0);
+  CHECK(iterations_while_out < 50);
+  CHECK(served == kClients);
+  CHECK(h.listener.accepted() == kClients);
 }
