@@ -2,7 +2,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <span>
 #include <utility>
@@ -18,41 +22,67 @@ namespace junction::net {
 namespace {
 
 // After a complete flush, buffers larger than this are freed rather than
-// kept: an idle connection should own no output memory.
+// kept; the whole block goes once input and output are both empty.
 constexpr std::size_t kKeepOutputCapacity = 512;
-
-uv_stream_t* as_stream(uv_tcp_t* t) { return reinterpret_cast<uv_stream_t*>(t); }
-uv_handle_t* as_handle(uv_tcp_t* t) { return reinterpret_cast<uv_handle_t*>(t); }
+// Full read buffers per readable event before other sockets get a turn
+// (libuv's uv_read does the same).
+constexpr int kReadsPerWake = 32;
+// A partly sent output buffer is compacted once this much of its front
+// has gone, so a peer that reads slowly but steadily cannot make it grow
+// without bound.
+constexpr std::size_t kCompactAfter = 64 * 1024;
 
 void release(std::string& s) noexcept { std::string().swap(s); }
 
+// libuv's error codes are -errno on Linux (UV__ERR), so error() and the
+// log texts (uv_strerror) stay what they were with uv_tcp_t.
+int uv_error(int errnum) noexcept { return -errnum; }
+
+bool would_block(int errnum) noexcept { return errnum == EAGAIN || errnum == EWOULDBLOCK; }
+
 // Numeric address, port and loopback flag (127.0.0.0/8, ::1, ::ffff:127.x).
-void describe_peer(uv_tcp_t* tcp, core::ConnectionInfo& info) noexcept {
-  sockaddr_storage ss{};
-  int len = sizeof ss;
-  if (uv_tcp_getpeername(tcp, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return;
+void describe_peer(const sockaddr* sa, core::ConnectionInfo& info) noexcept {
   char text[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
-    uv_ip4_name(a, text, sizeof text);
+  if (sa->sa_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(sa);
+    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
     info.peer_port = ntohs(a->sin_port);
     info.loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-  } else if (ss.ss_family == AF_INET6) {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
-    uv_ip6_name(a, text, sizeof text);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* a = reinterpret_cast<const sockaddr_in6*>(sa);
+    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
     info.peer_port = ntohs(a->sin6_port);
     const in6_addr& ip = a->sin6_addr;
     info.loopback = IN6_IS_ADDR_LOOPBACK(&ip) || (IN6_IS_ADDR_V4MAPPED(&ip) && ip.s6_addr[12] == 127);
+  } else {
+    return;
   }
   info.peer_address = text;
 }
 
+// The socket's pending error (ECONNREFUSED after a failed connect, the
+// reset behind a POLLERR); 0 if none.
+int socket_error(int fd) noexcept {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
 }  // namespace
 
-struct Connection::WriteRequest {
-  uv_write_t req{};
-  Connection* connection = nullptr;
-  std::string buffer;  // owns the bytes until the write completes
+struct Connection::ConnectRequest {
+  core::ProtocolFactory* factory = nullptr;
+  std::shared_ptr<const TransportSpec> transport;  // client TLS, or null
+  std::string server_name;
+};
+
+// Everything a connection needs only while bytes are in transit.
+struct Connection::Buffers {
+  std::string input;   // unconsumed tail of the last read(s)
+  std::string output;  // queued output; the kernel has taken [0, sent)
+  std::size_t sent = 0;
+  std::unique_ptr<ConnectRequest> connecting;  // outbound, until connected
 };
 
 // The non-tcp part of a connection (see connection.h).
@@ -67,20 +97,64 @@ struct Connection::Layered {
   bool shut = false;        // shutdown bytes produced; nothing more to encode
 };
 
-struct Connection::ConnectRequest {
-  uv_connect_t req{};
-  Connection* connection = nullptr;
-  core::ProtocolFactory* factory = nullptr;
-  std::shared_ptr<const TransportSpec> transport;  // client TLS, or null
-  std::string server_name;
-};
-
 Connection::Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks)
-    : loop_(loop), owner_(owner), marks_(marks) {}
+    : owner_(owner), marks_(loop.intern_marks(marks.high, marks.low)) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() { delete buffers_; }
 
-Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, ConnectionOwner* owner,
+detail::LoopImpl& Connection::loop() const noexcept { return *static_cast<detail::LoopImpl*>(poll_.loop->data); }
+
+Connection::WaterMarks Connection::marks() const noexcept {
+  const auto& m = loop().water_marks[marks_];
+  return {m.first, m.second};
+}
+
+std::string& Connection::input() {
+  if (buffers_ == nullptr) buffers_ = new Buffers;
+  return buffers_->input;
+}
+
+std::string& Connection::output() {
+  if (buffers_ == nullptr) buffers_ = new Buffers;
+  return buffers_->output;
+}
+
+bool Connection::output_empty() const noexcept { return buffers_ == nullptr || buffers_->output.empty(); }
+
+void Connection::trim_buffers() noexcept {
+  if (buffers_ != nullptr && buffers_->input.empty() && buffers_->output.empty() && !buffers_->connecting) {
+    delete buffers_;
+    buffers_ = nullptr;
+  }
+}
+
+bool Connection::init_poll(detail::LoopImpl& loop, int fd) noexcept {
+  int r = uv_poll_init_socket(&loop.uv, &poll_, fd);
+  if (r != 0) {
+    log::warning("%s: cannot watch a socket: %s", info_.listener.data(), uv_strerror(r));
+    return false;
+  }
+  poll_.data = this;
+  fd_ = fd;
+  return true;
+}
+
+// Watch what the state asks for; libuv is told only about changes.
+void Connection::update_poll() noexcept {
+  int want = 0;
+  if (state_ == State::Connecting) {
+    want = UV_WRITABLE;
+  } else if (state_ == State::Open || state_ == State::Draining) {
+    if (state_ == State::Open && !paused_) want |= UV_READABLE;
+    if (want_write_) want |= UV_WRITABLE;
+  }
+  if (want == events_) return;
+  events_ = static_cast<std::uint8_t>(want);
+  int r = want != 0 ? uv_poll_start(&poll_, want, &Connection::on_poll) : uv_poll_stop(&poll_);
+  if (r != 0) fail("poll", r);
+}
+
+Connection* Connection::accept(detail::LoopImpl& loop, int fd, const sockaddr* peer, ConnectionOwner* owner,
                                const std::string& listener_name, WaterMarks marks,
                                core::ProtocolFactory& factory,
                                std::shared_ptr<const TransportSpec> transport) noexcept {
@@ -89,27 +163,20 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Conn
     c = new Connection(loop, owner, marks);
     c->info_.listener = loop.intern(listener_name);
   } catch (...) {
-    delete c;
-    // Out of memory: take the socket off the backlog and drop it.
-    auto* t = new (std::nothrow) uv_tcp_t;
-    if (t == nullptr) return nullptr;
-    uv_tcp_init(&loop.uv, t);
-    if (uv_accept(server, as_stream(t)) != 0) { /* nothing to drop */ }
-    uv_close(as_handle(t), [](uv_handle_t* h) noexcept { delete reinterpret_cast<uv_tcp_t*>(h); });
+    delete c;  // out of memory: drop the socket
+    ::close(fd);
     return nullptr;
   }
-  uv_tcp_init(&loop.uv, &c->tcp_);
-  c->tcp_.data = c;
-  // From here on the close callback is the only way out: it unlinks the
-  // connection, tells its owner, and frees it.
+  if (!c->init_poll(loop, fd)) {
+    delete c;
+    ::close(fd);
+    return nullptr;
+  }
+  describe_peer(peer, c->info_);
+  // From here on the close callback is the only way out: it closes the
+  // socket, unlinks the connection, tells its owner, and frees it.
   loop.add_connection(c);
   if (owner != nullptr) owner->connection_opened(c);
-  int r = uv_accept(server, as_stream(&c->tcp_));
-  if (r != 0) {
-    log::warning("%s: accept failed: %s", listener_name.c_str(), uv_strerror(r));
-    c->begin_close();
-    return nullptr;
-  }
   c->established_ = true;
   return c->start(factory, std::move(transport)) ? c : nullptr;
 }
@@ -117,64 +184,73 @@ Connection* Connection::accept(detail::LoopImpl& loop, uv_stream_t* server, Conn
 Connection* Connection::connect(detail::LoopImpl& loop, const sockaddr* addr, ConnectionOwner* owner,
                                 const std::string& name, WaterMarks marks, core::ProtocolFactory& factory,
                                 std::shared_ptr<const TransportSpec> transport,
-                                const std::string& server_name) noexcept {
+                                const std::string& server_name, int* start_error) noexcept {
+  if (start_error != nullptr) *start_error = 0;
   Connection* c = nullptr;
-  ConnectRequest* cr = nullptr;
   try {
     c = new Connection(loop, owner, marks);
     c->info_.listener = loop.intern(name);
-    cr = new ConnectRequest;
-    cr->transport = std::move(transport);
-    cr->server_name = server_name;
+    c->buffers_ = new Buffers;
+    c->buffers_->connecting = std::make_unique<ConnectRequest>();
+    ConnectRequest& cr = *c->buffers_->connecting;
+    cr.factory = &factory;
+    cr.transport = std::move(transport);
+    cr.server_name = server_name;
   } catch (...) {
-    delete cr;
+    delete c;
+    if (start_error != nullptr) *start_error = UV_ENOMEM;
+    return nullptr;
+  }
+  int fd = ::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    if (start_error != nullptr) *start_error = uv_error(errno);
     delete c;
     return nullptr;
   }
-  uv_tcp_init(&loop.uv, &c->tcp_);
-  c->tcp_.data = c;
+  // Latency over packet count: the protocols' control frames are small.
+  int one = 1;
+  (void)::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (!c->init_poll(loop, fd)) {
+    if (start_error != nullptr) *start_error = UV_ENOMEM;
+    delete c;
+    ::close(fd);
+    return nullptr;
+  }
+  describe_peer(addr, c->info_);
+  c->state_ = State::Connecting;
   loop.add_connection(c);
   if (owner != nullptr) owner->connection_opened(c);
-  cr->req.data = cr;
-  cr->connection = c;
-  cr->factory = &factory;
-  int r = uv_tcp_connect(&cr->req, &c->tcp_, addr, &Connection::on_connect);
-  if (r != 0) {
-    delete cr;
-    c->error_ = r;
+  socklen_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  // Even a connect that completes at once is reported from the loop (the
+  // socket is writable), so the owner always hears of it asynchronously.
+  if (::connect(fd, addr, len) != 0 && errno != EINPROGRESS && errno != EINTR) {
+    c->error_ = uv_error(errno);
     c->begin_close();  // the owner hears of it from the close callback
+    return c;
   }
+  c->update_poll();
   return c;
 }
 
-void Connection::on_connect(uv_connect_t* req, int status) noexcept {
-  auto* cr = static_cast<ConnectRequest*>(req->data);
-  Connection* c = cr->connection;
-  core::ProtocolFactory* factory = cr->factory;
-  std::shared_ptr<const TransportSpec> transport = std::move(cr->transport);
-  std::string server_name;
-  server_name.swap(cr->server_name);
-  delete cr;
-  // UV_ECANCELED: aborted (connect timeout, stop) while connecting; the
-  // close is already under way.
-  if (c->state_ == State::Closing) return;
-  if (status != 0) {
-    c->error_ = status;  // the owner logs it
-    c->begin_close();
+void Connection::on_connected(int err) noexcept {
+  std::unique_ptr<ConnectRequest> cr = std::move(buffers_->connecting);
+  trim_buffers();
+  if (err != 0) {
+    error_ = err;  // the owner logs it
+    begin_close();
     return;
   }
-  c->established_ = true;
-  if (c->owner_ != nullptr) c->owner_->connection_established(c);
-  c->start(*factory, std::move(transport), server_name);
+  state_ = State::Open;
+  established_ = true;
+  if (owner_ != nullptr) owner_->connection_established(this);
+  if (state_ != State::Open) return;  // the owner gave up on it
+  start(*cr->factory, std::move(cr->transport), cr->server_name);
 }
 
 // Once the socket is connected (accepted or outbound): the layers or the
 // handler, then reading. False when the connection is already going away.
 bool Connection::start(core::ProtocolFactory& factory, std::shared_ptr<const TransportSpec> transport,
                        const std::string& server_name) noexcept {
-  // Latency over packet count: MQTT control packets are small.
-  uv_tcp_nodelay(&tcp_, 1);
-  describe_peer(&tcp_, info_);
   if (transport != nullptr && transport->kind != TransportKind::Tcp) {
     // The handler comes once the layers are open (feed_layered).
     if (!start_layers(factory, std::move(transport), server_name)) return false;
@@ -182,8 +258,7 @@ bool Connection::start(core::ProtocolFactory& factory, std::shared_ptr<const Tra
     return false;
   }
   if (state_ != State::Open) return true;  // the handler (or a layer) refused it already
-  int r = uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read);
-  if (r != 0) fail("read start", r);
+  update_poll();
   return true;
 }
 
@@ -209,7 +284,7 @@ bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<co
   try {
     auto l = std::make_unique<Layered>();
     l->factory = &factory;
-    l->deadline_ms = loop_.clock.now_ms() + transport->handshake_timeout_ms;
+    l->deadline_ms = loop().clock.now_ms() + transport->handshake_timeout_ms;
     if (uses_tls(transport->kind)) {
       auto tls = std::make_unique<TlsLayer>(transport->tls, server_name);
       l->tls = tls.get();
@@ -224,7 +299,7 @@ bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<co
     info_.identity_is_username = transport->use_identity_as_username;
     l->spec = std::move(transport);
     layered_ = std::move(l);
-    if (layered_->stack.start(output_) != LayerStatus::Ok) {
+    if (layered_->stack.start(output()) != LayerStatus::Ok) {
       end_layered(LayerStatus::Error);
       return true;
     }
@@ -233,7 +308,7 @@ bool Connection::start_layers(core::ProtocolFactory& factory, std::shared_ptr<co
     begin_close();
     return false;
   }
-  if (!output_.empty()) loop_.mark_dirty(this);
+  if (!output_empty()) loop().mark_dirty(this);
   return true;
 }
 
@@ -242,12 +317,12 @@ void Connection::feed_layered(const char* data, std::size_t size) noexcept {
   std::string app;
   LayerStatus s = LayerStatus::Error;
   try {
-    s = l.stack.on_wire(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size), app, output_);
+    s = l.stack.on_wire(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(data), size), app, output());
   } catch (...) {
     fail("buffer", UV_ENOMEM);
     return;
   }
-  if (!output_.empty()) loop_.mark_dirty(this);
+  if (!output_empty()) loop().mark_dirty(this);
   if (!handler_ && l.stack.open()) {
     // Everything the handler may want to know is known now.
     core::ProtocolFactory* factory = l.factory;
@@ -268,17 +343,14 @@ void Connection::feed_layered(const char* data, std::size_t size) noexcept {
   // Application bytes before a close in the same read still count.
   if (!app.empty() && handler_ && state_ == State::Open) {
     try {
-      if (input_.empty()) input_ = std::move(app);
-      else input_.append(app);
+      std::string& in = input();
+      if (in.empty()) in = std::move(app);
+      else in.append(app);
     } catch (...) {
       fail("buffer", UV_ENOMEM);
       return;
     }
-    std::size_t used = consume(input_.data(), input_.size());
-    if (state_ == State::Open) {
-      if (used == input_.size()) release(input_);
-      else input_.erase(0, used);
-    }
+    consume_input();
   }
   if (s != LayerStatus::Ok) end_layered(s);
 }
@@ -292,7 +364,7 @@ void Connection::encode_output() noexcept {
   if (l.shut) return;  // after a close frame / close_notify nothing may follow
   LayerStatus s = LayerStatus::Error;
   try {
-    s = l.stack.on_app(app, output_);
+    s = l.stack.on_app(app, output());
   } catch (...) {
     fail("buffer", UV_ENOMEM);
     return;
@@ -301,7 +373,7 @@ void Connection::encode_output() noexcept {
 }
 
 // A layer ended the stream (peer closed, protocol or handshake error):
-// what it answered is in output_; send that, then close.
+// what it answered is in the output buffer; send that, then close.
 void Connection::end_layered(LayerStatus status) noexcept {
   Layered& l = *layered_;
   if (l.shut) return;
@@ -320,23 +392,22 @@ std::string Connection::layer_error() const {
 
 void Connection::write(std::string_view bytes) {
   if (state_ == State::Closing || bytes.empty()) return;
-  if (layered_) {
-    layered_->app_out.append(bytes.data(), bytes.size());
-    loop_.mark_dirty(this);
-    if (!above_high_ && queued_bytes() > marks_.high) above_high_ = true;
-    return;
-  }
-  output_.append(bytes.data(), bytes.size());
-  loop_.mark_dirty(this);
-  if (!above_high_ && queued_bytes() > marks_.high) above_high_ = true;
+  if (layered_) layered_->app_out.append(bytes.data(), bytes.size());
+  else output().append(bytes.data(), bytes.size());
+  loop().mark_dirty(this);
+  if (!above_high_ && queued_bytes() > marks().high) above_high_ = true;
 }
 
 std::size_t Connection::queued_bytes() const {
-  return output_.size() + (layered_ ? layered_->app_out.size() : 0) +
-         uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  return (buffers_ != nullptr ? buffers_->output.size() - buffers_->sent : 0) +
+         (layered_ ? layered_->app_out.size() : 0);
 }
 
 void Connection::close_after_flush() {
+  if (state_ == State::Connecting) {
+    begin_close();  // nothing was said yet
+    return;
+  }
   if (state_ != State::Open) return;
   if (layered_ && !layered_->shut) {
     // What the handler said last, then the WebSocket close / close_notify.
@@ -344,18 +415,19 @@ void Connection::close_after_flush() {
     if (state_ != State::Open) return;
     layered_->shut = true;
     try {
-      layered_->stack.shutdown(output_);
+      layered_->stack.shutdown(output());
     } catch (...) {
     }
   }
   state_ = State::Draining;
   // Reading is over for good; what the peer still sends is not looked at.
-  if (!paused_) uv_read_stop(as_stream(&tcp_));
-  if (output_.empty() && writing_ == nullptr) {
+  update_poll();
+  if (state_ != State::Draining) return;
+  if (output_empty()) {
     begin_close();
     return;
   }
-  if (!output_.empty()) loop_.mark_dirty(this);
+  loop().mark_dirty(this);
 }
 
 void Connection::abort() { begin_close(); }
@@ -363,18 +435,11 @@ void Connection::abort() { begin_close(); }
 void Connection::pause_reading(bool paused) {
   if (state_ != State::Open || paused == paused_) return;
   paused_ = paused;
-  if (paused) {
-    uv_read_stop(as_stream(&tcp_));
-    return;
-  }
-  int r = uv_read_start(as_stream(&tcp_), &Connection::on_alloc, &Connection::on_read);
-  if (r != 0) {
-    fail("read start", r);
-    return;
-  }
-  // Frames already received wait in input_; present them again from the
-  // idle phase (not from here: we are inside the caller's stack).
-  if (!input_.empty()) loop_.mark_replay(this);
+  update_poll();
+  if (paused || state_ != State::Open) return;
+  // Frames already received wait in the input buffer; present them again
+  // from the idle phase (not from here: we are inside the caller's stack).
+  if (buffers_ != nullptr && !buffers_->input.empty()) loop().mark_replay(this);
 }
 
 // ---------------------------------------------------------------- input ----
@@ -409,18 +474,33 @@ std::size_t Connection::consume(const char* data, std::size_t size) noexcept {
   return used;
 }
 
+// Presents the input buffer to the handler and keeps what it left.
+void Connection::consume_input() noexcept {
+  // The buffer is not touched by anyone else while the handler reads it:
+  // reads happen only from the poll callback, and closing leaves it alone.
+  std::string& in = buffers_->input;
+  std::size_t used = consume(in.data(), in.size());
+  if (state_ != State::Open) return;
+  if (used == in.size()) {
+    release(in);
+    trim_buffers();
+  } else {
+    in.erase(0, used);
+  }
+}
+
 void Connection::feed(const char* data, std::size_t size) noexcept {
   if (state_ != State::Open) return;
   if (layered_) {
     feed_layered(data, size);
     return;
   }
-  if (input_.empty()) {
+  if (buffers_ == nullptr || buffers_->input.empty()) {
     // Common case: whole frames straight from the shared buffer, no copy.
     std::size_t used = consume(data, size);
     if (used < size && state_ == State::Open) {
       try {
-        input_.assign(data + used, size - used);
+        input().assign(data + used, size - used);
       } catch (...) {
         fail("buffer", UV_ENOMEM);
       }
@@ -428,120 +508,132 @@ void Connection::feed(const char* data, std::size_t size) noexcept {
     return;
   }
   try {
-    input_.append(data, size);
+    buffers_->input.append(data, size);
   } catch (...) {
     fail("buffer", UV_ENOMEM);
     return;
   }
-  // input_ is not touched by anyone else while the handler reads it: reads
-  // happen only from this callback, and closing leaves input_ alone.
-  std::size_t used = consume(input_.data(), input_.size());
-  if (state_ != State::Open) return;
-  if (used == input_.size()) release(input_);
-  else input_.erase(0, used);
+  consume_input();
 }
 
 void Connection::replay() noexcept {
-  if (state_ != State::Open || paused_ || input_.empty()) return;
-  std::size_t used = consume(input_.data(), input_.size());
-  if (state_ != State::Open) return;
-  if (used == input_.size()) release(input_);
-  else input_.erase(0, used);
+  if (state_ != State::Open || paused_ || buffers_ == nullptr || buffers_->input.empty()) return;
+  consume_input();
 }
 
-void Connection::on_alloc(uv_handle_t* h, std::size_t, uv_buf_t* buf) noexcept {
+void Connection::on_poll(uv_poll_t* h, int status, int events) noexcept {
   auto* c = static_cast<Connection*>(h->data);
-  detail::LoopImpl& loop = c->loop_;
-  if (loop.read_buffer_lent) {  // cannot happen with libuv's read sequence
-    *buf = uv_buf_init(nullptr, 0);  // read_cb gets UV_ENOBUFS
+  if (c->state_ == State::Closing) return;
+  if (c->state_ == State::Connecting) {
+    // Writable (or failed): the connect is decided; SO_ERROR says how.
+    int err = socket_error(c->fd_);
+    if (err == 0 && status < 0) err = -status;
+    c->on_connected(uv_error(err));
     return;
   }
-  loop.read_buffer_lent = true;
-  *buf = uv_buf_init(loop.read_buffer.get(), static_cast<unsigned>(detail::kReadBufferSize));
+  if (status < 0) {
+    // libuv reports POLLERR as UV_EBADF and stops watching: the socket
+    // failed (reset, ...). Hand over what was read before the error, as
+    // uv_read did, then end with the socket's own error.
+    c->events_ = 0;
+    if (c->state_ == State::Open && !c->paused_) c->on_readable();
+    if (c->state_ == State::Closing) return;
+    int err = socket_error(c->fd_);
+    c->fail("socket", err != 0 ? uv_error(err) : status);
+    return;
+  }
+  if ((events & UV_READABLE) != 0) c->on_readable();
+  if ((events & UV_WRITABLE) != 0 && c->state_ != State::Closing) c->on_writable();
 }
 
-void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept {
-  auto* c = static_cast<Connection*>(s->data);
-  if (buf != nullptr && buf->base == c->loop_.read_buffer.get()) c->loop_.read_buffer_lent = false;
-  if (nread > 0) {
-    c->feed(buf->base, static_cast<std::size_t>(nread));
-  } else if (nread == UV_EOF) {
-    // Peer is done sending. Give what we already have one chance to leave
-    // (a reply to its last packet), but never wait on a peer that left.
-    if (c->layered_ && c->state_ == State::Open) c->encode_output();
-    if (c->state_ != State::Closing && c->writing_ == nullptr && !c->output_.empty()) {
-      uv_buf_t b = uv_buf_init(c->output_.data(), static_cast<unsigned>(c->output_.size()));
-      (void)uv_try_write(s, &b, 1);
+void Connection::on_readable() noexcept {
+  detail::LoopImpl& d = loop();
+  for (int i = 0; i < kReadsPerWake && state_ == State::Open && !paused_; ++i) {
+    ssize_t n = ::read(fd_, d.read_buffer.get(), detail::kReadBufferSize);
+    if (n > 0) {
+      feed(d.read_buffer.get(), static_cast<std::size_t>(n));
+      if (static_cast<std::size_t>(n) < detail::kReadBufferSize) return;  // drained for now
+      continue;
     }
-    c->begin_close();
-  } else if (nread < 0) {
-    c->fail("read", static_cast<int>(nread));
+    if (n == 0) {
+      // Peer is done sending. Give what we already have one chance to
+      // leave (a reply to its last packet), but never wait on a peer that
+      // left.
+      if (layered_) encode_output();
+      if (state_ != State::Closing && !output_empty()) {
+        Buffers& b = *buffers_;
+        (void)::send(fd_, b.output.data() + b.sent, b.output.size() - b.sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      begin_close();
+      return;
+    }
+    if (errno == EINTR) continue;
+    if (would_block(errno)) return;
+    fail("read", uv_error(errno));
+    return;
   }
 }
 
 // --------------------------------------------------------------- output ----
 
+// One send() of everything queued. What the kernel does not take stays,
+// and the poll waits for UV_WRITABLE until it is gone.
+bool Connection::send_output() noexcept {
+  Buffers& b = *buffers_;
+  ssize_t n = ::send(fd_, b.output.data() + b.sent, b.output.size() - b.sent, MSG_NOSIGNAL);
+  if (n < 0) {
+    if (!would_block(errno) && errno != EINTR) {
+      fail("write", uv_error(errno));
+      return false;
+    }
+    n = 0;
+  }
+  b.sent += static_cast<std::size_t>(n);
+  if (b.sent == b.output.size()) {
+    b.sent = 0;
+    if (b.output.capacity() > kKeepOutputCapacity) release(b.output);
+    else b.output.clear();
+    want_write_ = false;
+    trim_buffers();
+  } else {
+    if (b.sent >= kCompactAfter && b.sent >= b.output.size() / 2) {
+      b.output.erase(0, b.sent);
+      b.sent = 0;
+    }
+    want_write_ = true;
+  }
+  update_poll();
+  return state_ != State::Closing;
+}
+
 void Connection::flush() noexcept {
-  if (state_ == State::Closing) return;
+  if (state_ == State::Closing || state_ == State::Connecting) return;
   if (layered_) {
     encode_output();
     if (state_ == State::Closing) return;
   }
-  // One uv_write at a time keeps the byte order; its completion re-marks us.
-  if (writing_ == nullptr && !output_.empty()) {
-    uv_buf_t b = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
-    int n = uv_try_write(as_stream(&tcp_), &b, 1);
-    if (n == UV_EAGAIN) n = 0;
-    if (n < 0) {
-      fail("write", n);
-      return;
-    }
-    if (static_cast<std::size_t>(n) == output_.size()) {
-      if (output_.capacity() > kKeepOutputCapacity) release(output_);
-      else output_.clear();
-    } else {
-      WriteRequest* w = nullptr;
-      try {
-        w = new WriteRequest;
-      } catch (...) {
-        fail("write", UV_ENOMEM);
-        return;
-      }
-      // The request owns the bytes; later writes start a new buffer.
-      w->buffer = std::move(output_);
-      output_ = std::string();
-      w->req.data = w;
-      w->connection = this;
-      uv_buf_t rest = uv_buf_init(w->buffer.data() + n, static_cast<unsigned>(w->buffer.size() - n));
-      int r = uv_write(&w->req, as_stream(&tcp_), &rest, 1, &Connection::on_write);
-      if (r != 0) {
-        delete w;
-        fail("write", r);
-        return;
-      }
-      writing_ = w;
-    }
+  // While the kernel's buffer is full, the writable event sends (new
+  // bytes queue behind the old ones, so the order holds).
+  if (!want_write_ && !output_empty()) {
+    if (!send_output()) return;
   }
   after_output_progress();
 }
 
-void Connection::on_write(uv_write_t* req, int status) noexcept {
-  auto* w = static_cast<WriteRequest*>(req->data);
-  Connection* c = w->connection;
-  delete w;
-  c->writing_ = nullptr;
-  if (status < 0) {
-    // UV_ECANCELED: we are closing and the callback is only bookkeeping.
-    if (status != UV_ECANCELED) c->fail("write", status);
-    return;
+void Connection::on_writable() noexcept {
+  if (!output_empty()) {
+    if (!send_output()) return;
+  } else {
+    want_write_ = false;
+    update_poll();
+    if (state_ == State::Closing) return;
   }
-  if (!c->output_.empty()) c->loop_.mark_dirty(c);
-  c->after_output_progress();
+  after_output_progress();
 }
 
 void Connection::after_output_progress() noexcept {
   if (state_ == State::Closing) return;
-  if (above_high_ && queued_bytes() < marks_.low) {
+  if (above_high_ && queued_bytes() < marks().low) {
     above_high_ = false;
     try {
       if (handler_) handler_->on_drained();
@@ -551,7 +643,7 @@ void Connection::after_output_progress() noexcept {
       return;
     }
   }
-  if (state_ == State::Draining && output_.empty() && writing_ == nullptr) begin_close();
+  if (state_ == State::Draining && output_empty()) begin_close();
 }
 
 // ------------------------------------------------------------ lifecycle ----
@@ -588,14 +680,20 @@ void Connection::fail(const char* what, int err) noexcept {
 void Connection::begin_close() noexcept {
   if (state_ == State::Closing) return;
   state_ = State::Closing;
-  release(output_);  // input_ may be under the handler right now: freed with us
-  uv_close(as_handle(&tcp_), &Connection::on_close);
-  loop_.request_pass();  // on_closed() work (store, other sinks) gets flushed
+  if (buffers_ != nullptr) {
+    // The input may be under the handler right now: freed with us.
+    release(buffers_->output);
+    buffers_->sent = 0;
+  }
+  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &Connection::on_close);
+  loop().request_pass();  // on_closed() work (store, other sinks) gets flushed
 }
 
 void Connection::on_close(uv_handle_t* h) noexcept {
   auto* c = static_cast<Connection*>(h->data);
-  c->loop_.remove_connection(c);
+  // libuv does not close a polled fd; it is ours.
+  ::close(c->fd_);
+  c->loop().remove_connection(c);
   if (c->handler_) {
     try {
       c->handler_->on_closed();

@@ -1,38 +1,51 @@
 // junction::net::Connection — one TCP connection, accepted by a Listener or
-// made by a Connector: owns the uv_tcp_t and the ProtocolHandler the
-// factory created for it.
+// made by a Connector: owns the socket (a plain non-blocking fd watched by a
+// uv_poll_t; we do the reads and writes ourselves) and the ProtocolHandler
+// the factory created for it.
 //
-// Input: read_cb feeds the loop's shared buffer straight to on_bytes(); only
-// the unconsumed tail of a frame is copied into `input_`, whose capacity is
-// released once it empties. A handler that pauses reading mid-buffer gets
-// the rest presented again when it resumes (from the loop's idle phase).
+// Why not uv_tcp_t: it is 248 bytes and carries a write queue and a read
+// machinery we do not need; a uv_poll_t is 160 (10,000 idle clients,
+// DESIGN §5). The fd is ours: closed in the poll handle's close callback.
 //
-// Output: write() appends to `output_` and marks the connection dirty once;
-// the check phase flushes it with one uv_try_write and, for what the kernel
-// did not take, one uv_write that owns the moved buffer (new writes start a
-// fresh buffer). One uv_write at a time keeps bytes in order; the next flush
-// waits for its completion.
+// Input: on UV_READABLE, read() into the loop's shared buffer (up to 32
+// full buffers per wake-up) and feed it straight to on_bytes(); only the
+// unconsumed tail of a frame is copied into the input buffer. A handler
+// that pauses reading mid-buffer gets the rest presented again when it
+// resumes (from the loop's idle phase). read() == 0 is EOF; errors end
+// the connection with libuv-style codes (-errno, e.g. UV_ECONNRESET).
+//
+// Output: write() appends to the output buffer and marks the connection
+// dirty once; the check phase flushes it with one send(). What the kernel
+// does not take stays queued (with a sent-offset, no copying) and the poll
+// also waits for UV_WRITABLE; each writable event sends more, and once the
+// buffer is empty the poll stops watching for it. Bytes go out in order
+// because there is only one buffer.
+//
+// Idle connections hold no buffers: input, output (and, while an outbound
+// connect is pending, its request) live in one small heap block allocated
+// on first need and freed when all of it is empty again.
 //
 // Lifecycle: Open -> (close_after_flush) Draining -> Closing (uv_close) ->
-// close_cb: handler->on_closed(), handler destroyed, Connection deleted.
-// on_closed() is deferred to the close callback so a handler that calls
-// abort() from inside its own on_bytes() is never destroyed under itself.
-// After Closing, writes and other sink calls are ignored.
+// close_cb: close(fd), handler->on_closed(), handler destroyed, Connection
+// deleted. on_closed() is deferred to the close callback so a handler that
+// calls abort() from inside its own on_bytes() is never destroyed under
+// itself. After Closing, writes and other sink calls are ignored.
 //
-// Size matters (10,000 idle clients, DESIGN §5): no std::function, no timer,
-// no buffer while idle; the 1 s tick comes from the loop's single timer.
+// Size matters: no std::function, no timer, no buffer while idle; the 1 s
+// tick comes from the loop's single timer; the water marks are interned in
+// the loop (an index here); the loop is found through the poll handle.
 //
 // Transports (transport.h): a tcp connection has no layers (`layered_` is
 // null) and the paths above are all it runs. For tls, ws and wss the
 // Layered part holds a LayerStack: read bytes go through it and the
-// decoded application bytes are fed to the handler from `input_`; the
-// handler's writes collect in Layered::app_out and are encoded once per
+// decoded application bytes are fed to the handler from the input buffer;
+// the handler's writes collect in Layered::app_out and are encoded once per
 // flush (one TLS record run / one WebSocket message per iteration), into
-// `output_`, which is then written as for tcp. The handler is created only
-// when every layer is open (TLS handshake done, WebSocket upgraded: the
-// path chose the protocol), after ConnectionInfo got the transport and the
-// client certificate's identity; until then the tick enforces the
-// handshake deadline.
+// the output buffer, which is then written as for tcp. The handler is
+// created only when every layer is open (TLS handshake done, WebSocket
+// upgraded: the path chose the protocol), after ConnectionInfo got the
+// transport and the client certificate's identity; until then the tick
+// enforces the handshake deadline.
 #pragma once
 
 #include <uv.h>
@@ -58,11 +71,13 @@ class Connection final : public core::ConnectionSink {
   struct WaterMarks {
     std::uint32_t high = 64 * 1024;  // above: remember that the handler may hold back
     std::uint32_t low = 16 * 1024;   // below again: handler->on_drained()
+    bool operator==(const WaterMarks&) const = default;
   };
 
-  // Takes an accepted socket from `server`. Returns nullptr (socket closed)
-  // if the accept or the handler creation fails.
-  static Connection* accept(detail::LoopImpl& loop, uv_stream_t* server, ConnectionOwner* owner,
+  // Takes over `fd`, a connected non-blocking socket from accept4() whose
+  // peer is `peer`. Returns nullptr (fd closed) if the set-up or the
+  // handler creation fails.
+  static Connection* accept(detail::LoopImpl& loop, int fd, const ::sockaddr* peer, ConnectionOwner* owner,
                             const std::string& listener_name, WaterMarks marks,
                             core::ProtocolFactory& factory,
                             std::shared_ptr<const TransportSpec> transport = nullptr) noexcept;
@@ -73,11 +88,13 @@ class Connection final : public core::ConnectionSink {
   // connect (and the handshake) succeeded; a failed attempt ends in
   // owner->connection_closed(c, false), the error in error(); a failed
   // handshake in connection_closed(c, true), the reason in layer_error().
-  // Returns nullptr (nothing to wait for) if the attempt cannot even start.
+  // Returns nullptr (nothing to wait for) if the attempt cannot even start
+  // (no memory, no socket); then *start_error, if given, gets the libuv
+  // error code.
   static Connection* connect(detail::LoopImpl& loop, const ::sockaddr* addr, ConnectionOwner* owner,
                              const std::string& name, WaterMarks marks, core::ProtocolFactory& factory,
                              std::shared_ptr<const TransportSpec> transport = nullptr,
-                             const std::string& server_name = {}) noexcept;
+                             const std::string& server_name = {}, int* start_error = nullptr) noexcept;
 
   // core::ConnectionSink
   void write(std::string_view bytes) override;
@@ -91,12 +108,12 @@ class Connection final : public core::ConnectionSink {
   void flush() noexcept;              // check phase, when dirty
   void replay() noexcept;             // idle phase, after a resume
   void tick(std::int64_t now_ms) noexcept;
-  bool open() const noexcept { return state_ == State::Open || state_ == State::Draining; }
+  bool open() const noexcept { return state_ != State::Closing; }
   void detach_owner() noexcept { owner_ = nullptr; }
   ConnectionOwner* owner() const noexcept { return owner_; }
   bool established() const noexcept { return established_; }
-  // The libuv error that ended the connection or attempt (0: none, e.g.
-  // closed by either side cleanly).
+  // The libuv-style error that ended the connection or attempt (0: none,
+  // e.g. closed by either side cleanly); -errno on Linux.
   int error() const noexcept { return error_; }
   // Why a layer (TLS) ended the stream, e.g. mbedTLS's text for a failed
   // handshake; empty for tcp or when no layer complained.
@@ -107,20 +124,32 @@ class Connection final : public core::ConnectionSink {
   // Intrusive list of the loop's live connections.
   Connection* prev = nullptr;
   Connection* next = nullptr;
-  bool in_dirty = false;
-  bool in_replay = false;
 
  private:
-  enum class State : std::uint8_t { Open, Draining, Closing };
-  struct WriteRequest;
-  struct ConnectRequest;
-  struct Layered;  // connection.cpp; tls, ws, wss only
+  enum class State : std::uint8_t { Connecting, Open, Draining, Closing };
+  struct Buffers;         // connection.cpp; allocated on first need
+  struct ConnectRequest;  // connection.cpp; outbound, until connected
+  struct Layered;         // connection.cpp; tls, ws, wss only
 
   Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks);
   ~Connection() override;
 
+  detail::LoopImpl& loop() const noexcept;
+  WaterMarks marks() const noexcept;
+  std::string& input();           // allocates the buffers if needed (may throw)
+  std::string& output();          // idem
+  void trim_buffers() noexcept;    // free the heap block once all of it is empty
+  bool output_empty() const noexcept;
+  bool init_poll(detail::LoopImpl& loop, int fd) noexcept;
+  void update_poll() noexcept;
+  void on_readable() noexcept;
+  void on_writable() noexcept;
+  void on_connected(int err) noexcept;
+  bool send_output() noexcept;  // false: failed (closing)
+
   void feed(const char* data, std::size_t size) noexcept;
   std::size_t consume(const char* data, std::size_t size) noexcept;
+  void consume_input() noexcept;
   void begin_close() noexcept;
   void after_output_progress() noexcept;
   void fail(const char* what, int err) noexcept;
@@ -133,26 +162,30 @@ class Connection final : public core::ConnectionSink {
   void encode_output() noexcept;
   void end_layered(LayerStatus status) noexcept;
 
-  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf) noexcept;
-  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) noexcept;
-  static void on_write(uv_write_t* req, int status) noexcept;
+  static void on_poll(uv_poll_t* h, int status, int events) noexcept;
   static void on_close(uv_handle_t* h) noexcept;
-  static void on_connect(uv_connect_t* req, int status) noexcept;
 
-  detail::LoopImpl& loop_;
   ConnectionOwner* owner_;
-  uv_tcp_t tcp_{};
+  uv_poll_t poll_{};  // poll_.loop->data is the LoopImpl
   std::unique_ptr<core::ProtocolHandler> handler_;
   std::unique_ptr<Layered> layered_;  // null for tcp
-  std::string input_;   // unconsumed tail of the last read(s)
-  std::string output_;  // written since the last flush
-  WriteRequest* writing_ = nullptr;  // the one uv_write in flight
-  WaterMarks marks_;
-  State state_ = State::Open;
-  bool paused_ = false;
-  bool above_high_ = false;
-  bool established_ = false;
+  Buffers* buffers_ = nullptr;        // null while idle
+  int fd_ = -1;
   int error_ = 0;
+  std::uint16_t marks_ = 0;           // index into the loop's interned water marks
+  State state_ = State::Open;
+  std::uint8_t events_ = 0;           // what poll_ watches now (UV_READABLE | UV_WRITABLE)
+  bool paused_ : 1 = false;
+  bool above_high_ : 1 = false;
+  bool established_ : 1 = false;
+  bool want_write_ : 1 = false;       // output the kernel did not take yet
+
+ public:
+  // Loop side: queued in the loop's dirty / replay lists.
+  bool in_dirty : 1 = false;
+  bool in_replay : 1 = false;
+
+ private:
   core::ConnectionInfo info_;
 };
 

@@ -158,9 +158,10 @@ void Connector::resolved(int status, const addrinfo* res) noexcept {
   phase_ = Phase::Connecting;
   Connection::WaterMarks marks{spec_.high_water, spec_.low_water};
   const std::string& server_name = spec_.server_name.empty() ? endpoint().host : spec_.server_name;
+  int err = 0;
   Connection* c = Connection::connect(loop_.impl(), res->ai_addr, this, spec_.name, marks, factory_,
-                                      spec_.transport, server_name);
-  if (c == nullptr) failed("out of memory");
+                                      spec_.transport, server_name, &err);
+  if (c == nullptr) failed("cannot connect to " + where(endpoint()) + ": " + uv_strerror(err));
   // Otherwise connection_opened() has recorded it; the rest comes from
   // connection_established() / connection_closed().
 }

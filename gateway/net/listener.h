@@ -5,6 +5,16 @@
 // naming the address on failure (address in use, permission, bad literal):
 // start-up only. After that, errors are logged, never thrown.
 //
+// The socket is ours, not a uv_tcp_t (which would insist on accepting into
+// a uv_tcp_t): socket/bind/listen with SO_REUSEADDR, IPV6_V6ONLY for IPv6
+// and TCP_NODELAY (Linux passes it on to accepted sockets), watched by a
+// uv_poll_t. Readable: accept4(SOCK_NONBLOCK) until EAGAIN, at most 128 per
+// wake-up so one listener cannot starve the loop; each socket is admitted
+// (max_connections, the loop's limits) and handed as a plain fd, with the
+// peer address from accept4, to a Connection, or closed at once when
+// refused. EMFILE/ENFILE stop the poll for 100 ms (logged every 1000th
+// time) instead of spinning on a socket that stays readable.
+//
 // The Listener is owned by the caller and must not outlive its Loop. Closing
 // it (stop_accepting(), destruction, Loop::stop()) stops new connections;
 // connections already accepted live on and do not refer back to it.
@@ -20,6 +30,9 @@
 #include "frontend.h"
 #include "loop.h"
 #include "transport.h"
+
+struct sockaddr;
+struct uv_poll_s;
 
 namespace junction::net {
 
@@ -64,6 +77,7 @@ class Listener final : private detail::Closable, public ConnectionOwner {
 
   // Net-internal: called by the listening socket and by Connection.
   void on_incoming(int status) noexcept;
+  static void on_poll(uv_poll_s* h, int status, int events) noexcept;
   void connection_opened(Connection*) noexcept override {
     ++live_;
     ++accepted_;
@@ -74,6 +88,9 @@ class Listener final : private detail::Closable, public ConnectionOwner {
 
  private:
   void close() noexcept override;
+  void admit(int fd, const ::sockaddr* peer) noexcept;
+  void note_accept_error(int err) noexcept;
+  void pause_accepting() noexcept;
 
   Loop& loop_;
   ListenerSpec spec_;

@@ -143,6 +143,16 @@ std::string_view LoopImpl::intern(const std::string& name) {
   return names.emplace_back(name);
 }
 
+std::uint16_t LoopImpl::intern_marks(std::uint32_t high, std::uint32_t low) {
+  for (std::size_t i = 0; i < water_marks.size(); ++i)
+    if (water_marks[i] == std::pair(high, low)) return static_cast<std::uint16_t>(i);
+  // One entry per distinct listener/connector setting: a handful. Should a
+  // config ever have 65,536, the rest share the last one.
+  if (water_marks.size() > 0xffff) return 0xffff;
+  water_marks.emplace_back(high, low);
+  return static_cast<std::uint16_t>(water_marks.size() - 1);
+}
+
 void LoopImpl::add_connection(Connection* c) noexcept {
   c->prev = nullptr;
   c->next = connections;

@@ -3,10 +3,11 @@
 // Iteration order (libuv phases, what runs in each):
 //   timers    Loop::every/after callbacks; the 1 s connection tick
 //   idle      input left over by a connection whose reading was resumed
-//   poll      reads -> ProtocolHandler::on_bytes; Async and signal callbacks
+//   poll      reads -> ProtocolHandler::on_bytes, writes of what a full
+//             socket held back, accepts; Async and signal callbacks
 //   check     1. on_iteration_end hooks (broker.flush(): group commit)
-//             2. every connection with pending output: one uv_try_write,
-//                the rest in one uv_write (STYLE 8: deliver, then flush once)
+//             2. every connection with pending output: one send(); the rest
+//                waits for writable (STYLE 8: deliver, then flush once)
 //   closing   connection close callbacks -> ProtocolHandler::on_closed
 // An idle handle is started whenever work is left for the check phase from
 // outside the poll phase (a close callback, a resume), so the loop never

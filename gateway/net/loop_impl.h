@@ -8,6 +8,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -40,11 +41,10 @@ struct LoopImpl {
 
   std::vector<std::function<void()>> hooks;
 
-  // The one read buffer: libuv calls alloc_cb right before each read_cb, and
-  // the handler consumes or copies what it needs before returning, so idle
-  // connections hold no buffer at all.
+  // The one read buffer: a connection reads into it and the handler
+  // consumes or copies what it needs before the read callback returns, so
+  // idle connections hold no buffer at all.
   std::unique_ptr<char[]> read_buffer;
-  bool read_buffer_lent = false;
 
   // Connections with output to flush / leftover input to present again.
   // A closed connection removes itself before it is freed.
@@ -72,6 +72,10 @@ struct LoopImpl {
   // Listener and connector names, shared by their connections' info.
   std::deque<std::string> names;
   std::string_view intern(const std::string& name);
+  // Water marks (high, low) per listener/connector, shared by their
+  // connections, which keep only the index.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> water_marks;
+  std::uint16_t intern_marks(std::uint32_t high, std::uint32_t low);
 
   void add_connection(Connection* c) noexcept;
   void remove_connection(Connection* c) noexcept;
