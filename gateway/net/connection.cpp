@@ -21,9 +21,15 @@ namespace junction::net {
 
 namespace {
 
-// After a complete flush, buffers larger than this are freed rather than
-// kept; the whole block goes once input and output are both empty.
-constexpr std::size_t kKeepOutputCapacity = 512;
+// After a complete flush, an output buffer that grew past kSmallOutput is
+// a busy connection's: it is kept (up to kKeepOutput) so the next
+// iteration's writes do not grow a fresh buffer from nothing again (for a
+// fan-out that is a malloc and a copy per doubling, per subscriber, per
+// iteration), and freed on the next tick if it is still empty then. A
+// small one (a CONNACK, a SUBACK) is freed at once with its block, so idle
+// connections own no output memory and a connect storm leaves no holes.
+constexpr std::size_t kSmallOutput = 512;
+constexpr std::size_t kKeepOutput = 256 * 1024;
 // Full read buffers per readable event before other sockets get a turn
 // (libuv's uv_read does the same).
 constexpr int kReadsPerWake = 32;
@@ -591,10 +597,14 @@ bool Connection::send_output() noexcept {
   b.sent += static_cast<std::size_t>(n);
   if (b.sent == b.output.size()) {
     b.sent = 0;
-    if (b.output.capacity() > kKeepOutputCapacity) release(b.output);
-    else b.output.clear();
     want_write_ = false;
-    trim_buffers();
+    const std::size_t cap = b.output.capacity();
+    if (cap > kSmallOutput && cap <= kKeepOutput) {
+      b.output.clear();
+    } else {
+      release(b.output);
+      trim_buffers();
+    }
   } else {
     if (b.sent >= kCompactAfter && b.sent >= b.output.size() / 2) {
       b.output.erase(0, b.sent);
@@ -649,6 +659,12 @@ void Connection::after_output_progress() noexcept {
 // ------------------------------------------------------------ lifecycle ----
 
 void Connection::tick(std::int64_t now_ms) noexcept {
+  // A buffer kept after a busy iteration (see kSmallOutput) that nothing
+  // used since the flush goes now.
+  if (buffers_ != nullptr && buffers_->output.empty() && buffers_->output.capacity() != 0 && state_ != State::Closing) {
+    release(buffers_->output);
+    trim_buffers();
+  }
   if (!handler_) {
     // Still in the TLS handshake or the HTTP upgrade: a peer that connects
     // and stalls must not hold a connection for ever.
