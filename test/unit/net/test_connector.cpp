@@ -129,13 +129,18 @@ TEST_CASE("Connector backs off with jitter while the server is down, then fails 
   net::Connector connector(loop, spec_for({{"127.0.0.1", dead}, {"127.0.0.1", dead}, {"127.0.0.1", listener.port()}}),
                            client_factory);
   std::vector<std::uint64_t> delays;
-  // Sample the chosen delay after each failure.
-  net::Timer* sampler = loop.every(5, [&] {
-    std::uint64_t d = connector.pending_backoff_ms();
-    if (d != 0 && (delays.empty() || delays.back() != d)) delays.push_back(d);
+  // The delay chosen after each failed attempt, read at the end of the loop
+  // iteration that failed it (a timer sampling every few ms missed one on a
+  // busy machine). Keyed by attempt, so two equal delays both count.
+  std::uint64_t sampled_attempt = 0;
+  loop.on_iteration_end([&] {
+    const std::uint64_t d = connector.pending_backoff_ms();
+    if (d != 0 && connector.attempts() != sampled_attempt) {
+      sampled_attempt = connector.attempts();
+      delays.push_back(d);
+    }
   });
   client.on_create = [&](core::ConnectionSink&) {
-    loop.cancel(sampler);
     connector.stop();
     loop.stop();
   };
