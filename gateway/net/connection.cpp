@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -104,11 +105,11 @@ struct Connection::Layered {
 };
 
 Connection::Connection(detail::LoopImpl& loop, ConnectionOwner* owner, WaterMarks marks)
-    : owner_(owner), marks_(loop.intern_marks(marks.high, marks.low)) {}
+    : loop_(&loop), owner_(owner), marks_(loop.intern_marks(marks.high, marks.low)) {}
 
 Connection::~Connection() { delete buffers_; }
 
-detail::LoopImpl& Connection::loop() const noexcept { return *static_cast<detail::LoopImpl*>(poll_.loop->data); }
+detail::LoopImpl& Connection::loop() const noexcept { return *loop_; }
 
 Connection::WaterMarks Connection::marks() const noexcept {
   const auto& m = loop().water_marks[marks_];
@@ -134,30 +135,29 @@ void Connection::trim_buffers() noexcept {
   }
 }
 
-bool Connection::init_poll(detail::LoopImpl& loop, int fd) noexcept {
-  int r = uv_poll_init_socket(&loop.uv, &poll_, fd);
-  if (r != 0) {
-    log::warning("%s: cannot watch a socket: %s", info_.listener.data(), uv_strerror(r));
-    return false;
-  }
-  poll_.data = this;
+bool Connection::init_poll(detail::LoopImpl&, int fd) noexcept {
   fd_ = fd;
   return true;
 }
 
-// Watch what the state asks for; libuv is told only about changes.
+// Watch what the state asks for in the loop's epoll set; the kernel is told
+// only about changes. Nothing watched: out of the set, so a hang-up on a
+// paused socket cannot report itself again and again.
 void Connection::update_poll() noexcept {
-  int want = 0;
+  std::uint32_t want = 0;
   if (state_ == State::Connecting) {
-    want = UV_WRITABLE;
+    want = EPOLLOUT;
   } else if (state_ == State::Open || state_ == State::Draining) {
-    if (state_ == State::Open && !paused_) want |= UV_READABLE;
-    if (want_write_) want |= UV_WRITABLE;
+    if (state_ == State::Open && !paused_) want |= EPOLLIN;
+    if (want_write_) want |= EPOLLOUT;
   }
   if (want == events_) return;
+  epoll_event ev{};
+  ev.events = want;
+  ev.data.ptr = this;
+  const int op = events_ == 0 ? EPOLL_CTL_ADD : want == 0 ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
   events_ = static_cast<std::uint8_t>(want);
-  int r = want != 0 ? uv_poll_start(&poll_, want, &Connection::on_poll) : uv_poll_stop(&poll_);
-  if (r != 0) fail("poll", r);
+  if (::epoll_ctl(loop().epoll_fd, op, fd_, &ev) != 0) fail("poll", uv_error(errno));
 }
 
 Connection* Connection::accept(detail::LoopImpl& loop, int fd, const sockaddr* peer, ConnectionOwner* owner,
@@ -179,8 +179,9 @@ Connection* Connection::accept(detail::LoopImpl& loop, int fd, const sockaddr* p
     return nullptr;
   }
   describe_peer(peer, c->info_);
-  // From here on the close callback is the only way out: it closes the
-  // socket, unlinks the connection, tells its owner, and frees it.
+  // From here on begin_close() and then finish_close() (from the loop's
+  // reaper) are the only way out: the socket closes, the connection is
+  // unlinked, its owner told, and it is freed.
   loop.add_connection(c);
   if (owner != nullptr) owner->connection_opened(c);
   c->established_ = true;
@@ -231,7 +232,7 @@ Connection* Connection::connect(detail::LoopImpl& loop, const sockaddr* addr, Co
   // socket is writable), so the owner always hears of it asynchronously.
   if (::connect(fd, addr, len) != 0 && errno != EINPROGRESS && errno != EINTR) {
     c->error_ = uv_error(errno);
-    c->begin_close();  // the owner hears of it from the close callback
+    c->begin_close();  // the owner hears of it from finish_close()
     return c;
   }
   c->update_poll();
@@ -527,29 +528,35 @@ void Connection::replay() noexcept {
   consume_input();
 }
 
-void Connection::on_poll(uv_poll_t* h, int status, int events) noexcept {
-  auto* c = static_cast<Connection*>(h->data);
-  if (c->state_ == State::Closing) return;
-  if (c->state_ == State::Connecting) {
+void Connection::on_events(std::uint32_t events) noexcept {
+  if (state_ == State::Closing) return;  // closed earlier in the same batch
+  if (state_ == State::Connecting) {
     // Writable (or failed): the connect is decided; SO_ERROR says how.
-    int err = socket_error(c->fd_);
-    if (err == 0 && status < 0) err = -status;
-    c->on_connected(uv_error(err));
+    int err = socket_error(fd_);
+    if (err == 0 && (events & EPOLLERR) != 0) err = ECONNREFUSED;
+    on_connected(uv_error(err));
     return;
   }
-  if (status < 0) {
-    // libuv reports POLLERR as UV_EBADF and stops watching: the socket
-    // failed (reset, ...). Hand over what was read before the error, as
-    // uv_read did, then end with the socket's own error.
-    c->events_ = 0;
-    if (c->state_ == State::Open && !c->paused_) c->on_readable();
-    if (c->state_ == State::Closing) return;
-    int err = socket_error(c->fd_);
-    c->fail("socket", err != 0 ? uv_error(err) : status);
+  if ((events & EPOLLERR) != 0) {
+    // The socket failed (reset, ...). Hand over what was read before the
+    // error, as uv_read did, then end with the socket's own error.
+    if (state_ == State::Open && !paused_) on_readable();
+    if (state_ == State::Closing) return;
+    int err = socket_error(fd_);
+    fail("socket", uv_error(err != 0 ? err : EIO));
     return;
   }
-  if ((events & UV_READABLE) != 0) c->on_readable();
-  if ((events & UV_WRITABLE) != 0 && c->state_ != State::Closing) c->on_writable();
+  // A hang-up reads as EOF where reading is on; elsewhere the write that
+  // follows (or the resumed read) finds it.
+  if ((events & (EPOLLIN | EPOLLHUP)) != 0 && (events_ & EPOLLIN) != 0) on_readable();
+  if ((events & EPOLLOUT) != 0 && state_ != State::Closing) on_writable();
+  if ((events & EPOLLHUP) != 0 && state_ != State::Closing && (events_ & EPOLLIN) == 0 && !want_write_) {
+    // Nothing here would ever read or write it: stop hearing about it until
+    // the handler resumes reading.
+    epoll_event ev{};
+    if (events_ != 0) (void)::epoll_ctl(loop().epoll_fd, EPOLL_CTL_DEL, fd_, &ev);
+    events_ = 0;
+  }
 }
 
 void Connection::on_readable() noexcept {
@@ -583,7 +590,7 @@ void Connection::on_readable() noexcept {
 // --------------------------------------------------------------- output ----
 
 // One send() of everything queued. What the kernel does not take stays,
-// and the poll waits for UV_WRITABLE until it is gone.
+// and the epoll set waits for EPOLLOUT until it is gone.
 bool Connection::send_output() noexcept {
   Buffers& b = *buffers_;
   ssize_t n = ::send(fd_, b.output.data() + b.sent, b.output.size() - b.sent, MSG_NOSIGNAL);
@@ -701,14 +708,15 @@ void Connection::begin_close() noexcept {
     release(buffers_->output);
     buffers_->sent = 0;
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&poll_), &Connection::on_close);
-  loop().request_pass();  // on_closed() work (store, other sinks) gets flushed
+  // Closing the fd also takes it out of the epoll set; an event for it still
+  // in the current batch sees Closing and is dropped.
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  events_ = 0;
+  loop().schedule_close(this);  // finish_close() from the loop, never under our caller
 }
 
-void Connection::on_close(uv_handle_t* h) noexcept {
-  auto* c = static_cast<Connection*>(h->data);
-  // libuv does not close a polled fd; it is ours.
-  ::close(c->fd_);
+void Connection::finish_close(Connection* c) noexcept {
   c->loop().remove_connection(c);
   if (c->handler_) {
     try {

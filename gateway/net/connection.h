@@ -1,13 +1,15 @@
 // junction::net::Connection — one TCP connection, accepted by a Listener or
-// made by a Connector: owns the socket (a plain non-blocking fd watched by a
-// uv_poll_t; we do the reads and writes ourselves) and the ProtocolHandler
-// the factory created for it.
+// made by a Connector: owns the socket (a plain non-blocking fd in the
+// loop's epoll set; we do the reads and writes ourselves) and the
+// ProtocolHandler the factory created for it.
 //
-// Why not uv_tcp_t: it is 248 bytes and carries a write queue and a read
-// machinery we do not need; a uv_poll_t is 160 (10,000 idle clients,
-// DESIGN §5). The fd is ours: closed in the poll handle's close callback.
+// Why no libuv handle: a uv_tcp_t is 248 bytes with a write queue and a
+// read machinery we do not need, a uv_poll_t 160 and four syscalls to
+// register; the loop keeps one epoll set for all connections, watched by
+// libuv as a single fd (LoopImpl::epoll_watch), so a connection is its fd
+// and one epoll_ctl (10,000 idle clients, DESIGN §5).
 //
-// Input: on UV_READABLE, read() into the loop's shared buffer (up to 32
+// Input: on EPOLLIN, read() into the loop's shared buffer (up to 32
 // full buffers per wake-up) and feed it straight to on_bytes(); only the
 // unconsumed tail of a frame is copied into the input buffer. A handler
 // that pauses reading mid-buffer gets the rest presented again when it
@@ -17,7 +19,7 @@
 // Output: write() appends to the output buffer and marks the connection
 // dirty once; the check phase flushes it with one send(). What the kernel
 // does not take stays queued (with a sent-offset, no copying) and the poll
-// also waits for UV_WRITABLE; each writable event sends more, and once the
+// also waits for EPOLLOUT; each writable event sends more, and once the
 // buffer is empty the poll stops watching for it. Bytes go out in order
 // because there is only one buffer.
 //
@@ -25,15 +27,16 @@
 // connect is pending, its request) live in one small heap block allocated
 // on first need and freed when all of it is empty again.
 //
-// Lifecycle: Open -> (close_after_flush) Draining -> Closing (uv_close) ->
-// close_cb: close(fd), handler->on_closed(), handler destroyed, Connection
-// deleted. on_closed() is deferred to the close callback so a handler that
+// Lifecycle: Open -> (close_after_flush) Draining -> Closing (close(fd),
+// which also leaves the epoll set) -> finish_close() from the loop's reaper:
+// handler->on_closed(), handler destroyed, owner told, Connection deleted.
+// on_closed() is deferred to the reaper so a handler that
 // calls abort() from inside its own on_bytes() is never destroyed under
 // itself. After Closing, writes and other sink calls are ignored.
 //
 // Size matters: no std::function, no timer, no buffer while idle; the 1 s
 // tick comes from the loop's single timer; the water marks are interned in
-// the loop (an index here); the loop is found through the poll handle.
+// the loop (an index here).
 //
 // Transports (transport.h): a tcp connection has no layers (`layered_` is
 // null) and the paths above are all it runs. For tls, ws and wss the
@@ -105,6 +108,8 @@ class Connection final : public core::ConnectionSink {
   const core::ConnectionInfo& info() const override { return info_; }
 
   // Loop side.
+  void on_events(std::uint32_t events) noexcept;  // from the loop's epoll set
+  static void finish_close(Connection* c) noexcept;  // after begin_close, from the loop
   void flush() noexcept;              // check phase, when dirty
   void replay() noexcept;             // idle phase, after a resume
   void tick(std::int64_t now_ms) noexcept;
@@ -162,11 +167,9 @@ class Connection final : public core::ConnectionSink {
   void encode_output() noexcept;
   void end_layered(LayerStatus status) noexcept;
 
-  static void on_poll(uv_poll_t* h, int status, int events) noexcept;
-  static void on_close(uv_handle_t* h) noexcept;
 
+  detail::LoopImpl* loop_;
   ConnectionOwner* owner_;
-  uv_poll_t poll_{};  // poll_.loop->data is the LoopImpl
   std::unique_ptr<core::ProtocolHandler> handler_;
   std::unique_ptr<Layered> layered_;  // null for tcp
   Buffers* buffers_ = nullptr;        // null while idle
@@ -174,7 +177,7 @@ class Connection final : public core::ConnectionSink {
   int error_ = 0;
   std::uint16_t marks_ = 0;           // index into the loop's interned water marks
   State state_ = State::Open;
-  std::uint8_t events_ = 0;           // what poll_ watches now (UV_READABLE | UV_WRITABLE)
+  std::uint8_t events_ = 0;           // what the epoll set watches now (EPOLLIN | EPOLLOUT; 0: not in it)
   bool paused_ : 1 = false;
   bool above_high_ : 1 = false;
   bool established_ : 1 = false;

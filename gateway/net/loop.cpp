@@ -1,4 +1,9 @@
+#include <sys/epoll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -159,6 +164,7 @@ void LoopImpl::add_connection(Connection* c) noexcept {
   if (connections) connections->prev = c;
   connections = c;
   ++connection_count;
+  update_epoll_ref();
   if (!tick_started && !stopping) {
     tick_started = true;
     uv_timer_start(&tick, &LoopImpl::on_tick, 1000, 1000);
@@ -171,6 +177,7 @@ void LoopImpl::remove_connection(Connection* c) noexcept {
   if (c->next) c->next->prev = c->prev;
   c->prev = c->next = nullptr;
   --connection_count;
+  update_epoll_ref();
   // Rare (a close racing a flush or a resume), so a linear erase is fine.
   if (c->in_dirty) {
     dirty.erase(std::remove(dirty.begin(), dirty.end(), c), dirty.end());
@@ -179,6 +186,57 @@ void LoopImpl::remove_connection(Connection* c) noexcept {
   if (c->in_replay) {
     replay.erase(std::remove(replay.begin(), replay.end(), c), replay.end());
     c->in_replay = false;
+  }
+}
+
+void LoopImpl::update_epoll_ref() noexcept {
+  const bool want = connection_count != 0 && !stopping;
+  if (want == epoll_watch_ref || epoll_fd < 0 || uv_is_closing(reinterpret_cast<uv_handle_t*>(&epoll_watch))) return;
+  epoll_watch_ref = want;
+  if (want) uv_ref(reinterpret_cast<uv_handle_t*>(&epoll_watch));
+  else uv_unref(reinterpret_cast<uv_handle_t*>(&epoll_watch));
+}
+
+void LoopImpl::on_epoll(uv_poll_t* h, int, int) noexcept {
+  auto* self = static_cast<LoopImpl*>(h->data);
+  // Level-triggered: what one batch leaves is reported again at once, so
+  // one batch per wake-up lets libuv's other handles have their turn.
+  // Connections closed during the batch are finished later (reaper), so
+  // every pointer in it stays valid.
+  epoll_event events[256];
+  const int n = ::epoll_wait(self->epoll_fd, events, 256, 0);
+  for (int i = 0; i < n; ++i) static_cast<Connection*>(events[i].data.ptr)->on_events(events[i].events);
+}
+
+void LoopImpl::schedule_close(Connection* c) noexcept {
+  if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&reaper))) {
+    // After the loop's last pass (a close during teardown): nothing can
+    // run later any more, so finish now.
+    Connection::finish_close(c);
+    return;
+  }
+  closing.push_back(c);
+  if (!reaper_active && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&reaper))) {
+    reaper_active = true;
+    uv_idle_start(&reaper, &LoopImpl::on_reap);
+  }
+}
+
+void LoopImpl::on_reap(uv_idle_t* h) noexcept {
+  auto* self = static_cast<LoopImpl*>(h->data);
+  // An owner told of a close may close more (a Connector its next attempt).
+  while (!self->closing.empty()) {
+    std::vector<Connection*> batch;
+    batch.swap(self->closing);
+    for (Connection* c : batch) Connection::finish_close(c);
+  }
+  uv_idle_stop(&self->reaper);
+  self->reaper_active = false;
+  // on_closed() work (store, other sinks) gets flushed this iteration.
+  if (self->stopping) {
+    close_quietly(reinterpret_cast<uv_handle_t*>(&self->reaper));
+  } else if (!self->dirty.empty()) {
+    self->request_pass();
   }
 }
 
@@ -208,8 +266,8 @@ void LoopImpl::on_idle(uv_idle_t* h) noexcept {
   std::vector<Connection*> batch;
   batch.swap(self->replay);
   for (Connection* c : batch) c->in_replay = false;
-  // Each replay may close connections, but close callbacks run later (in
-  // the closing phase), so every pointer in `batch` stays valid here.
+  // Each replay may close connections, but they are finished later (the
+  // reaper, in a later pass), so every pointer in `batch` stays valid here.
   for (Connection* c : batch) c->replay();
 }
 
@@ -243,8 +301,8 @@ void LoopImpl::on_check(uv_check_t* h) noexcept {
 void LoopImpl::on_tick(uv_timer_t* h) noexcept {
   auto* self = static_cast<LoopImpl*>(h->data);
   std::int64_t now = self->clock.now_ms();
-  // A handler may close connections here; they stay linked until their
-  // close callback, which never runs inside this loop.
+  // A handler may close connections here; they stay linked until the
+  // reaper finishes them, which never happens inside this loop.
   for (Connection* c = self->connections; c != nullptr; c = c->next) {
     if (c->open()) c->tick(now);
   }
@@ -272,6 +330,15 @@ Loop::Loop(const core::Clock& clock) : impl_(std::make_unique<detail::LoopImpl>(
   d.idle.data = &d;
   uv_timer_init(&d.uv, &d.tick);
   d.tick.data = &d;
+  uv_idle_init(&d.uv, &d.reaper);
+  d.reaper.data = &d;
+  d.epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (d.epoll_fd < 0) throw std::runtime_error(std::string("epoll_create1: ") + std::strerror(errno));
+  r = uv_poll_init(&d.uv, &d.epoll_watch, d.epoll_fd);
+  if (r != 0) throw std::runtime_error(std::string("cannot watch the connections' epoll set: ") + uv_strerror(r));
+  d.epoll_watch.data = &d;
+  uv_poll_start(&d.epoll_watch, UV_READABLE, &detail::LoopImpl::on_epoll);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&d.epoll_watch));
   // None of these alone is a reason to keep running.
   uv_unref(reinterpret_cast<uv_handle_t*>(&d.check));
   uv_unref(reinterpret_cast<uv_handle_t*>(&d.idle));
@@ -339,6 +406,15 @@ void Loop::stop() noexcept {
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.check));
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.idle));
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.tick));
+  // Every connection is closing now: the epoll set has nothing left to say.
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&d.epoll_watch))) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&d.epoll_watch), [](uv_handle_t* h) noexcept {
+      auto* self = static_cast<detail::LoopImpl*>(h->data);
+      ::close(self->epoll_fd);
+      self->epoll_fd = -1;
+    });
+  }
+  if (!d.reaper_active) close_quietly(reinterpret_cast<uv_handle_t*>(&d.reaper));
 }
 
 bool Loop::stopping() const noexcept { return impl_->stopping; }

@@ -48,7 +48,7 @@ struct Stats {
 };
 
 // Frames are 4 bytes. Commands: BIG! (16 MiB), BYE! (reply, close after
-// flush), KILL (abort), PAUS (pause reading 50 ms), HOOK, INFO; anything else
+// flush), KILL (abort), PAUS / PAUL (pause reading 50 / 300 ms), HOOK, INFO; anything else
 // is echoed. Consumes at most two frames per call so the transport's
 // call-again loop is exercised too.
 class EchoHandler final : public core::ProtocolHandler {
@@ -95,11 +95,11 @@ class EchoHandler final : public core::ProtocolHandler {
     } else if (f == "KILL") {
       sink_.abort();
       return false;
-    } else if (f == "PAUS") {
+    } else if (f == "PAUS" || f == "PAUL") {
       sink_.pause_reading(true);
       auto alive = alive_;
       auto* sink = &sink_;
-      loop_.after(50, [alive, sink] {
+      loop_.after(f == "PAUS" ? 50 : 300, [alive, sink] {
         if (*alive) sink->pause_reading(false);
       });
       return false;

@@ -1,5 +1,5 @@
 // The socket I/O under net::Connection and net::Listener (our own reads,
-// writes, accepts and connects on uv_poll_t): partial writes against a peer
+// writes, accepts and connects; sockets in the loop's epoll set): partial writes against a peer
 // that does not read, EOF in the middle of a frame, accept bursts above the
 // per-wake-up cap, outbound connects, and no descriptor left behind.
 #include <dirent.h>
@@ -288,4 +288,26 @@ TEST_CASE("out of descriptors, the listener pauses instead of spinning, then ser
   CHECK(iterations_while_out < 50);
   CHECK(served == kClients);
   CHECK(h.listener.accepted() == kClients);
+}
+
+TEST_CASE("a peer that closes while reading is paused: no busy loop", "[net]") {
+  // A hang-up is reported by epoll whether or not it was asked for; a
+  // paused socket left in the set would wake the loop again and again.
+  Harness h;
+  rusage before{};
+  ::getrusage(RUSAGE_THREAD, &before);
+  REQUIRE(h.run([](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "PAUL");
+    ::shutdown(fd, SHUT_WR);  // the server sees the FIN while paused
+    std::this_thread::sleep_for(std::chrono::milliseconds(450));
+    ::close(fd);
+  }) == 0);
+  rusage after{};
+  ::getrusage(RUSAGE_THREAD, &after);
+  auto ms = [](const timeval& t) { return t.tv_sec * 1000.0 + t.tv_usec / 1000.0; };
+  const double cpu_ms = ms(after.ru_utime) - ms(before.ru_utime) + ms(after.ru_stime) - ms(before.ru_stime);
+  CHECK(cpu_ms < 150);  // a spin would burn the whole 300 ms pause
+  CHECK(h.stats.frames == std::vector<std::string>{"PAUL"});
+  CHECK(h.stats.closed == 1);  // EOF seen after the pause, connection closed
 }
