@@ -60,6 +60,7 @@ class Client : protected Stream::Handler {
   virtual void append_publish(std::uint16_t id, const Stamp& stamp) = 0;
   virtual void disconnect() = 0;  // graceful: DISCONNECT, then close after the flush
   void abort() { stream_.close(); }
+  void reset() { stream_.reset(); }
   // Unacknowledged publishes the broker accepts at once (MQTT 5 CONNACK
   // Receive Maximum); the publisher's window never exceeds it.
   virtual std::uint32_t send_quota() const { return 65535; }

@@ -299,7 +299,9 @@ void Engine::begin_close(bool graceful) {
   }
   progress_.finish();
   for (auto& c : clients_) {
-    if (graceful) {
+    if (o_.scenario == Scenario::Conns) {
+      c->reset();  // see Stream::reset: the next run starts from a clean kernel state
+    } else if (graceful) {
       c->disconnect();
     } else {
       c->abort();

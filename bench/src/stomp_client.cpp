@@ -2,6 +2,7 @@
 #include "stomp_client.h"
 
 #include <charconv>
+#include <vector>
 
 namespace junction::bench {
 
@@ -38,11 +39,16 @@ void StompClient::on_connected(int status) {
 
 void StompClient::subscribe(std::string_view destination, int qos) {
   client_acks_ = qos > 0;
-  const stomp::Status st = stomp::encode_frame(
-      Command::Subscribe,
-      {Header{"id", "0"}, Header{"destination", destination},
-       Header{"ack", client_acks_ ? "client-individual" : "auto"}, Header{"receipt", kSubReceipt}},
-      {}, version_, stream_.out());
+  std::vector<Header> headers{Header{"id", "0"}, Header{"destination", destination},
+                              Header{"ack", client_acks_ ? "client-individual" : "auto"},
+                              Header{"receipt", kSubReceipt}};
+  // A queue consumer asks for the window an MQTT $queue/ consumer of the
+  // same run gets (the broker's max_inflight, 1000 by default), so the
+  // STOMP and MQTT queue rows compare the protocols, not two windows
+  // (Junction's STOMP default prefetch-count is 100).
+  if (client_acks_ && destination.starts_with("/queue/")) headers.push_back(Header{"prefetch-count", "1000"});
+  const stomp::Status st = stomp::encode_frame(Command::Subscribe, std::span<const Header>(headers), {}, version_,
+                                               stream_.out());
   if (!st.ok()) failure("cannot encode SUBSCRIBE for " + std::string(destination));
 }
 

@@ -2,6 +2,8 @@
 // in flight per connection.
 #include "stream.h"
 
+#include <sys/socket.h>
+
 #include <cassert>
 #include <cstring>
 
@@ -168,6 +170,16 @@ void Stream::close() {
   if (state_ == State::Closing || state_ == State::Closed) return;
   state_ = State::Closing;
   uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), &Stream::on_close);
+}
+
+void Stream::reset() {
+  if (state_ == State::Closing || state_ == State::Closed) return;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(&tcp_), &fd) == 0) {
+    const linger l{1, 0};
+    (void)::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  close();
 }
 
 void Stream::on_close(uv_handle_t* h) {
