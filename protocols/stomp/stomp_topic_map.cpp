@@ -1,6 +1,8 @@
 // STOMP <-> core names and headers; the rules are in stomp_topic_map.h.
 #include "stomp_topic_map.h"
 
+#include "base64.h"
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -119,17 +121,6 @@ void append_u64(std::uint64_t v, std::string& out) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, std::size_t(r.ptr - buf));
-}
-
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
 }
 
 }  // namespace
@@ -260,57 +251,6 @@ std::string_view user_property_name(std::string_view header) {
 
 bool printable_utf8(std::string_view bytes) { return utf8_ok(bytes, true); }
 
-void base64_encode(std::string_view bytes, std::string& out) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  std::size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const std::uint32_t v = (std::uint32_t(p[i]) << 16) | (std::uint32_t(p[i + 1]) << 8) | p[i + 2];
-    out.push_back(kB64[(v >> 18) & 63]);
-    out.push_back(kB64[(v >> 12) & 63]);
-    out.push_back(kB64[(v >> 6) & 63]);
-    out.push_back(kB64[v & 63]);
-  }
-  const std::size_t rest = bytes.size() - i;
-  if (rest == 0) return;
-  std::uint32_t v = std::uint32_t(p[i]) << 16;
-  if (rest == 2) v |= std::uint32_t(p[i + 1]) << 8;
-  out.push_back(kB64[(v >> 18) & 63]);
-  out.push_back(kB64[(v >> 12) & 63]);
-  out.push_back(rest == 2 ? kB64[(v >> 6) & 63] : '=');
-  out.push_back('=');
-}
-
-bool base64_decode(std::string_view text, std::string& out) {
-  std::size_t pad = 0;
-  while (!text.empty() && text.back() == '=' && pad < 2) {
-    text.remove_suffix(1);
-    ++pad;
-  }
-  if (text.size() % 4 == 1) return false;
-  if (pad && (text.size() + pad) % 4 != 0) return false;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  const std::size_t mark = out.size();
-  for (char c : text) {
-    const int v = b64_value(c);
-    if (v < 0) {
-      out.resize(mark);
-      return false;
-    }
-    acc = (acc << 6) | std::uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(char((acc >> bits) & 0xFF));
-    }
-  }
-  // Leftover bits must be zero, so every byte string has one spelling.
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-    out.resize(mark);
-    return false;
-  }
-  return true;
-}
 
 const char* apply_send_headers(std::span<const Header> headers, std::string_view owner, core::Message& m) {
   const std::string_view* correlation = nullptr;
@@ -360,7 +300,7 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
   }
   if (correlation) {
     if (encoding && *encoding == "base64") {
-      if (!base64_decode(*correlation, m.props.correlation_data)) return "correlation-id is not valid base64";
+      if (!core::base64_decode(*correlation, m.props.correlation_data)) return "correlation-id is not valid base64";
     } else if (encoding) {
       return "unsupported correlation-id-encoding (only base64)";
     } else {
@@ -386,7 +326,7 @@ void append_message_headers(const core::Message& m, HeaderEscape e, std::string_
       put("correlation-id", m.props.correlation_data);
     } else {
       tmp.clear();
-      base64_encode(m.props.correlation_data, tmp);
+      core::base64_encode(m.props.correlation_data, tmp);
       put("correlation-id", tmp);
       put("correlation-id-encoding", "base64");
     }

@@ -113,8 +113,6 @@ std::string_view user_property_name(std::string_view header);  // strips one "x-
 
 // Correlation data on the wire.
 bool printable_utf8(std::string_view bytes);
-void base64_encode(std::string_view bytes, std::string& out);
-bool base64_decode(std::string_view text, std::string& out);  // padding optional; false on bad input
 
 // SEND headers -> message fields (topic and payload are the caller's).
 // Returns null, or a static reason for an ERROR frame. `owner` resolves

@@ -1,6 +1,6 @@
 #include "xmpp_payload.h"
 
-#include "xmpp_base64.h"
+#include "base64.h"
 #include "xmpp_bridge.h"
 
 namespace junction::xmpp {
@@ -15,11 +15,11 @@ Element encode_payload(const core::Message& m, bool body_inside, std::string& bo
     body = m.payload;
   } else {
     j.add("binary");
-    base64_encode(m.payload, body);
+    core::base64_encode(m.payload, body);
   }
   const core::MessageProperties& p = m.props;
   if (!p.content_type.empty()) j.add("content-type").text = p.content_type;
-  if (!p.correlation_data.empty()) base64_encode(p.correlation_data, j.add("correlation").text);
+  if (!p.correlation_data.empty()) core::base64_encode(p.correlation_data, j.add("correlation").text);
   if (!p.response_topic.empty()) j.add("response-topic").text = p.response_topic;
   for (const core::UserProperty& up : p.user_properties) {
     Element& e = j.add("property");
@@ -28,7 +28,7 @@ Element encode_payload(const core::Message& m, bool body_inside, std::string& bo
       e.text = up.value;
     } else {
       e.set("encoding", "base64");
-      base64_encode(up.value, e.text);
+      core::base64_encode(up.value, e.text);
     }
   }
   if (body_inside) j.add("body").text = std::move(body);
@@ -38,7 +38,7 @@ Element encode_payload(const core::Message& m, bool body_inside, std::string& bo
 bool decode_payload(const Element* junction, const std::string& body, core::Message& m) {
   if (junction != nullptr && junction->child("binary", kNsJunction) != nullptr) {
     m.payload.clear();
-    if (!base64_decode(body, m.payload)) return false;
+    if (!core::base64_decode(body, m.payload, core::Base64Spaces::Skip)) return false;
   } else {
     m.payload = body;
   }
@@ -48,14 +48,14 @@ bool decode_payload(const Element* junction, const std::string& body, core::Mess
     if (c.name == "content-type") {
       m.props.content_type = c.text;
     } else if (c.name == "correlation") {
-      if (!base64_decode(c.text, m.props.correlation_data)) return false;
+      if (!core::base64_decode(c.text, m.props.correlation_data, core::Base64Spaces::Skip)) return false;
     } else if (c.name == "response-topic") {
       m.props.response_topic = c.text;
     } else if (c.name == "property") {
       core::UserProperty up;
       up.name = c.attr_or("name");
       if (c.attr_or("encoding") == "base64") {
-        if (!base64_decode(c.text, up.value)) return false;
+        if (!core::base64_decode(c.text, up.value, core::Base64Spaces::Skip)) return false;
       } else {
         up.value = c.text;
       }

@@ -3,6 +3,8 @@
 // round trips through the real codec parser.
 #include <catch2/catch.hpp>
 
+#include "base64.h"
+
 #include <algorithm>
 #include <random>
 #include <string>
@@ -282,10 +284,10 @@ TEST_CASE("base64 round trips and rejects garbage", "[stomp][topic_map]") {
   };
   for (const auto& [plain, enc] : vectors) {
     std::string out;
-    base64_encode(plain, out);
+    core::base64_encode(plain, out);
     CHECK(out == enc);
     std::string back;
-    REQUIRE(base64_decode(enc, back));
+    REQUIRE(core::base64_decode(enc, back));
     CHECK(back == plain);
   }
   std::mt19937 rng(7);
@@ -293,17 +295,17 @@ TEST_CASE("base64 round trips and rejects garbage", "[stomp][topic_map]") {
     std::string bytes;
     for (int i = 0; i < len; ++i) bytes.push_back(char(rng() & 0xFF));
     std::string enc, dec;
-    base64_encode(bytes, enc);
-    REQUIRE(base64_decode(enc, dec));
+    core::base64_encode(bytes, enc);
+    REQUIRE(core::base64_decode(enc, dec));
     CHECK(dec == bytes);
   }
   std::string out;
-  CHECK(base64_decode("Zm8", out));  // padding optional
+  CHECK(core::base64_decode("Zm8", out));  // padding optional
   CHECK(out == "fo");
   for (auto bad : {"Z"sv, "Zm9v!"sv, "Zm=9"sv, "Zg="sv, "Zh=="sv, "Zm9vYmFy===="sv, "Zm 9v"sv}) {
     INFO(bad);
     std::string o = "keep";
-    CHECK_FALSE(base64_decode(bad, o));
+    CHECK_FALSE(core::base64_decode(bad, o));
     CHECK(o == "keep");
   }
 }

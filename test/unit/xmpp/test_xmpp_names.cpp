@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "xmpp_base64.h"
+#include "base64.h"
 #include "xmpp_handshake.h"
 #include "xmpp_names.h"
 
@@ -66,30 +66,30 @@ TEST_CASE("JID parsing", "[xmpp][names]") {
 
 TEST_CASE("base64", "[xmpp][base64]") {
   std::string out;
-  base64_encode("foobar", out);
+  junction::core::base64_encode("foobar", out);
   CHECK(out == "Zm9vYmFy");
   out.clear();
-  base64_encode("fo", out);
+  junction::core::base64_encode("fo", out);
   CHECK(out == "Zm8=");
   std::string back;
-  CHECK(base64_decode("Zm8=", back));
+  CHECK(junction::core::base64_decode("Zm8=", back, junction::core::Base64Spaces::Skip));
   CHECK(back == "fo");
   back.clear();
-  CHECK(base64_decode(" Zm9v\nYmFy ", back));
+  CHECK(junction::core::base64_decode(" Zm9v\nYmFy ", back, junction::core::Base64Spaces::Skip));
   CHECK(back == "foobar");
   back.clear();
-  CHECK_FALSE(base64_decode("Zm9v!", back));
+  CHECK_FALSE(junction::core::base64_decode("Zm9v!", back, junction::core::Base64Spaces::Skip));
   back.clear();
-  CHECK_FALSE(base64_decode("Z", back));
+  CHECK_FALSE(junction::core::base64_decode("Z", back, junction::core::Base64Spaces::Skip));
   back.clear();
-  CHECK_FALSE(base64_decode("Zg=A", back));
+  CHECK_FALSE(junction::core::base64_decode("Zg=A", back, junction::core::Base64Spaces::Skip));
   std::mt19937 rng(3);
   for (int i = 0; i < 300; ++i) {
     std::string b(rng() % 50, '\0');
     for (char& c : b) c = static_cast<char>(rng());
     std::string e, d;
-    base64_encode(b, e);
-    REQUIRE(base64_decode(e, d));
+    junction::core::base64_encode(b, e);
+    REQUIRE(junction::core::base64_decode(e, d, junction::core::Base64Spaces::Skip));
     REQUIRE(d == b);
   }
 }
