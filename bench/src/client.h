@@ -54,6 +54,11 @@ class Client : protected Stream::Handler {
     return stream_.connect(addr);
   }
   virtual void subscribe(std::string_view filter, int qos) = 0;
+  // Before connect(): the SUBSCRIBE leaves in the same write as CONNECT
+  // (MQTT allows it); on_subscribed follows the SUBACK, and the driver does
+  // not subscribe again on on_ready. Protocols that must wait return false.
+  virtual bool subscribe_with_connect(std::string_view, int) { return false; }
+  bool subscribed_with_connect() const { return !early_filter_.empty(); }
   // Encodes the publish once; append_publish() copies it and patches the
   // packet id and the payload stamp in place.
   virtual void prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) = 0;
@@ -78,6 +83,8 @@ class Client : protected Stream::Handler {
   ClientEvents& events_;
   std::uint32_t index_;
   std::string client_id_;
+  std::string early_filter_;  // subscribe_with_connect()
+  int early_qos_ = 0;
   bool persistent_ = false;
   bool closing_ = false;  // our own disconnect: EOF is expected
   bool failed_ = false;

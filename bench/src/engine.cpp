@@ -166,6 +166,8 @@ std::string Engine::role_name(const Client& c) const {
 void Engine::connect_next() {
   while (phase_ == Phase::Connecting && handshaking_ < o_.connect_window && next_connect_ < clients_.size()) {
     Client& c = *clients_[next_connect_++];
+    if (!o_.wait_connack && !is_publisher(c))
+      (void)c.subscribe_with_connect(topo_.subscribers[c.index()].filter, o_.qos);
     char id[48];
     std::snprintf(id, sizeof id, "jb%08x-%u", run_id_, c.index());
     const int rc = c.connect(reinterpret_cast<const sockaddr*>(&addr_), id, o_.persistent && !is_publisher(c));
@@ -185,7 +187,7 @@ void Engine::on_ready(Client& c) {
     p.window = std::min(o_.inflight, c.send_quota());
     c.prepare_publish(topo_.publishers[c.index() - subs_].topic, o_.qos, o_.size);
     handshake_done(c);
-  } else {
+  } else if (!c.subscribed_with_connect()) {
     c.subscribe(topo_.subscribers[c.index()].filter, o_.qos);
   }
 }

@@ -48,6 +48,14 @@ void MqttClient::on_connected(int status) {
     if (persistent_) c.properties.session_expiry_interval = 300;
   }
   mqtt::encode_connect(c, stream_.out());
+  if (!early_filter_.empty()) subscribe(early_filter_, early_qos_);
+}
+
+bool MqttClient::subscribe_with_connect(std::string_view filter, int qos) {
+  if (filter.empty()) return false;
+  early_filter_ = filter;
+  early_qos_ = qos;
+  return true;
 }
 
 void MqttClient::subscribe(std::string_view filter, int qos) {

@@ -22,6 +22,7 @@ class MqttClient final : public Client {
   MqttClient(Io& io, ClientEvents& events, std::uint32_t index, int version);
 
   void subscribe(std::string_view filter, int qos) override;
+  bool subscribe_with_connect(std::string_view filter, int qos) override;
   void prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) override;
   void append_publish(std::uint16_t id, const Stamp& stamp) override;
   void disconnect() override;

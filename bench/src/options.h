@@ -58,6 +58,11 @@ struct Options {
   // with durable storage has to store every message before acknowledging it.
   // With clean sessions there is nothing to store and durability costs nothing.
   bool persistent = false;
+  // MQTT subscribers send SUBSCRIBE right behind CONNECT, in the same write,
+  // as MQTT allows (3.1.1 section 3.1.4, 5.0 section 3.1.4): one round trip and
+  // one write per side less per connection. --wait-connack waits for CONNACK
+  // first, as most client libraries do.
+  bool wait_connack = false;
   bool quiet = false;      // no progress line even on a terminal
   bool duration_given = false;
 

@@ -187,6 +187,7 @@ std::string to_json(const Result& r) {
   j.key("inflight").num(static_cast<std::uint64_t>(o.inflight));
   j.key("qos0_window").num(static_cast<std::uint64_t>(o.qos0_window));
   j.key("persistent").boolean(o.persistent);
+  j.key("subscribe_with_connect").boolean(o.protocol == Protocol::Mqtt && !o.wait_connack);
   j.key("rate").num(o.rate);
   j.key("duration_s").num(o.duration_s);
   j.key("warmup_s").num(o.warmup_s);

@@ -70,9 +70,14 @@ def test_latency_percentiles_ordered(broker):
 
 
 @pytest.mark.timeout(60)
-def test_conns_reads_broker_rss(broker):
-    r = bench_json("conns", "-K", 50, "--hold", 0.2, "--port", broker.port, "--broker-pid", broker.pid)
+@pytest.mark.parametrize("wait_connack", [False, True])
+def test_conns_reads_broker_rss(broker, wait_connack):
+    # By default each SUBSCRIBE leaves in the same write as its CONNECT (MQTT
+    # allows it), so the broker must take both packets from one read.
+    extra = ["--wait-connack"] if wait_connack else []
+    r = bench_json("conns", "-K", 50, "--hold", 0.2, "--port", broker.port, "--broker-pid", broker.pid, *extra)
     assert r["ok"]
+    assert r["subscribe_with_connect"] is (not wait_connack)
     assert r["connections"] == 50 and not r["capped"]
     assert r["connect_rate"] > 0
     assert r["rss_before_kb"] > 0 and r["rss_after_kb"] > 0

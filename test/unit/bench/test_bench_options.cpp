@@ -93,6 +93,8 @@ TEST_CASE("scenario defaults and topology", "[bench][options]") {
   CHECK(fanin.options.port == 1883);
   CHECK(fanin.options.size == 64);
   CHECK(fanin.options.inflight == 64);
+  CHECK_FALSE(fanin.options.wait_connack);  // SUBSCRIBE rides with CONNECT unless asked
+  CHECK(parse({"conns", "--wait-connack"}).options.wait_connack);
   Topology t = build_topology(fanin.options);
   CHECK(t.publishers.size() == 4);
   CHECK(t.subscribers.size() == 4);
