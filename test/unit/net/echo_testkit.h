@@ -5,7 +5,7 @@
 // on the test thread after the client thread joined (Catch2 is not
 // thread-safe); loop-side observations go into Stats.
 //
-// Shared by test_loop.cpp and test_socket_io.cpp.
+// Shared by test_loop.cpp, test_socket_io.cpp and (closed_port) test_connector.cpp.
 #pragma once
 
 #include <arpa/inet.h>
@@ -16,6 +16,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
@@ -28,6 +29,20 @@
 #include "loop.h"
 
 namespace echo_testkit {
+
+// A loopback port nobody listens on: bound once to get a free number, then
+// closed. A connect to it is refused at once.
+inline std::uint16_t closed_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
 
 using namespace junction;
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connector.h"
+#include "echo_testkit.h"
 #include "frontend.h"
 #include "listener.h"
 #include "loop.h"
@@ -62,18 +63,6 @@ class ScriptFactory final : public core::ProtocolFactory {
 };
 
 // A loopback port with nothing listening: bound and closed again.
-std::uint16_t dead_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 net::ConnectorSpec spec_for(std::vector<net::Endpoint> eps) {
   net::ConnectorSpec s;
   s.endpoints = std::move(eps);
@@ -125,7 +114,7 @@ TEST_CASE("Connector backs off with jitter while the server is down, then fails 
   Events server, client;
   ScriptFactory server_factory(server), client_factory(client);
   net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory);
-  std::uint16_t dead = dead_port();
+  std::uint16_t dead = echo_testkit::closed_port();
   net::Connector connector(loop, spec_for({{"127.0.0.1", dead}, {"127.0.0.1", dead}, {"127.0.0.1", listener.port()}}),
                            client_factory);
   std::vector<std::uint64_t> delays;
@@ -160,7 +149,7 @@ TEST_CASE("Connector reports why it cannot connect and keeps trying until stoppe
   net::Loop loop;
   Events client;
   ScriptFactory client_factory(client);
-  net::Connector connector(loop, spec_for({{"127.0.0.1", dead_port()}}), client_factory);
+  net::Connector connector(loop, spec_for({{"127.0.0.1", echo_testkit::closed_port()}}), client_factory);
   std::string error;
   loop.after(300, [&] {
     error = connector.last_error();
