@@ -114,17 +114,16 @@ void MqttConnection::on_closed() {
 }
 
 void MqttConnection::pause_for_rate() {
-  if (rate_paused_) return;
-  rate_paused_ = true;
+  if (read_hold_.held(core::ReadHold::PublishRate)) return;
   proto_.count_rate_limited();
-  if (!reading_paused_) sink_.pause_reading(true);
+  read_hold_.hold(core::ReadHold::PublishRate, sink_);
 }
 
 void MqttConnection::on_tick(std::int64_t now_ms) {
-  if (rate_paused_ && state_ == State::Connected && (!publish_rate_ || publish_rate_->ready(now_ms))) {
-    rate_paused_ = false;
+  if (read_hold_.held(core::ReadHold::PublishRate) && state_ == State::Connected &&
+      (!publish_rate_ || publish_rate_->ready(now_ms))) {
     last_rx_ms_ = now_ms;  // the silence was ours
-    if (!reading_paused_) sink_.pause_reading(false);
+    read_hold_.release(core::ReadHold::PublishRate, sink_);
   }
   if (state_ == State::AwaitConnect) {
     if (now_ms - last_rx_ms_ > std::int64_t(proto_.options().connect_timeout_ms)) {
@@ -197,10 +196,7 @@ void MqttConnection::answer(std::string bytes, PacketType kind, bool durable, bo
   p.wait(this);
   // The store is behind: stop reading from this publisher rather than
   // buffering its answers without bound (resumed in release_answers).
-  if (!reading_paused_ && answers_.size() >= kPauseAnswers) {
-    reading_paused_ = true;
-    if (!rate_paused_) sink_.pause_reading(true);
-  }
+  if (answers_.size() >= kPauseAnswers) read_hold_.hold(core::ReadHold::Answers, sink_);
 }
 
 void MqttConnection::on_commit() { release_answers(); }
@@ -243,10 +239,8 @@ void MqttConnection::release_answers() {
   } else {
     p.wait(this);
   }
-  if (reading_paused_ && answers_.size() <= kPauseAnswers / 2 && state_ != State::Closing) {
-    reading_paused_ = false;
-    if (!rate_paused_) sink_.pause_reading(false);
-  }
+  if (answers_.size() <= kPauseAnswers / 2 && state_ != State::Closing)
+    read_hold_.release(core::ReadHold::Answers, sink_);
 }
 
 }  // namespace junction::mqtt

@@ -30,6 +30,7 @@
 #include "persistence.h"
 #include "ring.h"
 #include "session.h"
+#include "read_hold.h"
 #include "token_bucket.h"
 
 namespace junction::mqtt {
@@ -118,8 +119,9 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   State state_ = State::AwaitConnect;
   bool request_problem_info_ = true;
   bool clean_disconnect_ = false;
-  bool reading_paused_ = false;  // the store is behind (release_answers resumes)
-  bool rate_paused_ = false;     // max_publish_rate reached (on_tick resumes)
+  // Answers: the store is behind (release_answers resumes); PublishRate:
+  // max_publish_rate reached (on_tick resumes).
+  core::ReadHold read_hold_;
   static constexpr std::size_t kPauseAnswers = 4096;  // answers waiting for the store before we stop reading
   bool disconnect_with_will_ = false;
 

@@ -41,7 +41,7 @@ std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
   std::size_t used = 0;
   while (used < data.size()) {
     if (state_ != State::AwaitConnect && state_ != State::Connected) return data.size();
-    if (paused_ || rate_paused_) return used;
+    if (read_hold_.any()) return used;
     Status st;
     const ParseResult r = parser_.next(data.subspan(used), frame_, st);
     if (r == ParseResult::NeedMore) return used;
@@ -54,9 +54,8 @@ std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
         !publish_rate_.take(last_rx_ms_)) {
       // Over max_publish_rate: back-pressure, not loss. This SEND and what
       // follows wait unread until on_tick finds a token again.
-      rate_paused_ = true;
       proto_.count_rate_limited();
-      if (!paused_) sink_.pause_reading(true);
+      read_hold_.hold(core::ReadHold::PublishRate, sink_);
       return used;
     }
     if (r == ParseResult::Frame) handle(frame_, data.subspan(used, size));
@@ -176,10 +175,7 @@ void StompConnection::answer(std::string bytes, std::uint64_t ticket, bool close
     return;
   }
   p.wait(this);
-  if (!paused_ && answers_.size() >= kPauseAnswers && state_ == State::Connected) {
-    paused_ = true;
-    if (!rate_paused_) sink_.pause_reading(true);
-  }
+  if (answers_.size() >= kPauseAnswers && state_ == State::Connected) read_hold_.hold(core::ReadHold::Answers, sink_);
 }
 
 void StompConnection::on_commit() { release_answers(); }
@@ -215,10 +211,9 @@ void StompConnection::release_answers() {
   } else {
     answers_.shrink_if_empty();
   }
-  if (paused_ && answers_.size() <= kResumeAnswers && state_ == State::Connected) {
-    paused_ = false;
+  if (read_hold_.held(core::ReadHold::Answers) && answers_.size() <= kResumeAnswers && state_ == State::Connected) {
     last_rx_ms_ = broker_.clock().now_ms();  // the silence was ours
-    if (!rate_paused_) sink_.pause_reading(false);
+    read_hold_.release(core::ReadHold::Answers, sink_);
   }
 }
 
@@ -283,14 +278,13 @@ void StompConnection::on_tick(std::int64_t now_ms) {
   wrote_ = false;
   tick_ms_ = now_ms;
   if (state_ != State::Connected) return;
-  if (rate_paused_ && publish_rate_.ready(now_ms)) {
-    rate_paused_ = false;
+  if (read_hold_.held(core::ReadHold::PublishRate) && publish_rate_.ready(now_ms)) {
     last_rx_ms_ = now_ms;  // the silence was ours
-    if (!paused_) sink_.pause_reading(false);
+    read_hold_.release(core::ReadHold::PublishRate, sink_);
   }
   // 1.1 "Heart-beating": allow twice the agreed interval before giving up.
   // While reading is paused (receipts owed) the client's beats wait unread.
-  if (expect_ms_ != 0 && !paused_ && !rate_paused_ && now_ms - last_rx_ms_ > 2 * std::int64_t(expect_ms_)) {
+  if (expect_ms_ != 0 && !read_hold_.any() && now_ms - last_rx_ms_ > 2 * std::int64_t(expect_ms_)) {
     fail("heart-beat timeout", "no frame or heart-beat from the client in twice the agreed interval");
     return;
   }

@@ -43,6 +43,7 @@
 #include "stomp_codec.h"
 #include "stomp_protocol.h"
 #include "stomp_topic_map.h"
+#include "read_hold.h"
 #include "token_bucket.h"
 
 namespace junction::stomp {
@@ -168,8 +169,9 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   std::string client_id_;  // also the owner of this connection's temp queues
   State state_ = State::AwaitConnect;
   Version version_ = Version::V1_0;
-  bool paused_ = false;     // reading stopped: too many answers owed
-  bool rate_paused_ = false;  // reading stopped: max_publish_rate reached (on_tick resumes)
+  // Answers: too many receipts owed (release_answers resumes); PublishRate:
+  // max_publish_rate reached (on_tick resumes).
+  core::ReadHold read_hold_;
   core::TokenBucket publish_rate_;
   bool torn_down_ = false;
 
