@@ -2,12 +2,14 @@
 // shared by every subscriber through MessageRef (intrusive, non-atomic: the
 // core is single-threaded; the store thread only ever sees serialized copies).
 //
-// Front-ends encode a message at most once per wire format and keep the bytes
-// in `encoded` slots (mutable cache, not part of the message's value).
+// Front-ends encode the costly parts of a message (MQTT 5 properties, STOMP
+// headers) at most once per wire format and keep the bytes in `encoded`
+// (mutable cache, not part of the message's value).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,8 +35,38 @@ struct MessageProperties {
   }
 };
 
-// Encoding cache slots, one per wire format. Protocols pick a slot id.
-inline constexpr std::size_t kEncodeSlots = 6;
+// Encoding cache slots, one per wire format whose encoding is worth keeping.
+enum EncodeSlot : std::uint8_t {
+  kMqttV5Properties = 0,  // the message's own v5 properties (no length prefix)
+  kStompHeadersEscaped = 1,  // STOMP 1.1/1.2 MESSAGE headers
+  kStompHeadersRaw = 2,      // STOMP 1.0 MESSAGE headers
+  kEncodeSlots = 3,
+};
+
+// A message is nearly always delivered in one cached wire format, or none
+// (MQTT 3.1.1, and MQTT 5 without properties, are written straight from
+// topic and payload), so the first slot used is held inline and the others
+// are allocated only when a second format asks: 48 B instead of one string
+// per format in every message, retained ones included.
+class EncodeCache {
+ public:
+  // The slot's bytes; empty until the caller fills them.
+  std::string& operator[](EncodeSlot id) {
+    if (first_id_ == id) return first_;
+    if (first_id_ == kUnused) {
+      first_id_ = id;
+      return first_;
+    }
+    if (!others_) others_ = std::make_unique<std::array<std::string, kEncodeSlots>>();
+    return (*others_)[id];
+  }
+
+ private:
+  static constexpr std::uint8_t kUnused = 0xFF;
+  std::string first_;
+  std::unique_ptr<std::array<std::string, kEncodeSlots>> others_;
+  std::uint8_t first_id_ = kUnused;
+};
 
 class Message {
  public:
@@ -47,10 +79,22 @@ class Message {
   std::int64_t expiry_ms = 0;    // absolute wall-clock deadline; 0 = never
   std::string origin_client;     // client id of the publisher ("" for internal)
   Protocol origin_protocol = Protocol::Internal;
-  MessageProperties props;
+
+  // Content type, response topic, correlation data, user properties: most
+  // messages have none, so they live behind a pointer (128 B otherwise in
+  // every message, retained ones included).
+  const MessageProperties& props() const { return props_ ? *props_ : kNoProperties; }
+  MessageProperties& mutable_props() {
+    if (!props_) props_ = std::make_unique<MessageProperties>();
+    return *props_;
+  }
+  // Frees the properties again when whatever filled them left them empty.
+  void drop_empty_props() {
+    if (props_ && props_->empty()) props_.reset();
+  }
 
   // Mutable caches (not part of the value).
-  mutable std::array<std::string, kEncodeSlots> encoded;
+  mutable EncodeCache encoded;
   mutable std::uint32_t persist_refs = 0;  // durable references (retained + session entries)
   mutable bool persisted = false;          // a Messages record exists in the store
 
@@ -58,6 +102,8 @@ class Message {
 
  private:
   friend class MessageRef;
+  static inline const MessageProperties kNoProperties{};
+  std::unique_ptr<MessageProperties> props_;
   mutable std::uint32_t refs_ = 0;
 };
 

@@ -116,12 +116,12 @@ void to_record(const Message& m, store::StoredMessage& r) {
   r.expiry_ms = m.expiry_ms;
   r.origin_client = m.origin_client;
   r.origin_protocol = static_cast<std::uint8_t>(m.origin_protocol);
-  r.content_type = m.props.content_type;
-  r.response_topic = m.props.response_topic;
-  r.correlation_data = m.props.correlation_data;
-  r.payload_format = m.props.payload_format;
+  r.content_type = m.props().content_type;
+  r.response_topic = m.props().response_topic;
+  r.correlation_data = m.props().correlation_data;
+  r.payload_format = m.props().payload_format;
   r.user_properties.clear();
-  for (const auto& up : m.props.user_properties) r.user_properties.emplace_back(up.name, up.value);
+  for (const auto& up : m.props().user_properties) r.user_properties.emplace_back(up.name, up.value);
 }
 
 MessageRef from_record(const store::StoredMessage& r) {
@@ -136,11 +136,15 @@ MessageRef from_record(const store::StoredMessage& r) {
   m.expiry_ms = r.expiry_ms;
   m.origin_client = r.origin_client;
   m.origin_protocol = static_cast<Protocol>(r.origin_protocol);
-  m.props.content_type = r.content_type;
-  m.props.response_topic = r.response_topic;
-  m.props.correlation_data = r.correlation_data;
-  m.props.payload_format = r.payload_format;
-  for (const auto& [k, v] : r.user_properties) m.props.user_properties.push_back(UserProperty{k, v});
+  if (!r.content_type.empty() || !r.response_topic.empty() || !r.correlation_data.empty() || r.payload_format >= 0 ||
+      !r.user_properties.empty()) {
+    MessageProperties& p = m.mutable_props();
+    p.content_type = r.content_type;
+    p.response_topic = r.response_topic;
+    p.correlation_data = r.correlation_data;
+    p.payload_format = r.payload_format;
+    for (const auto& [k, v] : r.user_properties) p.user_properties.push_back(UserProperty{k, v});
+  }
   m.persisted = true;
   return ref;
 }

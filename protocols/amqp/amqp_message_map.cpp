@@ -15,7 +15,7 @@ std::string stable_message_id(const core::Message& m, std::string_view node_id) 
 
 BasicProperties to_amqp_properties(const core::Message& m, std::string_view node_id, std::int64_t now_wall_ms) {
   BasicProperties p;
-  const core::MessageProperties& mp = m.props;
+  const core::MessageProperties& mp = m.props();
   if (!mp.content_type.empty() && mp.content_type.size() <= 255) p.content_type = mp.content_type;
   if (!mp.correlation_data.empty() && mp.correlation_data.size() <= 255) p.correlation_id = mp.correlation_data;
   if (!mp.response_topic.empty()) {
@@ -43,7 +43,7 @@ BasicProperties to_amqp_properties(const core::Message& m, std::string_view node
 }
 
 void from_amqp_properties(const BasicProperties& p, core::Message& m, std::int64_t now_wall_ms) {
-  core::MessageProperties& mp = m.props;
+  core::MessageProperties& mp = m.mutable_props();
   if (p.content_type) mp.content_type = *p.content_type;
   if (p.correlation_id) mp.correlation_data = *p.correlation_id;
   if (p.reply_to && !p.reply_to->empty()) mp.response_topic = routing_key_to_topic(*p.reply_to);
@@ -64,6 +64,7 @@ void from_amqp_properties(const BasicProperties& p, core::Message& m, std::int64
       mp.user_properties.push_back(core::UserProperty{f.name, f.value.to_text()});
     }
   }
+  m.drop_empty_props();
 }
 
 std::string origin_of(const BasicProperties& p) {

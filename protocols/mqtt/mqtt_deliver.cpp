@@ -1,8 +1,8 @@
-// Outgoing PUBLISH. The parts of the packet that are the same for every
-// subscriber of one wire format are encoded once per message and cached in
-// Message::encoded (slots below); per delivery only the first byte (DUP,
-// QoS, RETAIN), the packet id and the v5 per-subscriber properties (message
-// expiry left, topic alias, subscription ids) are written.
+// Outgoing PUBLISH, written straight from the message's topic and payload:
+// per delivery only the first byte (DUP, QoS, RETAIN), the lengths, the
+// packet id and the v5 per-subscriber properties (message expiry left, topic
+// alias, subscription ids) are new. The message's own v5 properties are
+// encoded once and cached in Message::encoded.
 #include "log.h"
 #include "mqtt_connection.h"
 
@@ -10,38 +10,22 @@ namespace junction::mqtt {
 
 namespace {
 
-enum Slot : std::size_t {
-  kV3Qos0Head = 0,  // varint(remaining length) + topic, for QoS 0
-  kV3QosHead = 1,   // the same with room for the packet id (QoS 1/2)
-  kV5Props = 2,     // the message's own v5 properties (no length prefix)
-};
-
 void put_u16(std::string& out, std::uint16_t v) {
   out.push_back(char(v >> 8));
   out.push_back(char(v & 0xFF));
 }
 
-const std::string& v3_head(const core::Message& m, bool with_packet_id) {
-  std::string& cached = m.encoded[with_packet_id ? kV3QosHead : kV3Qos0Head];
-  if (cached.empty()) {
-    const std::uint32_t rl = std::uint32_t(2 + m.topic.size() + (with_packet_id ? 2 : 0) + m.payload.size());
-    cached.reserve(4 + 2 + m.topic.size());
-    encode_varint(rl, cached);
-    put_u16(cached, std::uint16_t(m.topic.size()));
-    cached.append(m.topic);
-  }
-  return cached;
-}
-
 const std::string& v5_props(const core::Message& m) {
-  std::string& cached = m.encoded[kV5Props];
-  if (cached.empty() && !m.props.empty()) {
+  static const std::string none;
+  if (m.props().empty()) return none;
+  std::string& cached = m.encoded[core::kMqttV5Properties];
+  if (cached.empty()) {
     Properties p;
-    if (m.props.payload_format >= 0) p.payload_format_indicator = std::uint8_t(m.props.payload_format);
-    if (!m.props.content_type.empty()) p.content_type = m.props.content_type;
-    if (!m.props.response_topic.empty()) p.response_topic = m.props.response_topic;
-    if (!m.props.correlation_data.empty()) p.correlation_data = m.props.correlation_data;
-    for (const auto& up : m.props.user_properties) p.user_properties.push_back(UserProperty{up.name, up.value});
+    if (m.props().payload_format >= 0) p.payload_format_indicator = std::uint8_t(m.props().payload_format);
+    if (!m.props().content_type.empty()) p.content_type = m.props().content_type;
+    if (!m.props().response_topic.empty()) p.response_topic = m.props().response_topic;
+    if (!m.props().correlation_data.empty()) p.correlation_data = m.props().correlation_data;
+    for (const auto& up : m.props().user_properties) p.user_properties.push_back(UserProperty{up.name, up.value});
     std::string with_len;
     encode_properties(p, with_len);
     cached.assign(with_len, varint_size(std::uint32_t(properties_size(p))));
@@ -58,9 +42,10 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
   h.clear();
 
   if (version_ != Version::V5) {
-    const std::string& head = v3_head(m, d.qos > 0);
     h.push_back(char(first));
-    h.append(head);
+    encode_varint(std::uint32_t(2 + m.topic.size() + (d.qos ? 2 : 0) + m.payload.size()), h);
+    put_u16(h, std::uint16_t(m.topic.size()));
+    h.append(m.topic);
     if (d.qos) put_u16(h, d.packet_id);
     sink_.write(h);
     sink_.write(m.payload);

@@ -44,11 +44,11 @@ core::MessageRef make_will(core::Broker& broker, const Will& w, const std::strin
   m->origin_client = client_id;
   m->origin_protocol = core::Protocol::Mqtt;
   const Properties& p = w.properties;
-  if (p.payload_format_indicator) m->props.payload_format = *p.payload_format_indicator;
-  if (p.content_type) m->props.content_type.assign(*p.content_type);
-  if (p.response_topic) m->props.response_topic.assign(*p.response_topic);
-  if (p.correlation_data) m->props.correlation_data.assign(*p.correlation_data);
-  for (const auto& up : p.user_properties) m->props.user_properties.push_back({std::string(up.name), std::string(up.value)});
+  if (p.payload_format_indicator) m->mutable_props().payload_format = *p.payload_format_indicator;
+  if (p.content_type) m->mutable_props().content_type.assign(*p.content_type);
+  if (p.response_topic) m->mutable_props().response_topic.assign(*p.response_topic);
+  if (p.correlation_data) m->mutable_props().correlation_data.assign(*p.correlation_data);
+  for (const auto& up : p.user_properties) m->mutable_props().user_properties.push_back({std::string(up.name), std::string(up.value)});
   return m;
 }
 

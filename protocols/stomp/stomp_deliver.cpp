@@ -1,7 +1,7 @@
 // Outgoing MESSAGE frames. The headers that depend only on the message
 // (topic destination, mapped properties, qos, content-length) are encoded
 // once per message and wire format and cached in Message::encoded:
-//   slot 3: 1.1 / 1.2 escaping      slot 4: 1.0 (no escaping)
+//   kStompHeadersEscaped: 1.1 / 1.2        kStompHeadersRaw: 1.0 (no escaping)
 // The first byte of a cached string is a marker: 'r' when some header text
 // holds a CR, which only 1.2 can escape, so 1.1 encodes such a message
 // itself. Per delivery only the first lines (subscription, destination of
@@ -15,8 +15,6 @@ namespace junction::stomp {
 
 namespace {
 
-enum Slot : std::size_t { kEscapedSlot = 3, kRawSlot = 4 };
-
 void append_u64(std::uint64_t v, std::string& out) {
   char buf[24];
   const auto r = std::to_chars(buf, buf + sizeof buf, v);
@@ -28,8 +26,8 @@ bool has_cr(std::string_view s) { return s.find('\r') != std::string_view::npos;
 // Does any header text of `m` contain CR? (Correlation data with a CR is
 // not printable, so it travels as base64.)
 bool headers_have_cr(const core::Message& m) {
-  if (has_cr(m.topic) || has_cr(m.props.content_type) || has_cr(m.props.response_topic)) return true;
-  for (const auto& up : m.props.user_properties)
+  if (has_cr(m.topic) || has_cr(m.props().content_type) || has_cr(m.props().response_topic)) return true;
+  for (const auto& up : m.props().user_properties)
     if (has_cr(up.name) || has_cr(up.value)) return true;
   return false;
 }
@@ -44,7 +42,7 @@ std::string_view StompConnection::shared_headers(const core::Message& m) {
     return hdr_scratch_;
   }
   const bool raw = version_ == Version::V1_0;
-  std::string& cached = m.encoded[raw ? kRawSlot : kEscapedSlot];
+  std::string& cached = m.encoded[raw ? core::kStompHeadersRaw : core::kStompHeadersEscaped];
   if (cached.empty()) {
     std::size_t dropped = 0;
     cached.push_back(!raw && headers_have_cr(m) ? 'r' : '-');

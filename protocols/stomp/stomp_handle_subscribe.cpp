@@ -253,7 +253,7 @@ void StompConnection::ensure_reply_queue(const core::Message& m) {
   // reply-to: /temp-queue/<n> subscribes this connection to <n> (as
   // RabbitMQ does), so replies arrive even without an explicit SUBSCRIBE.
   if (!headers_depend_on_owner(m, owner())) return;
-  const std::string_view queue = std::string_view(m.props.response_topic).substr(kCoreQueuePrefix.size());
+  const std::string_view queue = std::string_view(m.props().response_topic).substr(kCoreQueuePrefix.size());
   for (const auto& s : subs_)
     if (s->kind != DestKind::Topic && s->queue == queue) return;
   if (subs_.size() >= proto_.options().max_subscriptions) return;

@@ -261,14 +261,14 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
     if (!is_reserved_header(h.name)) {
       const std::string_view name = user_property_name(h.name);
       if (!utf8_ok(name, false) || !utf8_ok(h.value, false)) return "header is not valid UTF-8";
-      m.props.user_properties.push_back(core::UserProperty{std::string(name), std::string(h.value)});
+      m.mutable_props().user_properties.push_back(core::UserProperty{std::string(name), std::string(h.value)});
       continue;
     }
     // STOMP's own headers: the first occurrence counts (1.2 "Repeated Header Entries").
     if (h.name == "content-type") {
       if (std::exchange(seen_type, true)) continue;
       if (!utf8_ok(h.value, false)) return "content-type is not valid UTF-8";
-      m.props.content_type.assign(h.value);
+      m.mutable_props().content_type.assign(h.value);
     } else if (h.name == "correlation-id") {
       if (!correlation) correlation = &h.value;
     } else if (h.name == "correlation-id-encoding") {
@@ -277,8 +277,8 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
       if (std::exchange(seen_reply, true)) continue;
       Destination d;
       if (parse_destination(h.value, DestUse::ReplyTo, d) != nullptr) return "invalid reply-to destination";
-      m.props.response_topic = publish_topic(d, owner);
-      if (m.props.response_topic.empty()) return "invalid reply-to destination";
+      m.mutable_props().response_topic = publish_topic(d, owner);
+      if (m.props().response_topic.empty()) return "invalid reply-to destination";
     } else if (h.name == "expires") {
       if (std::exchange(seen_expires, true)) continue;
       std::uint64_t v = 0;
@@ -300,11 +300,11 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
   }
   if (correlation) {
     if (encoding && *encoding == "base64") {
-      if (!core::base64_decode(*correlation, m.props.correlation_data)) return "correlation-id is not valid base64";
+      if (!core::base64_decode(*correlation, m.mutable_props().correlation_data)) return "correlation-id is not valid base64";
     } else if (encoding) {
       return "unsupported correlation-id-encoding (only base64)";
     } else {
-      m.props.correlation_data.assign(*correlation);
+      m.mutable_props().correlation_data.assign(*correlation);
     }
   }
   return nullptr;
@@ -320,20 +320,20 @@ void append_message_headers(const core::Message& m, HeaderEscape e, std::string_
     tmp.append(kTopicPrefix).append(m.topic);
     put("destination", tmp);
   }
-  if (!m.props.content_type.empty()) put("content-type", m.props.content_type);
-  if (!m.props.correlation_data.empty()) {
-    if (printable_utf8(m.props.correlation_data)) {
-      put("correlation-id", m.props.correlation_data);
+  if (!m.props().content_type.empty()) put("content-type", m.props().content_type);
+  if (!m.props().correlation_data.empty()) {
+    if (printable_utf8(m.props().correlation_data)) {
+      put("correlation-id", m.props().correlation_data);
     } else {
       tmp.clear();
-      core::base64_encode(m.props.correlation_data, tmp);
+      core::base64_encode(m.props().correlation_data, tmp);
       put("correlation-id", tmp);
       put("correlation-id-encoding", "base64");
     }
   }
-  if (!m.props.response_topic.empty()) {
+  if (!m.props().response_topic.empty()) {
     tmp.clear();
-    append_destination(m.props.response_topic, owner, tmp);
+    append_destination(m.props().response_topic, owner, tmp);
     put("reply-to", tmp);
   }
   if (m.expiry_ms > 0) {
@@ -343,7 +343,7 @@ void append_message_headers(const core::Message& m, HeaderEscape e, std::string_
   }
   const char qos[1] = {char('0' + (m.qos > 2 ? 2 : m.qos))};
   put("qos", std::string_view(qos, 1));
-  for (const core::UserProperty& up : m.props.user_properties) {
+  for (const core::UserProperty& up : m.props().user_properties) {
     tmp.clear();
     append_user_header_name(up.name, tmp);
     put(tmp, up.value);
@@ -355,7 +355,7 @@ void append_message_headers(const core::Message& m, HeaderEscape e, std::string_
 }
 
 bool headers_depend_on_owner(const core::Message& m, std::string_view owner) {
-  const std::string_view rt = m.props.response_topic;
+  const std::string_view rt = m.props().response_topic;
   return starts_with(rt, kCoreQueuePrefix) && is_own_temp_queue(rt.substr(kCoreQueuePrefix.size()), owner);
 }
 

@@ -17,7 +17,7 @@ Element encode_payload(const core::Message& m, bool body_inside, std::string& bo
     j.add("binary");
     core::base64_encode(m.payload, body);
   }
-  const core::MessageProperties& p = m.props;
+  const core::MessageProperties& p = m.props();
   if (!p.content_type.empty()) j.add("content-type").text = p.content_type;
   if (!p.correlation_data.empty()) core::base64_encode(p.correlation_data, j.add("correlation").text);
   if (!p.response_topic.empty()) j.add("response-topic").text = p.response_topic;
@@ -46,11 +46,11 @@ bool decode_payload(const Element* junction, const std::string& body, core::Mess
   for (const Element& c : junction->children) {
     if (c.ns != kNsJunction) continue;
     if (c.name == "content-type") {
-      m.props.content_type = c.text;
+      m.mutable_props().content_type = c.text;
     } else if (c.name == "correlation") {
-      if (!core::base64_decode(c.text, m.props.correlation_data, core::Base64Spaces::Skip)) return false;
+      if (!core::base64_decode(c.text, m.mutable_props().correlation_data, core::Base64Spaces::Skip)) return false;
     } else if (c.name == "response-topic") {
-      m.props.response_topic = c.text;
+      m.mutable_props().response_topic = c.text;
     } else if (c.name == "property") {
       core::UserProperty up;
       up.name = c.attr_or("name");
@@ -59,7 +59,7 @@ bool decode_payload(const Element* junction, const std::string& body, core::Mess
       } else {
         up.value = c.text;
       }
-      m.props.user_properties.push_back(std::move(up));
+      m.mutable_props().user_properties.push_back(std::move(up));
     }
   }
   return true;
@@ -77,7 +77,7 @@ bool decode_item(const Element& item, core::Message& m) {
   }
   m.payload.clear();
   serialize(payload, m.payload, {});
-  m.props.content_type = "application/xml";
+  m.mutable_props().content_type = "application/xml";
   return true;
 }
 

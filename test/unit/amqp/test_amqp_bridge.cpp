@@ -75,7 +75,7 @@ class MqttSink final : public core::SessionSink {
  public:
   core::DeliverResult deliver(const core::Delivery& d) override {
     got.push_back(d.msg.topic + "=" + d.msg.payload);
-    props.push_back(d.msg.props);
+    props.push_back(d.msg.props());
     return core::DeliverResult::Sent;
   }
   void resend_pubrel(std::uint16_t) override {}
@@ -306,10 +306,10 @@ TEST_CASE("message properties map both ways", "[amqp][bridge]") {
   m.created_ms = 1700000000123;
   m.expiry_ms = m.created_ms + 5000;
   m.qos = 1;
-  m.props.content_type = "application/json";
-  m.props.correlation_data = "c1";
-  m.props.response_topic = "reply/to.me";
-  m.props.user_properties = {{"a", "1"}, {"message-id", "given"}};
+  m.mutable_props().content_type = "application/json";
+  m.mutable_props().correlation_data = "c1";
+  m.mutable_props().response_topic = "reply/to.me";
+  m.mutable_props().user_properties = {{"a", "1"}, {"message-id", "given"}};
   BasicProperties p = amqp::to_amqp_properties(m, "n1", m.created_ms);
   CHECK(p.content_type == "application/json");
   CHECK(p.correlation_id == "c1");
@@ -321,16 +321,16 @@ TEST_CASE("message properties map both ways", "[amqp][bridge]") {
   CHECK(find_field(*p.headers, "a")->s == "1");
   CHECK(amqp::origin_of(p) == "n1");
 
-  m.props.user_properties.clear();
+  m.mutable_props().user_properties.clear();
   CHECK(amqp::to_amqp_properties(m, "n1", 0).message_id == "n1:1700000000123:42");
 
   core::Message back;
   amqp::from_amqp_properties(p, back, 1000);
-  CHECK(back.props.content_type == "application/json");
-  CHECK(back.props.response_topic == "reply/to.me");
+  CHECK(back.props().content_type == "application/json");
+  CHECK(back.props().response_topic == "reply/to.me");
   CHECK(back.expiry_ms == 6000);
   bool has_a = false;
-  for (const auto& up : back.props.user_properties) {
+  for (const auto& up : back.props().user_properties) {
     has_a |= up.name == "a" && up.value == "1";
     CHECK(up.name != amqp::kOriginHeader);
   }

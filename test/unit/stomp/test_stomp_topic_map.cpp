@@ -67,13 +67,13 @@ void check_same(const core::Message& a, const core::Message& b) {
   CHECK(a.payload == b.payload);
   CHECK(a.qos == b.qos);
   CHECK(a.expiry_ms == b.expiry_ms);
-  CHECK(a.props.content_type == b.props.content_type);
-  CHECK(a.props.correlation_data == b.props.correlation_data);
-  CHECK(a.props.response_topic == b.props.response_topic);
-  REQUIRE(a.props.user_properties.size() == b.props.user_properties.size());
-  for (std::size_t i = 0; i < a.props.user_properties.size(); ++i) {
-    CHECK(a.props.user_properties[i].name == b.props.user_properties[i].name);
-    CHECK(a.props.user_properties[i].value == b.props.user_properties[i].value);
+  CHECK(a.props().content_type == b.props().content_type);
+  CHECK(a.props().correlation_data == b.props().correlation_data);
+  CHECK(a.props().response_topic == b.props().response_topic);
+  REQUIRE(a.props().user_properties.size() == b.props().user_properties.size());
+  for (std::size_t i = 0; i < a.props().user_properties.size(); ++i) {
+    CHECK(a.props().user_properties[i].name == b.props().user_properties[i].name);
+    CHECK(a.props().user_properties[i].value == b.props().user_properties[i].value);
   }
 }
 
@@ -346,18 +346,18 @@ TEST_CASE("SEND headers map to message properties", "[stomp][topic_map]") {
                           {"x-user-destination", "d"},
                           {"x-user-x-user-z", "z"}});
   REQUIRE(apply_send_headers(h, kOwner, m) == nullptr);
-  CHECK(m.props.content_type == "application/json");
-  CHECK(m.props.correlation_data == "req-42");
-  CHECK(m.props.response_topic == "replies/1");
+  CHECK(m.props().content_type == "application/json");
+  CHECK(m.props().correlation_data == "req-42");
+  CHECK(m.props().response_topic == "replies/1");
   CHECK(m.expiry_ms == 1700000000123);
   CHECK(m.qos == 2);
   CHECK(m.retain);
-  REQUIRE(m.props.user_properties.size() == 4);
-  CHECK(m.props.user_properties[0].name == "k");
-  CHECK(m.props.user_properties[0].value == "v1");
-  CHECK(m.props.user_properties[1].value == "v2");
-  CHECK(m.props.user_properties[2].name == "destination");
-  CHECK(m.props.user_properties[3].name == "x-user-z");
+  REQUIRE(m.props().user_properties.size() == 4);
+  CHECK(m.props().user_properties[0].name == "k");
+  CHECK(m.props().user_properties[0].value == "v1");
+  CHECK(m.props().user_properties[1].value == "v2");
+  CHECK(m.props().user_properties[2].name == "destination");
+  CHECK(m.props().user_properties[3].name == "x-user-z");
 }
 
 TEST_CASE("SEND header defaults and reply-to forms", "[stomp][topic_map]") {
@@ -366,16 +366,16 @@ TEST_CASE("SEND header defaults and reply-to forms", "[stomp][topic_map]") {
   CHECK(m.qos == 1);
   CHECK_FALSE(m.retain);
   CHECK(m.expiry_ms == 0);
-  CHECK(m.props.empty());
+  CHECK(m.props().empty());
 
   core::Message q;
   auto h = headers({{"reply-to", "/queue/answers"}});
   REQUIRE(apply_send_headers(h, kOwner, q) == nullptr);
-  CHECK(q.props.response_topic == "$queue/answers");
+  CHECK(q.props().response_topic == "$queue/answers");
   core::Message t;
   h = headers({{"reply-to", "/temp-queue/r"}});
   REQUIRE(apply_send_headers(h, kOwner, t) == nullptr);
-  CHECK(t.props.response_topic == "$queue/tmp.stomp-abc-7.r");
+  CHECK(t.props().response_topic == "$queue/tmp.stomp-abc-7.r");
   CHECK(headers_depend_on_owner(t, kOwner));
   CHECK_FALSE(headers_depend_on_owner(t, "stomp-abc-8"));
   CHECK_FALSE(headers_depend_on_owner(q, kOwner));
@@ -383,7 +383,7 @@ TEST_CASE("SEND header defaults and reply-to forms", "[stomp][topic_map]") {
   core::Message b;
   h = headers({{"correlation-id", "AAEC/w=="}, {"correlation-id-encoding", "base64"}});
   REQUIRE(apply_send_headers(h, kOwner, b) == nullptr);
-  CHECK(b.props.correlation_data == "\x00\x01\x02\xff"sv);
+  CHECK(b.props().correlation_data == "\x00\x01\x02\xff"sv);
 
   core::Message e;
   h = headers({{"expires", "0"}, {"qos", "0"}, {"retain", "false"}});
@@ -421,14 +421,14 @@ TEST_CASE("message properties survive MESSAGE -> SEND in every version", "[stomp
   m.payload = std::string("bin\0ary\n", 8);
   m.qos = 2;
   m.expiry_ms = 1800000000000;
-  m.props.content_type = "application/octet-stream";
-  m.props.response_topic = "replies/x";
-  m.props.user_properties = {{"destination", "not-a-header"}, {"unit", "C"},      {"x-user-q", "1"},
+  m.mutable_props().content_type = "application/octet-stream";
+  m.mutable_props().response_topic = "replies/x";
+  m.mutable_props().user_properties = {{"destination", "not-a-header"}, {"unit", "C"},      {"x-user-q", "1"},
                              {"", "empty name"},               {"message-id", "m"}, {"unit", "F"},
                              {"colon:name", "v:w"},            {"path", "a\\b"}};
-  SECTION("printable correlation id") { m.props.correlation_data = "corr-1"; }
-  SECTION("binary correlation id") { m.props.correlation_data = std::string("\x00\xff\n\x01", 4); }
-  SECTION("queue reply-to") { m.props.response_topic = "$queue/answers"; }
+  SECTION("printable correlation id") { m.mutable_props().correlation_data = "corr-1"; }
+  SECTION("binary correlation id") { m.mutable_props().correlation_data = std::string("\x00\xff\n\x01", 4); }
+  SECTION("queue reply-to") { m.mutable_props().response_topic = "$queue/answers"; }
   for (Version v : {Version::V1_1, Version::V1_2}) {
     INFO(version_string(v));
     const core::Message back = round_trip(m, v);
@@ -440,19 +440,19 @@ TEST_CASE("message properties survive MESSAGE -> SEND in every version", "[stomp
   const core::Message back = round_trip(m, Version::V1_0, {}, &dropped);
   CHECK(dropped == 1);
   CHECK(back.topic == m.topic);
-  CHECK(back.props.user_properties.size() == m.props.user_properties.size() - 1);
-  CHECK(back.props.correlation_data == m.props.correlation_data);
+  CHECK(back.props().user_properties.size() == m.props().user_properties.size() - 1);
+  CHECK(back.props().correlation_data == m.props().correlation_data);
 }
 
 TEST_CASE("binary correlation data goes out as base64 with a marker", "[stomp][topic_map]") {
   core::Message m;
   m.topic = "a";
-  m.props.correlation_data = std::string("\x01\x02", 2);
+  m.mutable_props().correlation_data = std::string("\x01\x02", 2);
   std::string out;
   append_message_headers(m, HeaderEscape::V12, {}, out);
   CHECK(out.find("correlation-id:AQI=\n") != std::string::npos);
   CHECK(out.find("correlation-id-encoding:base64\n") != std::string::npos);
-  m.props.correlation_data = "plain";
+  m.mutable_props().correlation_data = "plain";
   out.clear();
   append_message_headers(m, HeaderEscape::V12, {}, out);
   CHECK(out.find("correlation-id:plain\n") != std::string::npos);
@@ -476,7 +476,7 @@ TEST_CASE("MESSAGE headers: destination, qos, content-length, owner's temp queue
 
   core::Message r;
   r.topic = "x";
-  r.props.response_topic = "$queue/tmp.stomp-abc-7.back";
+  r.mutable_props().response_topic = "$queue/tmp.stomp-abc-7.back";
   out.clear();
   append_message_headers(r, HeaderEscape::V12, kOwner, out);
   CHECK(out.find("reply-to:/temp-queue/back\n") != std::string::npos);
@@ -484,5 +484,5 @@ TEST_CASE("MESSAGE headers: destination, qos, content-length, owner's temp queue
   append_message_headers(r, HeaderEscape::V12, "someone-else", out);
   CHECK(out.find("reply-to:/queue/tmp.stomp-abc-7.back\n") != std::string::npos);
   // The owner's own reply-to comes back as the same core name.
-  CHECK(round_trip(r, Version::V1_2, kOwner).props.response_topic == r.props.response_topic);
+  CHECK(round_trip(r, Version::V1_2, kOwner).props().response_topic == r.props().response_topic);
 }

@@ -283,9 +283,9 @@ TEST_CASE_METHOD(Fixture, "PubSub publish reaches core subscribers with payload 
   m.id = 9;
   m.topic = "x/bin";
   m.payload = std::string("\x00\xFF\x01zz", 5);
-  m.props.content_type = "application/octet-stream";
-  m.props.correlation_data = std::string("\x01\x02", 2);
-  m.props.user_properties = {{"k", "v"}, {"ctl", std::string("\x01", 1)}};
+  m.mutable_props().content_type = "application/octet-stream";
+  m.mutable_props().correlation_data = std::string("\x01\x02", 2);
+  m.mutable_props().user_properties = {{"k", "v"}, {"ctl", std::string("\x01", 1)}};
   std::string body;
   Element j = encode_payload(m, true, body);
   CHECK(j.child("binary"));
@@ -302,10 +302,10 @@ TEST_CASE_METHOD(Fixture, "PubSub publish reaches core subscribers with payload 
   const core::Message& got = *sink.got[0];
   CHECK(got.topic == "x/bin");
   CHECK(got.payload == m.payload);
-  CHECK(got.props.content_type == m.props.content_type);
-  CHECK(got.props.correlation_data == m.props.correlation_data);
-  REQUIRE(got.props.user_properties.size() == 2);
-  CHECK(got.props.user_properties[1].value == std::string("\x01", 1));
+  CHECK(got.props().content_type == m.props().content_type);
+  CHECK(got.props().correlation_data == m.props().correlation_data);
+  REQUIRE(got.props().user_properties.size() == 2);
+  CHECK(got.props().user_properties[1].value == std::string("\x01", 1));
   CHECK(got.retain);  // a PubSub publish is the node's last item
   CHECK(got.origin_protocol == core::Protocol::Xmpp);
   CHECK(broker->retained().find("x/bin"));
@@ -318,7 +318,7 @@ TEST_CASE_METHOD(Fixture, "PubSub publish reaches core subscribers with payload 
   CHECK(r.child("pubsub")->child("publish")->child("item")->attr_or("id") == "i");
   REQUIRE(sink.got.size() == 2);
   CHECK(sink.got[1]->payload == "<entry xmlns='http://www.w3.org/2005/Atom'><title>T &amp; U</title></entry>");
-  CHECK(sink.got[1]->props.content_type == "application/xml");
+  CHECK(sink.got[1]->props().content_type == "application/xml");
 
   // A message to <topic>@component publishes its body.
   feed("<message from='u@localhost/r' to='x\\2fchat@gw.localhost' type='chat'><body>hi</body></message>");
