@@ -9,6 +9,12 @@ mkdir -p "$OUT"
 CXX="${FUZZ_CXX:-clang++}"
 FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
 
+# Targets compile two at a time (FUZZ_JOBS): one clang per target, each a
+# few seconds to half a minute, was a minute of the test command one by one.
+JOBS="${FUZZ_JOBS:-2}"
+RUNNING=0
+reap_one() { wait -n; RUNNING=$((RUNNING - 1)); }  # a failed compile stops the script (set -e)
+
 EXTRA=()  # extra include flags for the next build
 LIBS=()   # libraries for the next build
 build() { # name, include dir, sources... [-- link flags]
@@ -28,7 +34,9 @@ build() { # name, include dir, sources... [-- link flags]
   newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
   if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
   echo "building $name" >&2
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" ${libs[@]+"${libs[@]}"} -o "$exe"
+  if (( RUNNING >= JOBS )); then reap_one; fi
+  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" ${libs[@]+"${libs[@]}"} -o "$exe" &
+  RUNNING=$((RUNNING + 1))
 }
 
 build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
@@ -60,3 +68,4 @@ fi
 if [[ -d "$ROOT/protocols/amqp/codec" ]]; then
   build fuzz_amqp_frames "$ROOT/protocols/amqp/codec" "$ROOT"/protocols/amqp/codec/*.cpp
 fi
+while (( RUNNING > 0 )); do reap_one; done
