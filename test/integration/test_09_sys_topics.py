@@ -44,6 +44,18 @@ def collect_until(sub, done, timeout=6.0, what="values", values=None):
     raise AssertionError("%s not seen within %.1fs; got %r" % (what, timeout, values))
 
 
+def drain(sub, seconds):
+    """What a MosquittoSub receives within `seconds`."""
+    out = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            out.append(sub.get(timeout=max(0.05, deadline - time.monotonic())))
+        except AssertionError:
+            break
+    return out
+
+
 def as_int(values, topic):
     return int(values.get(topic, "-1"))
 
@@ -96,16 +108,11 @@ def test_only_changed_values_are_published_again(broker, msub, junction):
     # Nothing changes for the connected count while we watch: after the
     # retained value, at most one more (the first update), never one per interval.
     sub = msub(broker.port, ["$SYS/broker/clients/total", "$SYS/broker/uptime"])
-    time.sleep(3.5)
-    got = []
-    while True:
-        try:
-            got.append(sub.get(timeout=0.2))
-        except AssertionError:
-            break
+    got = drain(sub, 3.5)
     uptimes = [m for m in got if m.topic == "$SYS/broker/uptime"]
     totals = [m for m in got if m.topic == "$SYS/broker/clients/total"]
-    assert len(uptimes) >= 3, got  # uptime goes out every interval
+    # uptime goes out every interval (Mosquitto's sys_interval 1 is every 2 s in practice)
+    assert len(uptimes) >= (3 if junction else 2), got
     assert 1 <= len(totals) <= 2, got
 
 
@@ -143,7 +150,7 @@ def test_v311_publish_to_sys_is_dropped_connection_kept(broker, paho, msub):
     forger.publish("$SYS/broker/clients/connected", b"12345", qos=1, retain=True)  # PUBACK comes (waited for)
     forger.publish("$SYS/broker/clients/connected", b"12345", qos=2, retain=True)  # PUBCOMP too
     sub = msub(broker.port, "$SYS/broker/clients/connected")
-    values = [sub.get(timeout=4).payload for _ in range(2)]
+    values = [sub.get(timeout=4).payload] + [m.payload for m in drain(sub, 2.5)]
     assert "12345" not in values, values
     assert not forger.gone.is_set()
     roundtrip(broker.port)
