@@ -636,6 +636,14 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
   }
 }
 
+void read_sys(const Reader& r, const YAML::Node& key, const YAML::Node& v, SysConfig& s) {
+  r.expect_map(key, v, "sys");
+  r.each_key(v, "sys", {"interval_s"},
+             [&](const std::string&, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
+               s.interval_s = static_cast<std::uint32_t>(r.integer(k, x, full, 0, 86400));
+             });
+}
+
 void read_log(const Reader& r, const YAML::Node& key, const YAML::Node& v, LogConfig& l) {
   r.expect_map(key, v, "log");
   r.each_key(v, "log", {"level"},
@@ -673,10 +681,10 @@ Config parse_config(std::string_view yaml, const std::string& source) {
   c.source = source;
   if (root.IsNull()) r.fail(YAML::Mark(), "listeners", "required key missing (the configuration is empty)");
   if (!root.IsMap())
-    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, xmpp, bridges, log), got " + Reader::describe(root));
+    r.fail(root.Mark(), "", "expected a map of sections (listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, log), got " + Reader::describe(root));
   bool have_listeners = false;
   try {
-    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "xmpp", "bridges", "log"},
+    r.each_key(root, "", {"listeners", "store", "limits", "queues", "stomp", "auth", "xmpp", "bridges", "sys", "log"},
                [&](const std::string& name, const std::string&, const YAML::Node& k, const YAML::Node& v) {
                  if (name == "listeners") {
                    read_listeners(r, k, v, c);
@@ -695,6 +703,8 @@ Config parse_config(std::string_view yaml, const std::string& source) {
                    read_xmpp(r, k, v, c.xmpp);
                  } else if (name == "bridges") {
                    read_bridges(r, k, v, c.bridges);
+                 } else if (name == "sys") {
+                   read_sys(r, k, v, c.sys);
                  } else if (name == "log") {
                    read_log(r, k, v, c.log);
                  }

@@ -194,6 +194,13 @@ struct BridgeConfig {
   bool operator==(const BridgeConfig&) const = default;
 };
 
+// The $SYS/broker/... statistics tree (README "$SYS").
+struct SysConfig {
+  std::uint32_t interval_s = 10;  // seconds between updates; 0: no $SYS tree at all
+
+  bool operator==(const SysConfig&) const = default;
+};
+
 struct LogConfig {
   log::Level level = log::Level::info;
 
@@ -210,6 +217,7 @@ struct Config {
   AuthConfig auth;
   XmppConfig xmpp;
   std::vector<BridgeConfig> bridges;
+  SysConfig sys;
   LogConfig log;
 };
 

@@ -44,6 +44,7 @@
 #include "mqtt_protocol.h"
 #include "passwd_command.h"
 #include "stomp_protocol.h"
+#include "sys_topics.h"
 #include "transport_setup.h"
 #include "xmpp_bridge.h"
 
@@ -162,7 +163,7 @@ net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
       a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.xmpp == b.xmpp) ||
-      a.bridges != b.bridges)
+      a.bridges != b.bridges || !(a.sys == b.sys))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -257,9 +258,12 @@ class App {
     bridges_ = std::make_unique<Bridges>(loop_, *broker_, cfg_);
     bridges_->start();
 
+    start_sys_topics();
+
     loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
     loop_.every(1000, [this] {
       broker_->tick();
+      if (sys_ && !shutting_down_) sys_->tick();
       bridges_->tick();
     });
     loop_.on_signal(SIGTERM, [this](int s) { begin_shutdown(s); });
@@ -302,6 +306,26 @@ class App {
     broker_->shutdown();
     deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
     shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
+  }
+
+  // The $SYS tree: the core's figures plus what only the net layer and the
+  // front-ends count, read once per interval (sys_topics.h).
+  void start_sys_topics() {
+    if (cfg_.sys.interval_s == 0) return;
+    sys_ = std::make_unique<core::SysTopics>(*broker_, cfg_.sys.interval_s, "junction " JUNCTION_VERSION);
+    sys_->add_source([this](core::SysReport& r) {
+      const net::Traffic t = loop_.traffic();
+      r.add("bytes/received", t.bytes_received);
+      r.add("bytes/sent", t.bytes_sent);
+      std::uint64_t refused = 0;
+      for (const auto& l : listeners_) refused += l->refused();
+      r.add("connections/refused", refused);
+      std::uint64_t limited = 0;
+      for (const auto& p : protocols_) limited += p->rate_limited();
+      for (const auto& p : stomp_protocols_) limited += p->rate_limited();
+      r.add("publish/rate_limited", limited);
+    });
+    sys_->start();
   }
 
   // One chunk of retained messages per loop iteration (a 0 ms timer does
@@ -411,6 +435,7 @@ class App {
   std::unique_ptr<xmpp::XmppBridge> xmpp_;            // before its connector: destroyed after it
   std::unique_ptr<net::Connector> xmpp_connector_;
   std::unique_ptr<Bridges> bridges_;
+  std::unique_ptr<core::SysTopics> sys_;  // null: sys.interval_s 0; reads the members above
   bool shutting_down_ = false;
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;

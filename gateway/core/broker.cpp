@@ -95,6 +95,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   s->send_window = std::max<std::uint16_t>(1, std::min<std::uint16_t>(req.receive_maximum, config_.max_inflight));
   s->will = req.will ? std::make_unique<WillMessage>(*req.will) : nullptr;
   s->sink = req.sink;
+  count_connected(s, true);
   s->set_identity(req.identity);
   s->invalidate_acl_cache();
   s->disconnected_wall_ms = 0;
@@ -105,6 +106,18 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   }
   result.session = s;
   return result;
+}
+
+void Broker::count_connected(const Session* s, bool up) {
+  std::size_t& by_protocol = connected_by_protocol_[static_cast<std::size_t>(s->protocol) % connected_by_protocol_.size()];
+  if (up) {
+    ++connected_;
+    ++by_protocol;
+    connected_peak_ = std::max(connected_peak_, connected_);
+  } else {
+    --connected_;
+    --by_protocol;
+  }
 }
 
 void Broker::start_delivery(Session* s) {
@@ -203,6 +216,7 @@ bool SessionQueueConsumer::queue_can_take() const {
 
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
   stop_queue_consumers(s);
+  if (s->sink) count_connected(s, false);
   s->sink = nullptr;
   // Retained messages go to the subscriber that asked, not to a later one.
   if (SessionExtras* x = s->extras()) x->retained_backlog.clear();

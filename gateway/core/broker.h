@@ -11,6 +11,7 @@
 // and wakes CommitWaiters, which then send PUBACK/PUBREC/SUBACK.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -59,6 +60,7 @@ struct BrokerStats {
   std::uint64_t expired = 0;
   std::uint64_t wills_published = 0;
   std::uint64_t sessions_expired = 0;
+  std::uint64_t sys_publish_refused = 0;  // publishes to $SYS/... from clients, wills or bridges
 };
 
 struct ConnectRequest {
@@ -86,6 +88,7 @@ enum class DetachKind : std::uint8_t {
 struct PublishResult {
   std::uint32_t matched = 0;   // sessions that got the message
   bool quota_exceeded = false; // some session or queue could not take a QoS>=1 copy
+  bool refused = false;        // a $SYS/... topic: only the broker publishes there (nothing was done)
 };
 
 enum class SubscribeStatus : std::uint8_t { Granted, FilterInvalid, SharedNotSupported, StoreFailed };
@@ -128,7 +131,13 @@ class Broker {
   // ---- publish ----
   // A new message with a fresh id and creation time; fill it, then publish().
   MessageRef make_message();
+  // Refuses $SYS/... topics (PublishResult::refused, counted): those are
+  // the broker's own (SysTopics).
   PublishResult publish(const MessageRef& msg, Session* publisher);
+  // The broker's own messages ($SYS/...): routed like any publish, but a
+  // retained one is kept in memory only (never written to the store: it is
+  // regenerated after a restart) and nothing counts as received.
+  PublishResult publish_volatile(const MessageRef& msg);
 
   // ---- subscribe ----
   SubscribeStatus subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o);
@@ -185,6 +194,11 @@ class Broker {
   const BrokerStats& stats() const { return stats_; }
   RetainedStore& retained() { return retained_; }
   std::size_t session_count() const { return sessions_.size(); }
+  // Sessions with a live connection (all protocols, bridges included), now
+  // and at most so far; and those of one protocol.
+  std::size_t connected_count() const { return connected_; }
+  std::size_t connected_peak() const { return connected_peak_; }
+  std::size_t connected_count(Protocol p) const { return connected_by_protocol_[static_cast<std::size_t>(p)]; }
   Session* find_session(std::string_view client_id) const;
   // Sessions whose client id starts with `prefix`: a bridge finds the
   // sessions it owns after a restart.
@@ -195,6 +209,8 @@ class Broker {
   friend class Restorer;
   friend class MessageCache;
   friend class RetainedLoader;
+  PublishResult route(const MessageRef& msg, Session* publisher, bool durable);
+  void count_connected(const Session* s, bool up);
   void retained_touched(std::string_view topic);
   void defer_retained(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o);
   void enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
@@ -244,6 +260,9 @@ class Broker {
   // for all sessions so a Session need not carry its own.
   std::uint64_t next_entry_seq_ = 1;
   BrokerStats stats_;
+  std::size_t connected_ = 0;
+  std::size_t connected_peak_ = 0;
+  std::array<std::size_t, 5> connected_by_protocol_{};  // indexed by Protocol
   bool shutting_down_ = false;
   int publish_depth_ = 0;
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load

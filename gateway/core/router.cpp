@@ -8,12 +8,27 @@
 #include "log.h"
 #include "records.h"
 #include "store.h"
+#include "topic.h"
 
 namespace junction::core {
 
 PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
-  PublishResult result;
+  // $SYS/... is the broker's (SysTopics): a client, a will or a bridge
+  // writing there would overwrite the broker's figures [Mosquitto: denied].
+  if (is_sys_topic(msg->topic)) {
+    ++stats_.sys_publish_refused;
+    PublishResult refused;
+    refused.refused = true;
+    return refused;
+  }
   ++stats_.messages_in;
+  return route(msg, publisher, true);
+}
+
+PublishResult Broker::publish_volatile(const MessageRef& msg) { return route(msg, nullptr, false); }
+
+PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool durable) {
+  PublishResult result;
   if (msg->topic.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) {
     switch (queues_.publish(std::string_view(msg->topic).substr(kQueueTopicPrefix.size()), msg)) {
       case QueueResult::Ok: result.matched = 1; break;
@@ -28,11 +43,14 @@ PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
     // longer than a store key (511 bytes), and the body record has the topic.
     if (loader_) retained_touched(msg->topic);  // the stored one, not loaded yet, is older
     MessageRef old = retained_.set(msg);
-    if (!msg->payload.empty()) {
+    if (!durable) {
+      // Volatile messages only ever replace volatile ones ($SYS is refused
+      // to everyone else, and restore drops stored $SYS messages).
+    } else if (!msg->payload.empty()) {
       persistence_.persist_ref(*msg);
       persistence_.put(store::Table::Retained, store::u64_key(msg->id), {});
     }
-    if (old) {
+    if (old && durable) {
       persistence_.erase(store::Table::Retained, store::u64_key(old->id));
       persistence_.persist_unref(*old);
     }

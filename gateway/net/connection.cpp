@@ -564,6 +564,7 @@ void Connection::on_readable() noexcept {
   for (int i = 0; i < kReadsPerWake && state_ == State::Open && !paused_; ++i) {
     ssize_t n = ::read(fd_, d.read_buffer.get(), detail::kReadBufferSize);
     if (n > 0) {
+      d.traffic.bytes_received += static_cast<std::uint64_t>(n);
       feed(d.read_buffer.get(), static_cast<std::size_t>(n));
       if (static_cast<std::size_t>(n) < detail::kReadBufferSize) return;  // drained for now
       continue;
@@ -601,6 +602,7 @@ bool Connection::send_output() noexcept {
     }
     n = 0;
   }
+  loop().traffic.bytes_sent += static_cast<std::uint64_t>(n);
   b.sent += static_cast<std::size_t>(n);
   if (b.sent == b.output.size()) {
     b.sent = 0;

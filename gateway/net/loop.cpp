@@ -454,6 +454,7 @@ void Loop::set_admission_limits(AdmissionLimits limits) noexcept {
 }
 
 AdmissionRefusals Loop::admission_refusals() const noexcept { return impl_->refusals; }
+Traffic Loop::traffic() const noexcept { return impl_->traffic; }
 
 void Loop::abort_connections() noexcept {
   // abort() only starts the close; unlinking happens in the close callback.

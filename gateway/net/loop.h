@@ -71,6 +71,13 @@ struct AdmissionRefusals {
   std::uint64_t connect_rate = 0;
 };
 
+// Bytes read from and sent to every socket of the loop (accepted and
+// outbound connections, TLS and WebSocket framing included) since it started.
+struct Traffic {
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;
+};
+
 class Loop {
  public:
   // `clock` gives the now_ms passed to ProtocolHandler::on_tick, so handlers
@@ -112,6 +119,7 @@ class Loop {
   // Applies to connections accepted from now on.
   void set_admission_limits(AdmissionLimits limits) noexcept;
   AdmissionRefusals admission_refusals() const noexcept;
+  Traffic traffic() const noexcept;
 
   // Aborts every live connection (the end of a shutdown grace period).
   void abort_connections() noexcept;

@@ -69,6 +69,9 @@ struct LoopImpl {
   Connection* connections = nullptr;
   std::size_t connection_count = 0;
 
+  // Bytes through every socket (Loop::traffic): one add per read()/send().
+  Traffic traffic;
+
   // Global admission (Listener::on_incoming).
   AdmissionLimits admission;
   AdmissionRefusals refusals;

@@ -100,6 +100,12 @@ void MqttConnection::handle_publish(const Frame& f) {
   auto& persistence = broker().persistence();
   const std::size_t ops_before = persistence.pending_ops();
   const core::PublishResult r = broker().publish(msg, session_);
+  if (r.refused) {
+    // $SYS/... is the broker's: refused like an ACL denial (v5 0x87 Not
+    // authorized; v3 acknowledged and dropped, as Mosquitto does).
+    deny_publish(pub, topic);
+    return;
+  }
   if (pub.qos == 0) return;
 
   // Durable if this publish wrote to the store (persistent subscribers,
@@ -131,7 +137,7 @@ void MqttConnection::handle_publish(const Frame& f) {
   }
 }
 
-// A publish the ACL refuses. v5: reason 0x87 in PUBACK/PUBREC (QoS 0 is
+// A publish the ACL refuses, or one to $SYS/... (the broker's). v5: reason 0x87 in PUBACK/PUBREC (QoS 0 is
 // dropped). v3 has no negative acknowledgement: acknowledged and dropped, as
 // Mosquitto does, or the connection is closed (auth.deny_publish_v3).
 void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {

@@ -71,6 +71,10 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   ensure_reply_queue(m);
 
   const core::PublishResult r = broker_.publish(msg, session_);
+  if (r.refused) {
+    fail("$SYS destinations are read-only", *dest);  // the broker's own statistics
+    return;
+  }
   // A full store is reported through the RECEIPT's commit ticket.
   if (r.quota_exceeded) {
     if (d.kind != DestKind::Topic) {

@@ -95,11 +95,13 @@ class Broker:
     listener_extra: extra keys for every listener entry (Junction only), e.g.
     "allow_anonymous: false". junction_limits: extra `limits` keys Mosquitto
     has no equivalent for (Junction only), e.g. {"max_publish_rate": 500}.
+    mosquitto_conf: extra mosquitto.conf lines (Mosquitto only; the
+    counterpart of extra_yaml), e.g. "sys_interval 1\n".
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
                  log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None,
-                 listener_extra="", junction_limits=None):
+                 listener_extra="", junction_limits=None, mosquitto_conf=""):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
@@ -116,6 +118,7 @@ class Broker:
         self.log_level = log_level
         self.mosquitto_autosave = mosquitto_autosave
         self.extra_yaml = extra_yaml
+        self.mosquitto_conf = mosquitto_conf
         self.listener_extra = (", " + listener_extra) if listener_extra else ""
         self.port = free_port()
         self.stomp_port = free_port() if stomp and self.kind == "junction" else None
@@ -178,7 +181,7 @@ class Broker:
                 % (_current_user(), self.data_dir, autosave, lim["max_queued_messages"], lim["max_queued_bytes"],
                    lim["max_packet_size"], lim["max_keepalive"], lim["max_inflight"], self.port,
                    lim["topic_alias_maximum"])
-            )
+            ) + self.mosquitto_conf
         with open(path, "w") as f:
             f.write(text)
         return path

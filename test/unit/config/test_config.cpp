@@ -134,7 +134,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -356,6 +356,25 @@ TEST_CASE("auth section: defaults, values and errors", "[config]") {
              StartsWith("test.yaml:4: key 'auth.passwd_file': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "auth:\n  acl_file: [a]\n"),
              StartsWith("test.yaml:4: key 'auth.acl_file': expected a string"));
+}
+
+TEST_CASE("sys section: default, values and errors", "[config][sys]") {
+  CHECK(parse_config(kMinimal, "t.yaml").sys.interval_s == 10);  // Mosquitto's sys_interval default
+  CHECK(junction::default_config().sys == junction::SysConfig{});  // the file states the default
+  CHECK(parse_config(std::string(kMinimal) + "sys:\n  interval_s: 1\n", "t.yaml").sys.interval_s == 1);
+  CHECK(parse_config(std::string(kMinimal) + "sys: {interval_s: 0}\n", "t.yaml").sys.interval_s == 0);
+  CHECK(parse_config(std::string(kMinimal) + "sys: {interval_s: 86400}\n", "t.yaml").sys.interval_s == 86400);
+  CHECK(error_of(std::string(kMinimal) + "sys:\n  interval_s: -1\n") ==
+        "test.yaml:4: key 'sys.interval_s': must be between 0 and 86400, got -1");
+  CHECK(error_of(std::string(kMinimal) + "sys:\n  interval_s: 86401\n") ==
+        "test.yaml:4: key 'sys.interval_s': must be between 0 and 86400, got 86401");
+  CHECK(error_of(std::string(kMinimal) + "sys:\n  interval_s: ten\n") ==
+        "test.yaml:4: key 'sys.interval_s': expected an integer, got 'ten'");
+  CHECK(error_of(std::string(kMinimal) + "sys:\n  interval_s: \"10\"\n") ==
+        "test.yaml:4: key 'sys.interval_s': expected an integer, got a string");
+  CHECK(error_of(std::string(kMinimal) + "sys: 10\n") == "test.yaml:3: key 'sys': expected a map, got '10'");
+  CHECK(error_of(std::string(kMinimal) + "sys:\n  interval: 5\n") ==
+        "test.yaml:4: key 'sys.interval': unknown key (expected one of: interval_s)");
 }
 
 TEST_CASE("xmpp bridge block", "[config][xmpp]") {

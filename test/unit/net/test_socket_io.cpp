@@ -113,6 +113,28 @@ TEST_CASE("EOF in the middle of a frame closes; the reply to a whole frame still
   CHECK(h.loop.connection_count() == 0);
 }
 
+TEST_CASE("the loop counts the bytes read and sent on its sockets ($SYS bytes/...)", "[net]") {
+  Harness h;
+  CHECK(h.loop.traffic().bytes_received == 0);
+  CHECK(h.loop.traffic().bytes_sent == 0);
+  std::string reply;
+  bool eof = false;
+  int rc = h.run([&](std::uint16_t port) {
+    int fd = connect_to(port);
+    send_all(fd, "abcdefgh");  // two frames, echoed
+    reply = recv_n(fd, 8);
+    send_all(fd, "BYE!");
+    reply += recv_n(fd, 4);
+    eof = peer_closed(fd);
+    ::close(fd);
+  });
+  CHECK(rc == 0);
+  CHECK(eof);
+  CHECK(reply == "abcdefghbye.");
+  CHECK(h.loop.traffic().bytes_received == 12);
+  CHECK(h.loop.traffic().bytes_sent == 12);
+}
+
 TEST_CASE("an accept burst above the per-wake-up cap is served in full", "[net]") {
   constexpr int kClients = 300;  // the listener takes 128 per wake-up
   Harness h;
