@@ -137,9 +137,10 @@ void MqttConnection::handle_publish(const Frame& f) {
   }
 }
 
-// A publish the ACL refuses, or one to $SYS/... (the broker's). v5: reason 0x87 in PUBACK/PUBREC (QoS 0 is
-// dropped). v3 has no negative acknowledgement: acknowledged and dropped, as
-// Mosquitto does, or the connection is closed (auth.deny_publish_v3).
+// A publish the ACL refuses, or one to $SYS/... (the broker's). v5: reason
+// 0x87 in PUBACK/PUBREC (QoS 0 is dropped). v3 has no negative
+// acknowledgement: acknowledged and dropped, as Mosquitto does, or the
+// connection is closed (auth.deny_publish_v3).
 void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
   const MqttOptions& opt = proto_.options();
   log::debug("mqtt %s: client '%s' (user '%s') may not publish to '%.*s'", sink_.info().peer_address.c_str(),
