@@ -208,10 +208,7 @@ def test_queue_overflow_rejects_the_publisher(broker_factory, stomps):
     pub.send("/queue/tiny", "1", receipt="r1")
     pub.send("/queue/tiny", "2", receipt="r2")
     pub.conn.send("/queue/tiny", "3", headers={"receipt": "r3"})
-    deadline = time.monotonic() + 5
-    while pub.listener.errors.empty() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    (headers, body), = pub.errors()
+    (headers, body), = pub.wait_errors()
     assert headers["message"] == "queue full"
     assert headers["receipt-id"] == "r3"
     assert b"/queue/tiny" in body

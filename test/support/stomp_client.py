@@ -163,6 +163,13 @@ class Stomp:
             return
         raise AssertionError("unexpected MESSAGE %r %r" % (f.headers, f.body))
 
+    def wait_errors(self, timeout=5.0):
+        """The ERROR frames received, after waiting up to `timeout` for the first."""
+        deadline = time.monotonic() + timeout
+        while self.listener.errors.empty() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.errors()
+
     def errors(self):
         out = []
         while True:
