@@ -31,10 +31,8 @@ bool topic_matches(std::string_view filter, std::string_view topic);
 
 // "$SYS" and "$SYS/...": the broker's own statistics (SysTopics). Only the
 // broker publishes there; Broker::publish refuses them from anyone else.
-inline constexpr std::string_view kSysTopicPrefix = "$SYS/";
 inline bool is_sys_topic(std::string_view topic) {
-  return topic.size() >= 4 && topic[0] == '$' && topic.compare(0, 4, "$SYS") == 0 &&
-         (topic.size() == 4 || topic[4] == '/');
+  return topic.starts_with("$SYS") && (topic.size() == 4 || topic[4] == '/');
 }
 
 // Calls visit(level) for each level of `topic`, left to right.

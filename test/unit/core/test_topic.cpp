@@ -241,3 +241,15 @@ TEST_CASE("topic_matches agrees with a naive matcher", "[core][topic]") {
   }
   CHECK(matched > 1000);  // the alphabet is small enough to hit both outcomes
 }
+
+TEST_CASE("$SYS topics: exactly $SYS and what lies under it", "[core][topic][sys]") {
+  CHECK(junction::core::is_sys_topic("$SYS"));
+  CHECK(junction::core::is_sys_topic("$SYS/"));
+  CHECK(junction::core::is_sys_topic("$SYS/broker/uptime"));
+  CHECK_FALSE(junction::core::is_sys_topic(""));
+  CHECK_FALSE(junction::core::is_sys_topic("$SY"));
+  CHECK_FALSE(junction::core::is_sys_topic("$SYSTEM/x"));
+  CHECK_FALSE(junction::core::is_sys_topic("$sys/x"));
+  CHECK_FALSE(junction::core::is_sys_topic("a/$SYS"));
+  CHECK_FALSE(junction::core::is_sys_topic("$share/g/$SYS/x"));
+}
