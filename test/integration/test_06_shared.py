@@ -82,7 +82,13 @@ def test_shared_member_leaves(broker, paho):
     a, b = _members(paho, broker, "lg", topic, 2)
     a.disconnect()
     _publish_numbered(paho, broker, topic, n)
-    assert [int(m.payload) for m in b.get_n(n)] == list(range(n))
+    # All of them, each once. Not necessarily in order: the client closes its
+    # socket before the broker has read the DISCONNECT, so a's session may
+    # still take a message or two, which go to b when the session ends
+    # (MQTT 5 4.8.2: unacknowledged shared messages of an ended session may
+    # go to another member); a CI run under ASan saw 16 arrive after 19.
+    got = [int(m.payload) for m in b.get_n(n)]
+    assert sorted(got) == list(range(n)), got
     assert a.messages.empty()
 
 
