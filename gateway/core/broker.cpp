@@ -178,13 +178,17 @@ void Broker::purge_queue_entries(Session* s, QueueSubscription* only) {
   s->retain_entries([&](const OutEntry& e) { return !e.qsub || (only && e.qsub != only); });
 }
 
-void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
-                                std::uint32_t deliveries) {
+void Broker::deliver_from_queue(Session* s, QueueSubscription& sub, std::uint8_t qos, const MessageRef& m,
+                                std::uint64_t tag, std::uint32_t deliveries) {
   OutEntry e;
   e.msg = m;
-  e.qos = c.qos();
-  e.dup = deliveries > 1 && c.qos() > 0;
-  e.qsub = c.sub;
+  e.qos = qos;
+  e.dup = deliveries > 1 && qos > 0;
+  // The subscription the queue delivered from, never the consumer's copy of
+  // it: the first window is dispatched from inside QueueManager::subscribe,
+  // before its caller has the pointer, and an entry without its
+  // subscription is never acknowledged to the queue.
+  e.qsub = &sub;
   e.qtag = tag;
   if (!s->online()) return;  // cannot happen: consumers exist only while online
   if (e.qos == 0) {
@@ -204,9 +208,10 @@ void Broker::deliver_from_queue(Session* s, SessionQueueConsumer& c, const Messa
   s->push_pending(std::move(e));
 }
 
-void SessionQueueConsumer::queue_deliver(QueueSubscription&, const MessageRef& m, std::uint64_t tag,
+void SessionQueueConsumer::queue_deliver(QueueSubscription& qsub, const MessageRef& m, std::uint64_t tag,
                                          std::uint32_t deliveries) {
-  broker_.deliver_from_queue(&session_, *this, m, tag, deliveries);
+  if (sub == nullptr) sub = &qsub;
+  broker_.deliver_from_queue(&session_, qsub, qos_, m, tag, deliveries);
 }
 
 bool SessionQueueConsumer::queue_can_take() const {

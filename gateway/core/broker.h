@@ -157,9 +157,10 @@ class Broker {
 
   // ---- queues ----
   QueueManager& queues() { return queues_; }
-  // A queue delivery for a session's `$queue/` subscription (SessionQueueConsumer).
-  void deliver_from_queue(Session* s, SessionQueueConsumer& c, const MessageRef& m, std::uint64_t tag,
-                          std::uint32_t deliveries);
+  // A queue delivery for a session's `$queue/` subscription `sub`, at `qos`
+  // (SessionQueueConsumer).
+  void deliver_from_queue(Session* s, QueueSubscription& sub, std::uint8_t qos, const MessageRef& m,
+                          std::uint64_t tag, std::uint32_t deliveries);
 
   // ---- access control ----
   // Null (the default): no authentication beyond the front-ends' anonymous

@@ -62,6 +62,9 @@ class QueueConsumer {
   virtual ~QueueConsumer() = default;
   // One message for this subscription; `tag` names it in ack()/nack();
   // `deliveries` counts this delivery (1 = first; > 1 = redelivered).
+  // Called from inside QueueManager::subscribe() for a queue that already
+  // holds messages, before subscribe() returns: name the delivery by `sub`,
+  // not by the pointer subscribe() is about to return.
   virtual void queue_deliver(QueueSubscription& sub, const MessageRef& m, std::uint64_t tag,
                              std::uint32_t deliveries) = 0;
   // False while the consumer's connection is backed up.

@@ -3,6 +3,7 @@
 // restart recovery, and MQTT-style `$queue/` consumers through the broker.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -301,4 +302,117 @@ TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disc
   CHECK(a.got.size() == 4);
   f.commit();
   CHECK(f.stored_entries() == 3);
+}
+
+namespace {
+// A `$queue/` consumer over the broker, acknowledging as an MQTT client would
+// (PUBACK for QoS 1, PUBREC then PUBCOMP for QoS 2).
+struct QueueClient {
+  QFixture& f;
+  QSink sink;
+  Session* s = nullptr;
+  std::uint8_t qos = 1;
+  std::size_t acked = 0;  // sink.got[0 .. acked) are acknowledged
+
+  QueueClient(QFixture& fx, const char* id, std::uint8_t q, std::uint16_t receive_max) : f(fx), qos(q) {
+    ConnectRequest r;
+    r.client_id = id;
+    r.sink = &sink;
+    r.receive_maximum = receive_max;
+    s = f.broker->attach(r).session;
+    f.broker->start_delivery(s);
+  }
+  SubscribeStatus subscribe(const char* queue) {
+    SubscriptionOptions o;
+    o.qos = qos;
+    return f.broker->subscribe(s, std::string("$queue/") + queue, o);
+  }
+  // Acknowledges what was received before the call (not what the acks
+  // bring); false if the broker did not know one of the packet ids.
+  bool ack_all() {
+    bool ok = true;
+    const std::size_t received = sink.got.size();
+    while (acked < received) {
+      const std::uint16_t id = sink.got[acked++].second;
+      if (qos == 2) {
+        ok &= f.broker->on_pubrec(s, id);
+        ok &= f.broker->on_pubcomp(s, id);
+      } else {
+        ok &= f.broker->on_puback(s, id);
+      }
+      f.commit();
+    }
+    return ok;
+  }
+  std::vector<std::string> payloads() const {
+    std::vector<std::string> out;
+    for (const auto& g : sink.got) out.push_back(g.first);
+    return out;
+  }
+};
+
+std::vector<std::string> numbered(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i < to; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+}  // namespace
+
+TEST_CASE("an MQTT $queue/ consumer joining a queue with a backlog drains all of it, each once, in order",
+          "[core][queue][broker]") {
+  QFixture f(GENERATE(false, true));
+  const std::uint8_t qos = GENERATE(1, 2);
+  const int n = GENERATE(5, 35);  // below and above the consumer's window of 10
+  for (int i = 0; i < n; ++i) REQUIRE(f.send("work", std::to_string(i)) == QueueResult::Ok);
+
+  QueueClient c(f, "c", qos, 10);
+  REQUIRE(c.subscribe("work") == SubscribeStatus::Granted);
+  CHECK(c.sink.got.size() == std::size_t(std::min(n, 10)));
+  for (int round = 0; round < n && c.acked < c.sink.got.size(); ++round) CHECK(c.ack_all());
+  CHECK(c.payloads() == numbered(0, n));
+  CHECK(f.q().find("work")->ready_count() == 0);
+  CHECK(f.q().find("work")->unacked_count() == 0);
+  CHECK(f.stored_entries() == 0);
+
+  // Leaving after acknowledging everything puts nothing back.
+  f.broker->detach(c.s, DetachKind::Normal, 0);
+  f.commit();
+  CHECK(f.q().find("work")->ready_count() == 0);
+  CHECK(f.stored_entries() == 0);
+}
+
+TEST_CASE("a $queue/ consumer that leaves requeues only what it had not acknowledged; several share a backlog",
+          "[core][queue][broker]") {
+  QFixture f(GENERATE(false, true));
+  const std::uint8_t qos = GENERATE(1, 2);
+  for (int i = 0; i < 30; ++i) REQUIRE(f.send("jobs", std::to_string(i)) == QueueResult::Ok);
+
+  QueueClient a(f, "a", qos, 4);
+  REQUIRE(a.subscribe("jobs") == SubscribeStatus::Granted);
+  CHECK(a.payloads() == numbered(0, 4));
+  CHECK(a.ack_all());  // 0..3 done, 4..7 arrive
+  CHECK(a.payloads() == numbered(0, 8));
+  f.broker->detach(a.s, DetachKind::Normal, 0);  // 4..7 go back
+  f.commit();
+  CHECK(f.stored_entries() == 26);
+
+  QueueClient b(f, "b", qos, 5);
+  QueueClient c(f, "c", qos, 5);
+  REQUIRE(b.subscribe("jobs") == SubscribeStatus::Granted);
+  REQUIRE(c.subscribe("jobs") == SubscribeStatus::Granted);
+  for (int round = 0; round < 30; ++round) {
+    if (b.acked == b.sink.got.size() && c.acked == c.sink.got.size()) break;
+    CHECK(b.ack_all());
+    CHECK(c.ack_all());
+  }
+  std::vector<int> seen;
+  for (const auto& p : b.payloads()) seen.push_back(std::stoi(p));
+  for (const auto& p : c.payloads()) seen.push_back(std::stoi(p));
+  std::sort(seen.begin(), seen.end());
+  std::vector<int> want;
+  for (int i = 4; i < 30; ++i) want.push_back(i);
+  CHECK(seen == want);  // 0..3 were acknowledged by a and never come back
+  CHECK(!b.sink.got.empty());
+  CHECK(!c.sink.got.empty());
+  CHECK(f.stored_entries() == 0);
 }
