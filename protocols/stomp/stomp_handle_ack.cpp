@@ -93,6 +93,10 @@ bool StompConnection::buffer_in_transaction(std::string_view tx, ByteSpan raw) {
   }
   transaction_bytes_ += raw.size();
   t->frames.emplace_back(reinterpret_cast<const char*>(raw.data()), raw.size());
+  // A RECEIPT says the work is done, and a transaction's work is done only
+  // by its COMMIT: the frame's receipt (kept in the buffered frame) is
+  // answered after the commit's store commit, and never for ABORT.
+  receipt_ = nullptr;
   return true;
 }
 
@@ -129,6 +133,11 @@ void StompConnection::handle_commit(const StompFrame& f) {
   for (const std::string& fr : frames) transaction_bytes_ -= fr.size();
 
   // Replay with a parser of our own: `f` still points into the read buffer.
+  // While a frame replays, receipt_ is its own receipt (an ERROR names it).
+  const std::string_view* commit_receipt = receipt_;
+  core::Persistence& p = broker_.persistence();
+  const std::size_t ops_before = p.pending_ops();
+  std::vector<std::string> receipts;  // copies: an unescaped header lives in the parser
   StompFrameParser parser(proto_.options().limits, version_);
   StompFrame replay;
   for (const std::string& fr : frames) {
@@ -139,13 +148,21 @@ void StompConnection::handle_commit(const StompFrame& f) {
       fail("internal error", "a buffered transaction frame did not parse again");
       return;
     }
+    receipt_ = replay.header("receipt");
     switch (replay.command) {
       case Command::Send: handle_send(replay, bytes, true); break;
       case Command::Ack: handle_ack(replay, bytes, false, true); break;
       case Command::Nack: handle_ack(replay, bytes, true, true); break;
       default: break;
     }
+    if (receipt_) receipts.emplace_back(*receipt_);
   }
+  receipt_ = commit_receipt;
+  if (state_ != State::Connected) return;
+  // The frames' receipts, in order, wait for the commit that holds all of
+  // their work; the COMMIT's own receipt follows them.
+  if (p.pending_ops() != ops_before) wrote_ticket_ = p.ticket();
+  for (const std::string& r : receipts) send_receipt(r);
 }
 
 void StompConnection::handle_abort(const StompFrame& f) {

@@ -5,6 +5,7 @@ heart-beats, temporary queues, retained messages, ERROR handling.
 Queue semantics are in test_31, MQTT <-> STOMP in test_32.
 """
 
+import queue
 import time
 
 import pytest
@@ -239,6 +240,75 @@ def test_transaction_commit_and_abort(broker, stomps, version):
     sub.expect_nothing(0.5)
     pub.send("/topic/tx", "after", receipt="s")
     assert sub.get().body == b"after"
+
+
+def receipt_ids(c, wait):
+    """RECEIPT ids that arrive within `wait` seconds of quiet, in order."""
+    out = []
+    while True:
+        try:
+            out.append(c.listener.receipts.get(timeout=wait).headers.get("receipt-id"))
+        except queue.Empty:
+            return out
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_receipts_inside_a_transaction_wait_for_the_commit(broker, stomps, version):
+    # RabbitMQ's test_send_with_receipt_tx: a RECEIPT says the work is done;
+    # a transactional SEND is not done until COMMIT.
+    sub = stomps(broker.stomp_port, version)
+    sub.subscribe("/queue/txr", sub_id="q")
+    pub = stomps(broker.stomp_port, version)
+    tx = pub.conn.begin()
+    for i in range(50):
+        pub.conn.send("/queue/txr", "m%d" % i, transaction=tx, headers={"receipt": "r%d" % i})
+    assert receipt_ids(pub, 0.7) == [], "RECEIPT for a SEND inside a transaction before COMMIT"
+    sub.expect_nothing(0.1)
+    pub.conn.commit(tx, receipt="c")
+    pub.wait_receipt("c")
+    assert receipt_ids(pub, 0.3) == [], "RECEIPTs of the transaction's frames after the COMMIT's"
+    got = sub.get_n(50)
+    assert [m.body for m in got] == [b"m%d" % i for i in range(50)]
+
+
+def test_receipts_inside_a_transaction_come_in_order_before_the_commits(broker, raw_stomp):
+    r = raw_stomp(broker.stomp_port)
+    r.connect("1.2")
+    r.frame("BEGIN", [("transaction", "t")])
+    for i in range(3):
+        r.frame("SEND", [("destination", "/queue/txo"), ("transaction", "t"), ("receipt", "s%d" % i)], b"x")
+    r.frame("SEND", [("destination", "/queue/txo"), ("receipt", "outside")], b"y")
+    assert r.read().headers["receipt-id"] == "outside"
+    r.frame("COMMIT", [("transaction", "t"), ("receipt", "c")])
+    assert [r.read().headers["receipt-id"] for _ in range(4)] == ["s0", "s1", "s2", "c"]
+
+
+@pytest.mark.parametrize("end", ["abort", "disconnect"])
+def test_receipts_inside_an_aborted_transaction_never_come(broker, stomps, end):
+    sub = stomps(broker.stomp_port, "1.2")
+    sub.subscribe("/queue/txa", sub_id="q", ack="client-individual")
+    pub = stomps(broker.stomp_port, "1.2")
+    pub.send("/queue/txa", "to-ack", receipt="first")
+    m = sub.get()
+    tx = pub.conn.begin()
+    ack_tx = sub.conn.begin()
+    for i in range(5):
+        pub.conn.send("/queue/txa", "m%d" % i, transaction=tx, headers={"receipt": "r%d" % i})
+    sub.conn.ack(m.headers["ack"], transaction=ack_tx, receipt="ack-in-tx")
+    if end == "abort":
+        pub.conn.abort(tx, receipt="a")
+        sub.conn.abort(ack_tx, receipt="b")
+        assert receipt_ids(pub, 0.5) == ["a"]
+        assert receipt_ids(sub, 0.5) == ["b"]
+    pub.conn.disconnect(receipt="bye-pub")
+    sub.conn.disconnect(receipt="bye-sub")
+    assert receipt_ids(pub, 0.5) == ["bye-pub"]
+    assert receipt_ids(sub, 0.5) == ["bye-sub"]
+    # Neither transaction happened: the SENDs never reached the queue, the
+    # ACK never took the message from it.
+    check = stomps(broker.stomp_port, "1.2")
+    check.subscribe("/queue/txa", sub_id="c")
+    assert [f.body for f in check.drain(quiet=0.5)] == [b"to-ack"]
 
 
 def test_disconnect_aborts_open_transactions(broker, stomps):
