@@ -144,11 +144,18 @@ class Broker {
   bool unsubscribe(Session* s, std::string_view full_filter);
 
   // ---- outgoing acknowledgements from the client ----
-  bool on_puback(Session* s, std::uint16_t packet_id);   // QoS 1 done
-  bool on_pubrec(Session* s, std::uint16_t packet_id);   // QoS 2: -> PUBREL sent (caller sends it)
-  bool on_pubcomp(Session* s, std::uint16_t packet_id);  // QoS 2 done
-  // PUBREC with an error reason (v5): the delivery is over.
-  bool on_pubrec_error(Session* s, std::uint16_t packet_id) { return on_puback(s, packet_id); }
+  // WrongType: the id names a delivery this acknowledgement does not belong
+  // to (a PUBACK for QoS 2, a PUBCOMP before PUBREC...). Nothing changes: the
+  // caller treats it as a protocol error and the delivery is resent later
+  // [MQTT-4.3.3-3], [MQTT-4.3.3-5].
+  enum class AckResult : std::uint8_t { Done, Unknown, WrongType };
+  AckResult on_puback(Session* s, std::uint16_t packet_id);   // QoS 1 done
+  AckResult on_pubrec(Session* s, std::uint16_t packet_id);   // QoS 2: -> PUBREL sent (caller sends it)
+  AckResult on_pubcomp(Session* s, std::uint16_t packet_id);  // QoS 2 done
+  // PUBREC with an error reason (v5): the QoS 2 delivery is over.
+  AckResult on_pubrec_error(Session* s, std::uint16_t packet_id);
+  // The delivery is over whatever its QoS (a bridge's upstream confirm).
+  bool complete_delivery(Session* s, std::uint16_t packet_id);
 
   // ---- incoming QoS 2 (exactly once) ----
   bool incoming_qos2_pending(Session* s, std::uint16_t packet_id) const;

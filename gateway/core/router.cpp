@@ -275,7 +275,7 @@ void Broker::pump(Session* s) {
   if (s->has_retained_backlog() && s->online()) pump_retained(s);
 }
 
-bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
+bool Broker::complete_delivery(Session* s, std::uint16_t packet_id) {
   for (std::size_t i = 0; i < s->inflight.size(); ++i) {
     OutEntry& e = s->inflight[i];
     if (e.packet_id != packet_id) continue;
@@ -291,20 +291,39 @@ bool Broker::on_puback(Session* s, std::uint16_t packet_id) {
   return false;
 }
 
-bool Broker::on_pubrec(Session* s, std::uint16_t packet_id) {
+Broker::AckResult Broker::on_puback(Session* s, std::uint16_t packet_id) {
+  const OutEntry* e = s->find_inflight(packet_id);
+  if (!e) return AckResult::Unknown;
+  if (e->qos != 1) return AckResult::WrongType;  // completing a QoS 2 flow here would lose it
+  complete_delivery(s, packet_id);
+  return AckResult::Done;
+}
+
+Broker::AckResult Broker::on_pubrec(Session* s, std::uint16_t packet_id) {
   OutEntry* e = s->find_inflight(packet_id);
-  if (!e || e->qos != 2) return false;
-  if (e->state != 2) {
+  if (!e) return AckResult::Unknown;
+  if (e->qos != 2) return AckResult::WrongType;
+  if (e->state != 2) {  // a repeated PUBREC only asks for the PUBREL again
     e->state = 2;
     if (e->seq != 0) persist_entry(s, *e);
   }
-  return true;
+  return AckResult::Done;
 }
 
-bool Broker::on_pubcomp(Session* s, std::uint16_t packet_id) {
-  OutEntry* e = s->find_inflight(packet_id);
-  if (!e || e->qos != 2 || e->state != 2) return false;
-  return on_puback(s, packet_id);
+Broker::AckResult Broker::on_pubrec_error(Session* s, std::uint16_t packet_id) {
+  const OutEntry* e = s->find_inflight(packet_id);
+  if (!e) return AckResult::Unknown;
+  if (e->qos != 2 || e->state == 2) return AckResult::WrongType;
+  complete_delivery(s, packet_id);
+  return AckResult::Done;
+}
+
+Broker::AckResult Broker::on_pubcomp(Session* s, std::uint16_t packet_id) {
+  const OutEntry* e = s->find_inflight(packet_id);
+  if (!e) return AckResult::Unknown;
+  if (e->qos != 2 || e->state != 2) return AckResult::WrongType;
+  complete_delivery(s, packet_id);
+  return AckResult::Done;
 }
 
 bool Broker::incoming_qos2_pending(Session* s, std::uint16_t packet_id) const {

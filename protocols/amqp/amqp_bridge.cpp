@@ -229,7 +229,7 @@ void AmqpBridge::amqp_confirm(std::uint64_t seq, bool ack, bool multiple) {
     if (client_) client_->close("publish nacked");
   }
   if (!online_ || !session_) return;
-  for (std::uint16_t pid : done) broker_.on_puback(session_, pid);
+  for (std::uint16_t pid : done) broker_.complete_delivery(session_, pid);
 }
 
 void AmqpBridge::amqp_returned(const BasicReturn& r) {

@@ -191,30 +191,40 @@ void MqttConnection::handle_ack(const Frame& f) {
     fail(st.reason, st.what);
     return;
   }
+  using AckResult = core::Broker::AckResult;
+  AckResult r = AckResult::Unknown;
   switch (a.type) {
     case PacketType::Puback:
-      if (!broker().on_puback(session_, a.packet_id)) {
-        log::debug("mqtt: PUBACK for unknown packet id %u", a.packet_id);
-      }
+      r = broker().on_puback(session_, a.packet_id);
       break;
     case PacketType::Pubrec:
       if (a.reason >= Reason::UnspecifiedError) {
-        broker().on_pubrec_error(session_, a.packet_id);  // the client refused it: done
+        r = broker().on_pubrec_error(session_, a.packet_id);  // the client refused it: done
         break;
       }
-      if (broker().on_pubrec(session_, a.packet_id)) {
-        scratch() = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id, Reason::Success);
-      } else {
-        scratch() = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id,
-                                    version_ == Version::V5 ? Reason::PacketIdentifierNotFound : Reason::Success);
-      }
+      r = broker().on_pubrec(session_, a.packet_id);
+      if (r == AckResult::WrongType) break;
+      // An unknown id still gets its PUBREL: the client may hold the flow
+      // from before a restart of ours that lost nothing it needs.
+      scratch() = encode_ack_bytes(version_, PacketType::Pubrel, a.packet_id,
+                                  r == AckResult::Done || version_ != Version::V5 ? Reason::Success
+                                                                                   : Reason::PacketIdentifierNotFound);
       write(scratch());
       break;
     case PacketType::Pubcomp:
-      broker().on_pubcomp(session_, a.packet_id);
+      r = broker().on_pubcomp(session_, a.packet_id);
       break;
     default:
-      break;
+      return;
+  }
+  if (r == AckResult::Unknown) {
+    log::debug("mqtt: %s for unknown packet id %u",
+               a.type == PacketType::Puback ? "PUBACK" : a.type == PacketType::Pubrec ? "PUBREC" : "PUBCOMP",
+               a.packet_id);
+  } else if (r == AckResult::WrongType) {
+    // Completing the flow would lose a message (a PUBACK ending QoS 2) or
+    // skip a step; the delivery stays for the next connection of the session.
+    fail(Reason::ProtocolError, "acknowledgement of the wrong type for its packet id");
   }
 }
 

@@ -54,10 +54,10 @@ TEST_CASE("QoS 1 respects the send window and PUBACK releases the next", "[core]
   for (int i = 0; i < 5; ++i) f.publish("q", std::to_string(i), 1);
   REQUIRE(a.got.size() == 2);
   CHECK(s->pending.size() == 3);
-  CHECK(f.broker->on_puback(s, a.got[0].packet_id));
+  CHECK(f.broker->on_puback(s, a.got[0].packet_id) == Broker::AckResult::Done);
   REQUIRE(a.got.size() == 3);
   CHECK(a.got[2].payload == "2");
-  CHECK_FALSE(f.broker->on_puback(s, 999));
+  CHECK(f.broker->on_puback(s, 999) == Broker::AckResult::Unknown);
 }
 
 TEST_CASE("QoS 2 outgoing: PUBREC moves to released, PUBCOMP completes", "[core][broker]") {
@@ -69,12 +69,41 @@ TEST_CASE("QoS 2 outgoing: PUBREC moves to released, PUBCOMP completes", "[core]
   f.publish("q", "two", 2);
   REQUIRE(a.got.size() == 1);
   const auto pid = a.got[0].packet_id;
-  CHECK_FALSE(f.broker->on_pubcomp(s, pid));  // PUBCOMP before PUBREC is not accepted
-  CHECK(f.broker->on_pubrec(s, pid));
+  CHECK(f.broker->on_pubcomp(s, pid) == Broker::AckResult::WrongType);  // PUBCOMP before PUBREC is not accepted
+  CHECK(f.broker->on_pubrec(s, pid) == Broker::AckResult::Done);
   CHECK(a.got.size() == 1);  // still in flight until PUBCOMP
-  CHECK(f.broker->on_pubcomp(s, pid));
+  CHECK(f.broker->on_pubcomp(s, pid) == Broker::AckResult::Done);
   REQUIRE(a.got.size() == 2);
   CHECK(a.got[1].payload == "two");
+}
+
+TEST_CASE("an acknowledgement of the wrong type completes nothing; the delivery is resent", "[core][broker]") {
+  Fixture f;
+  FakeSink a;
+  Session* s = f.connect("a", a, false, 300);
+  f.broker->subscribe(s, "q2", f.qos(2));
+  f.broker->subscribe(s, "q1", f.qos(1));
+  f.publish("q2", "two", 2);
+  f.publish("q1", "one", 1);
+  REQUIRE(a.got.size() == 2);
+  const auto p2 = a.got[0].packet_id, p1 = a.got[1].packet_id;
+  CHECK(f.broker->on_puback(s, p2) == Broker::AckResult::WrongType);     // PUBACK for QoS 2
+  CHECK(f.broker->on_pubcomp(s, p1) == Broker::AckResult::WrongType);    // PUBCOMP for QoS 1
+  CHECK(f.broker->on_pubrec(s, p1) == Broker::AckResult::WrongType);     // PUBREC for QoS 1
+  CHECK(f.broker->on_pubrec_error(s, p1) == Broker::AckResult::WrongType);
+  CHECK(s->inflight.size() == 2);
+  CHECK(f.broker->on_pubrec(s, p2) == Broker::AckResult::Done);
+  CHECK(f.broker->on_puback(s, p2) == Broker::AckResult::WrongType);     // PUBACK in reply to PUBREL
+  CHECK(f.broker->on_pubrec_error(s, p2) == Broker::AckResult::WrongType);
+  f.broker->detach(s, DetachKind::WithWill, 300);
+  FakeSink b;
+  s = f.connect("a", b, false, 300);
+  REQUIRE(b.pubrels == std::vector<std::uint16_t>{p2});  // the released one: PUBREL again
+  REQUIRE(b.got.size() == 1);
+  CHECK((b.got[0].payload == "one" && b.got[0].dup));
+  CHECK(f.broker->on_pubcomp(s, p2) == Broker::AckResult::Done);
+  CHECK(f.broker->on_puback(s, b.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(s->inflight.empty());
 }
 
 TEST_CASE("persistent session queues while offline and resends in-flight with DUP", "[core][broker][session]") {
@@ -129,10 +158,10 @@ TEST_CASE("restart restores sessions, subscriptions, queued messages and retaine
   f.publish("cmd/new", "3", 1);
   CHECK(a2.got.size() == 3);
   // Everything acknowledged leaves the store.
-  CHECK(f.broker->on_puback(s2, a2.got[0].packet_id));
-  CHECK(f.broker->on_pubrec(s2, a2.got[1].packet_id));
-  CHECK(f.broker->on_pubcomp(s2, a2.got[1].packet_id));
-  CHECK(f.broker->on_puback(s2, a2.got[2].packet_id));
+  CHECK(f.broker->on_puback(s2, a2.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->on_pubrec(s2, a2.got[1].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->on_pubcomp(s2, a2.got[1].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->on_puback(s2, a2.got[2].packet_id) == Broker::AckResult::Done);
   f.broker->flush();
   std::size_t entries = 0, messages = 0;
   f.store.scan(store::Table::SessionEntries, [&](auto, auto) { ++entries; });

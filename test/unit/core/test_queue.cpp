@@ -297,7 +297,7 @@ TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disc
   }
   CHECK(a.got.size() == 2);
   CHECK(b.got.size() == 2);
-  CHECK(f.broker->on_puback(sa, a.got[0].second));
+  CHECK(f.broker->on_puback(sa, a.got[0].second) == Broker::AckResult::Done);
   f.broker->detach(sb, DetachKind::Normal, 0);  // b never acked: its two go back
   CHECK(a.got.size() == 4);
   f.commit();
@@ -335,10 +335,10 @@ struct QueueClient {
     while (acked < received) {
       const std::uint16_t id = sink.got[acked++].second;
       if (qos == 2) {
-        ok &= f.broker->on_pubrec(s, id);
-        ok &= f.broker->on_pubcomp(s, id);
+        ok &= f.broker->on_pubrec(s, id) == Broker::AckResult::Done;
+        ok &= f.broker->on_pubcomp(s, id) == Broker::AckResult::Done;
       } else {
-        ok &= f.broker->on_puback(s, id);
+        ok &= f.broker->on_puback(s, id) == Broker::AckResult::Done;
       }
       f.commit();
     }
