@@ -23,9 +23,9 @@ MqttConnection::~MqttConnection() {
 std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
   if (state_ == State::Closing) return data.size();  // draining: ignore input
   last_rx_ms_ = broker().clock().now_ms();
-  const MqttFrameParser parser(proto_.options().max_packet_size);
   std::size_t used = 0;
   while (used < data.size() && state_ != State::Closing) {
+    const MqttFrameParser parser(proto_.options().max_packet_size, version_);  // CONNECT may change version_
     Frame f;
     Status st;
     switch (parser.next(data.subspan(used), f, st)) {

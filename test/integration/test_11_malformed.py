@@ -139,3 +139,28 @@ def test_connect_half_sent_then_closed(broker, paho, raw):
     w = paho(broker.port)
     w.connect()
     w.disconnect()
+
+
+# MQTT 3.1 (MQIsdp, level 3) sent PUBREL, SUBSCRIBE and UNSUBSCRIBE at QoS 1
+# and set DUP on a resend; 3.1.1 fixed their flags. Not malformed in 3.1.
+@pytest.mark.parametrize("packet,answer", [
+    (b"\x6a\x02\x00\x01", b"\x70\x02\x00\x01"),                                   # PUBREL, DUP -> PUBCOMP
+    (b"\x8a\x06\x00\x05\x00\x01\x61\x01", b"\x90\x03\x00\x05\x01"),               # SUBSCRIBE, DUP -> SUBACK
+    (b"\xaa\x05\x00\x06\x00\x01\x61", b"\xb0\x02\x00\x06"),                       # UNSUBSCRIBE, DUP -> UNSUBACK
+], ids=["pubrel", "subscribe", "unsubscribe"])
+def test_mqtt31_dup_flag_on_pubrel_subscribe_unsubscribe(broker, packet, answer):
+    c = R.RawClient(broker.port, version=R.V31)
+    assert c.connect(unique("v31"), version=R.V31).reason == 0
+    c.send(packet)
+    p = c.recv()
+    assert bytes([(p.type << 4) | p.flags]) + R.varint(len(p.body)) + p.body == answer
+    c.send(R.pingreq())
+    c.expect(R.PINGRESP)
+    c.close()
+
+
+def test_mqtt311_dup_flag_on_pubrel_is_still_malformed(broker):
+    c = R.RawClient(broker.port, version=R.V311)
+    assert c.connect(unique("v311")).reason == 0
+    c.send(b"\x6a\x02\x00\x01")
+    assert c.recv_until_closed(5.0) == []

@@ -148,7 +148,10 @@ enum class FrameResult : std::uint8_t { NeedMore, Frame, Error };
 
 class MqttFrameParser {
  public:
-  explicit MqttFrameParser(std::uint32_t max_packet_size = 268435455u + 5u) : max_packet_size_(max_packet_size) {}
+  // `version`: the connection's, once CONNECT told it (the fixed-header
+  // flag rules of MQTT 3.1 are looser; see flags_valid in mqtt_frame.cpp).
+  explicit MqttFrameParser(std::uint32_t max_packet_size = 268435455u + 5u, Version version = Version::V311)
+      : max_packet_size_(max_packet_size), version_(version) {}
   void set_max_packet_size(std::uint32_t n) { max_packet_size_ = n; }
 
   // Looks at the start of `buf`. On Frame, `out` describes one whole packet
@@ -161,6 +164,7 @@ class MqttFrameParser {
 
  private:
   std::uint32_t max_packet_size_;
+  Version version_;
 };
 
 // ---- packets ---------------------------------------------------------------

@@ -53,14 +53,16 @@ namespace {
 
 // [MQTT-2.1.3-1] (v5 Table 2-2, v3.1.1 Table 2.2): flags are fixed for every
 // type but PUBLISH; for PUBLISH only QoS 3 is forbidden [MQTT-3.3.1-4].
-bool flags_valid(std::uint8_t type, std::uint8_t flags) {
+// MQTT 3.1 sent PUBREL, SUBSCRIBE and UNSUBSCRIBE at QoS 1 and set DUP when
+// it resent them: its clients get that bit too.
+bool flags_valid(std::uint8_t type, std::uint8_t flags, Version version) {
   switch (static_cast<PacketType>(type)) {
     case PacketType::Publish:
       return ((flags >> 1) & 0x03) != 3;
     case PacketType::Pubrel:
     case PacketType::Subscribe:
     case PacketType::Unsubscribe:
-      return flags == 0x02;
+      return flags == 0x02 || (version == Version::V31 && flags == 0x0A);
     default:
       return flags == 0;
   }
@@ -79,7 +81,7 @@ FrameResult MqttFrameParser::next(ByteSpan buf, Frame& out, Status& status, std:
     status = detail::malformed("reserved packet type 0");
     return FrameResult::Error;
   }
-  if (!flags_valid(type, flags)) {
+  if (!flags_valid(type, flags, version_)) {
     status = detail::malformed(type == static_cast<std::uint8_t>(PacketType::Publish) ? "PUBLISH with QoS 3"
                                                                                     : "invalid fixed header flags");
     return FrameResult::Error;

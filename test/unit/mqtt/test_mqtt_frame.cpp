@@ -152,6 +152,24 @@ TEST_CASE("frame parser checks fixed header flags of every type", "[mqtt][codec]
   }
 }
 
+TEST_CASE("MQTT 3.1 (MQIsdp) may set DUP on PUBREL, SUBSCRIBE and UNSUBSCRIBE", "[mqtt][codec]") {
+  // MQTT 3.1 gave these packets QoS 1 and let a resend set DUP; 3.1.1 fixed
+  // their flags at 0b0010 [MQTT-2.1.3-1]. Everything else is as strict.
+  const int type = GENERATE(6, 8, 10);
+  const int flags = GENERATE(range(0, 16));
+  CAPTURE(type, flags);
+  const MqttFrameParser v31(1u << 20, Version::V31);
+  const MqttFrameParser v311(1u << 20, Version::V311);
+  Frame f;
+  Status st;
+  const auto packet = bytes({(type << 4) | flags, 0x00});
+  CHECK((v31.next(span(packet), f, st) == FrameResult::Frame) == (flags == 0x2 || flags == 0xA));
+  CHECK((v311.next(span(packet), f, st) == FrameResult::Frame) == (flags == 0x2));
+  for (int other : {4, 5, 7, 12, 14}) {  // PUBACK, PUBREC, PUBCOMP, PINGREQ, DISCONNECT keep flags 0
+    CHECK(v31.next(span(bytes({(other << 4) | 0x8, 0x00})), f, st) == FrameResult::Error);
+  }
+}
+
 TEST_CASE("frame parser refuses bad flags before the length arrives", "[mqtt][codec]") {
   Frame f;
   Status st;
