@@ -92,6 +92,7 @@ bool Engine::setup(std::string& error) {
     Pub& p = pubs_[i];
     p.client = clients_[subs_ + i].get();
     p.index = i;
+    if (o_.backlog > 0) p.quota = backlog_share(o_, i);
     if (o_.qos > 0) {
       p.seq_of.assign(o_.inflight + 1, kFree);
       for (std::uint32_t id = o_.inflight; id >= 1; --id) p.free_ids.push_back(static_cast<std::uint16_t>(id));
@@ -142,6 +143,9 @@ int Engine::run(Result& out) {
   uv_signal_start(&sigterm_, &Engine::on_signal, SIGTERM);
 
   if (o_.scenario == Scenario::Conns) r_.rss_before_kb = read_rss_kb(o_.broker_pid);
+  // --backlog: the producers fill the queue before any consumer exists.
+  next_connect_ = o_.backlog > 0 ? subs_ : 0;
+  connect_end_ = static_cast<std::uint32_t>(clients_.size());
   t_connect_ = tick_ns_ = uv_hrtime();
   connect_next();
   uv_run(&loop_, UV_RUN_DEFAULT);
@@ -164,7 +168,8 @@ std::string Engine::role_name(const Client& c) const {
 }
 
 void Engine::connect_next() {
-  while (phase_ == Phase::Connecting && handshaking_ < o_.connect_window && next_connect_ < clients_.size()) {
+  while ((phase_ == Phase::Connecting || phase_ == Phase::Consume) && handshaking_ < o_.connect_window &&
+         next_connect_ < connect_end_) {
     Client& c = *clients_[next_connect_++];
     if (!o_.wait_connack && !is_publisher(c))
       (void)c.subscribe_with_connect(topo_.subscribers[c.index()].filter, o_.qos);
@@ -200,16 +205,23 @@ void Engine::on_subscribed(Client& c) {
 void Engine::handshake_done(Client&) {
   --handshaking_;
   ++ready_;
-  if (ready_ < clients_.size()) {
+  if (handshaking_ > 0 || next_connect_ < connect_end_) {
     connect_next();
     return;
   }
+  // --backlog consumers join a window that is already running (or over:
+  // the backlog may be drained before the last consumer subscribes).
+  if (phase_ != Phase::Connecting) return;
   r_.connections = ready_;
   r_.connect_s = seconds_since(t_connect_);
   if (o_.scenario == Scenario::Conns) {
     r_.rss_connected_kb = read_rss_kb(o_.broker_pid);
     phase_ = Phase::Hold;
     uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.hold_s), 0);
+    return;
+  }
+  if (o_.backlog > 0) {
+    begin_fill();
     return;
   }
   begin_traffic();
@@ -252,12 +264,89 @@ void Engine::end_measure() {
   r_.delivered = delivered_ - snap_del_;
   r_.acked = acked_ - snap_ack_;
   r_.rejected = rejected_ - snap_rej_;
-  if (r_.measured_s > 0) {
-    r_.generator_cpu_pct = (self_cpu_s() - cpu_self0_) / r_.measured_s * 100.0;
-    const auto b = read_cpu_s(o_.broker_pid);
-    if (b && cpu_broker0_) r_.broker_cpu_pct = (*b - *cpu_broker0_) / r_.measured_s * 100.0;
-  }
+  record_cpu();
   begin_drain();
+}
+
+void Engine::record_cpu() {
+  if (r_.measured_s <= 0) return;
+  r_.generator_cpu_pct = (self_cpu_s() - cpu_self0_) / r_.measured_s * 100.0;
+  const auto b = read_cpu_s(o_.broker_pid);
+  if (b && cpu_broker0_) r_.broker_cpu_pct = (*b - *cpu_broker0_) / r_.measured_s * 100.0;
+}
+
+// --backlog: the producers publish their shares as fast as the window (or
+// --rate) allows. Nobody consumes yet, so the queue must store all of it.
+void Engine::begin_fill() {
+  phase_ = Phase::Fill;
+  t_fill_ = t_traffic_ = uv_hrtime();
+  rate_per_pub_ = pubs_.empty() ? 0 : o_.rate / static_cast<double>(pubs_.size());
+  if (rate_per_pub_ > 0) uv_timer_start(&pace_, &Engine::on_pace, 1, 1);
+  uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.duration_s), 0);
+  pump_all();
+  check_fill();
+}
+
+bool Engine::fill_done() const {
+  for (const Pub& p : pubs_)
+    if (p.next_seq < p.quota || p.inflight > 0) return false;
+  return true;
+}
+
+// Called on each completed acknowledgement: the fill ends when every
+// message of every share is answered (acknowledged or rejected). Until the
+// last one is sent, the counter spares the walk over the producers.
+void Engine::check_fill() {
+  if (phase_ != Phase::Fill || published_ < o_.backlog || !fill_done()) return;
+  record_fill(false);
+  begin_consume();
+}
+
+void Engine::record_fill(bool limited) {
+  uv_timer_stop(&pace_);
+  r_.fill_s = seconds_since(t_fill_);
+  r_.fill_limited = limited;
+  r_.published = published_;
+  r_.acked = acked_;
+  r_.rejected = rejected_;
+}
+
+// The measured window starts before the first consumer connects: a broker
+// that is slow to hand a stored backlog to a new subscriber shows in it.
+void Engine::begin_consume() {
+  phase_ = Phase::Consume;
+  t_measure_ = uv_hrtime();
+  last_delivery_ms_ = uv_now(&loop_);
+  snap_del_ = delivered_;
+  cpu_self0_ = self_cpu_s();
+  cpu_broker0_ = read_cpu_s(o_.broker_pid);
+  hist_.reset();
+  uv_timer_start(&phase_timer_, &Engine::on_phase, ms(o_.duration_s), 0);
+  next_connect_ = 0;
+  connect_end_ = subs_;
+  connect_next();
+  check_consumed();  // everything rejected: nothing to wait for
+}
+
+// The window ends once every acknowledged message arrived. consumed_ (new
+// distinct deliveries) is the cheap gate; the tracker then confirms that
+// they are the acknowledged ones. A producer still waiting for an answer
+// (a fill cut by the limit) may yet add to the backlog.
+void Engine::check_consumed() {
+  if (phase_ != Phase::Consume || consumed_ < acked_) return;
+  for (const Pub& p : pubs_)
+    if (p.inflight > 0) return;
+  if (tracker_.outstanding() == 0) {
+    record_consume(false);
+    begin_drain();
+  }
+}
+
+void Engine::record_consume(bool limited) {
+  r_.measured_s = r_.backlog_drained_s = seconds_since(t_measure_);
+  r_.drain_limited = limited;
+  r_.delivered = delivered_ - snap_del_;
+  record_cpu();
 }
 
 void Engine::begin_drain() {
@@ -329,6 +418,10 @@ void Engine::close_handles() {
 
 void Engine::fatal(const std::string& why) {
   if (r_.error.empty()) r_.error = why;
+  // A failed backlog run still says how far it got (a broker at its queue
+  // limit closes MQTT 3.1.1 and STOMP producers: they cannot be refused).
+  if (phase_ == Phase::Fill) record_fill(false);
+  if (phase_ == Phase::Consume) record_consume(false);
   begin_close(false);
 }
 
@@ -360,6 +453,14 @@ void Engine::interrupt() {
     case Phase::Connecting: fatal("interrupted while connecting"); break;
     case Phase::Warmup: begin_close(true); break;
     case Phase::Measure: end_measure(); break;
+    case Phase::Fill:
+      record_fill(false);
+      begin_close(true);
+      break;
+    case Phase::Consume:
+      record_consume(false);
+      begin_drain();
+      break;
     case Phase::Hold:
       r_.rss_after_kb = read_rss_kb(o_.broker_pid);
       begin_close(true);
@@ -388,6 +489,14 @@ void Engine::on_phase(uv_timer_t* h) {
       self->r_.rss_after_kb = read_rss_kb(self->o_.broker_pid);
       self->begin_close(true);
       break;
+    case Phase::Fill:  // --duration limit: drain what was stored
+      self->record_fill(true);
+      self->begin_consume();
+      break;
+    case Phase::Consume:
+      self->record_consume(true);
+      self->begin_drain();
+      break;
     case Phase::Drain: self->check_drain(); break;
     case Phase::Closing:  // deadline: abort what did not close gracefully
       for (auto& c : self->clients_) c->abort();
@@ -411,7 +520,21 @@ void Engine::tick() {
   switch (phase_) {
     case Phase::Connecting:
       std::snprintf(line, sizeof line, "%s  connecting %u/%zu  %s conn/s", scenario_name(o_.scenario), ready_,
-                    clients_.size(), short_rate(conn).c_str());
+                    o_.backlog > 0 ? pubs_.size() : clients_.size(), short_rate(conn).c_str());
+      break;
+    case Phase::Fill: {
+      std::uint32_t inflight = 0;
+      for (const Pub& p : pubs_) inflight += p.inflight;
+      std::snprintf(line, sizeof line, "%s  fill %.0fs  %llu/%llu acknowledged  pub %s/s  inflight %u",
+                    scenario_name(o_.scenario), seconds_since(t_fill_), static_cast<unsigned long long>(acked_),
+                    static_cast<unsigned long long>(o_.backlog), short_rate(pub).c_str(), inflight);
+      break;
+    }
+    case Phase::Consume:
+      std::snprintf(line, sizeof line, "%s  drain %.0f/%.0fs  consumers %zu/%u  recv %s/s  %llu left",
+                    scenario_name(o_.scenario), seconds_since(t_measure_), o_.duration_s, ready_ - pubs_.size(),
+                    subs_, short_rate(del).c_str(),
+                    static_cast<unsigned long long>(acked_ > consumed_ ? acked_ - consumed_ : 0));
       break;
     case Phase::Hold:
       std::snprintf(line, sizeof line, "%s  holding %u connections  broker RSS %s KiB", scenario_name(o_.scenario),

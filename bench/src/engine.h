@@ -13,6 +13,14 @@
 //               then counts what the broker acknowledged but never delivered.
 //   Closing     DISCONNECT and close; after a deadline, abort what remains.
 //
+// queue --backlog N replaces Warmup and Measure with two phases, and
+// Connecting opens the producers only:
+//   Fill        the producers publish N messages in all (backlog_share())
+//               and wait until each is answered; no consumer exists yet.
+//   Consume     the measured window: the consumers connect and subscribe
+//               as in Connecting, and it ends once every acknowledged
+//               message was delivered (or after --duration). Then Drain.
+//
 // Publishing: each publisher has a window of --inflight packet ids (QoS >
 // 0). Without --rate it sends as fast as the window refills (from the ack
 // handler, QoS > 0) or as the socket drains (from a uv_idle, QoS 0, paused
@@ -51,7 +59,7 @@ class Engine final : public ClientEvents {
   int run(Result& r);
 
  private:
-  enum class Phase : std::uint8_t { Connecting, Warmup, Measure, Hold, Drain, Closing };
+  enum class Phase : std::uint8_t { Connecting, Warmup, Measure, Hold, Fill, Consume, Drain, Closing };
 
   struct Pub {
     Client* client = nullptr;
@@ -61,6 +69,7 @@ class Engine final : public ClientEvents {
     std::uint32_t inflight = 0;
     std::uint32_t window = 0;  // min(--inflight, the broker's Receive Maximum)
     std::uint32_t next_seq = 0;
+    std::uint32_t quota = 0;  // --backlog: this publisher's share of the fill
   };
   static constexpr std::uint32_t kFree = UINT32_MAX;
 
@@ -80,6 +89,13 @@ class Engine final : public ClientEvents {
   void begin_traffic();
   void begin_measure();
   void end_measure();
+  void record_cpu();
+  void begin_fill();
+  void check_fill();
+  void record_fill(bool limited);
+  void begin_consume();
+  void check_consumed();
+  void record_consume(bool limited);
   void begin_drain();
   void check_drain();
   void begin_close(bool graceful);
@@ -89,6 +105,8 @@ class Engine final : public ClientEvents {
   void interrupt();
   std::string role_name(const Client& c) const;
   bool is_publisher(const Client& c) const { return c.index() >= subs_; }
+  bool publishing() const { return phase_ == Phase::Warmup || phase_ == Phase::Measure || phase_ == Phase::Fill; }
+  bool fill_done() const;
 
   // traffic.cpp: publishing.
   void pump_all();
@@ -128,7 +146,10 @@ class Engine final : public ClientEvents {
   Histogram hist_;
 
   Phase phase_ = Phase::Connecting;
+  // Clients [next_connect_, connect_end_) are still to be opened: all of
+  // them, or with --backlog the producers first and the consumers later.
   std::uint32_t next_connect_ = 0;
+  std::uint32_t connect_end_ = 0;
   std::uint32_t handshaking_ = 0;
   std::uint32_t ready_ = 0;
   std::uint32_t closed_ = 0;
@@ -136,12 +157,13 @@ class Engine final : public ClientEvents {
   bool idle_active_ = false;
   std::uint32_t batch0_ = 64;  // QoS 0 messages per publisher per iteration
 
-  std::uint64_t t_connect_ = 0, t_traffic_ = 0, t_measure_ = 0, t_drain_ = 0;
+  std::uint64_t t_connect_ = 0, t_traffic_ = 0, t_measure_ = 0, t_drain_ = 0, t_fill_ = 0;
   std::uint64_t last_delivery_ms_ = 0;
   double rate_per_pub_ = 0;
 
   // Running totals; the window figures are differences of snapshots.
   std::uint64_t published_ = 0, delivered_ = 0, acked_ = 0, rejected_ = 0, foreign_ = 0;
+  std::uint64_t consumed_ = 0;  // --backlog: distinct messages of this run delivered
   std::uint64_t snap_pub_ = 0, snap_del_ = 0, snap_ack_ = 0, snap_rej_ = 0;
   std::uint64_t tick_pub_ = 0, tick_del_ = 0, tick_ready_ = 0;
   std::uint64_t tick_ns_ = 0;

@@ -5,7 +5,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <cstdint>
 #include <sstream>
+
+#include "payload.h"
 
 #ifndef JUNCTION_VERSION
 #define JUNCTION_VERSION "0.0.0"
@@ -78,6 +81,26 @@ bool scenario_from(std::string_view name, Scenario& out) {
   return false;
 }
 
+constexpr double kBacklogLimitS = 600;  // default --duration of a backlog run
+
+// --backlog: refused unless the fill can be counted exactly. Each message
+// must be acknowledged (QoS > 0) and stamped with the run (--size >= 20),
+// and the queue must hold messages while nobody consumes: a shared
+// subscription without members holds nothing.
+std::string validate_backlog(Options& o, bool duration_given) {
+  if (o.backlog == 0) return "--backlog must be > 0 (messages to queue before any consumer connects)";
+  if (o.backlog > UINT32_MAX) return "--backlog must be <= 4294967295";
+  if (o.scenario != Scenario::Queue) return "--backlog is only for the queue scenario";
+  if (o.qos < 1)
+    return "--backlog needs --qos 1 or 2 (STOMP: 1): the fill waits until the broker has acknowledged every message";
+  if (o.protocol == Protocol::Mqtt && o.queue_mode == QueueMode::Share)
+    return "--backlog needs --queue-mode queue: a shared subscription without subscribers holds no messages";
+  if (o.size < kStampSize)
+    return "--backlog needs --size >= 20 (the payload carries the run stamp that counts the drain)";
+  if (!duration_given) o.duration_s = kBacklogLimitS;
+  return "";
+}
+
 // Returns an error message, or "" when the options hold together.
 std::string validate(Options& o, const CLI::App& app) {
   auto given = [&](const char* name) { return app.get_option(name)->count() > 0; };
@@ -130,6 +153,7 @@ std::string validate(Options& o, const CLI::App& app) {
   if (o.publishers == 0) o.publishers = default_publishers(o.scenario);
   if (o.subscribers == 0) o.subscribers = default_subscribers(o.scenario);
   if (o.scenario == Scenario::Pairs) o.publishers = o.subscribers = o.pairs;
+  if (given("--backlog")) return validate_backlog(o, o.duration_given);
   return "";
 }
 
@@ -166,6 +190,9 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
   app.add_option("--queue-name", o.queue_name, "queue: queue name")->capture_default_str();
   app.add_option("--queue-mode", queue_mode, "queue: 'queue' ($queue/NAME) or 'share' ($share/bench/...)")
       ->capture_default_str();
+  app.add_option("--backlog", o.backlog,
+                 "queue: fill the queue with N acknowledged messages first, then measure the consumers draining "
+                 "it (QoS >= 1; --duration becomes the time limit, default 600 s)");
   app.add_option("--json", o.json_path, "write the result as JSON to FILE ('-' = stdout)");
   app.add_option("--broker-pid", o.broker_pid, "broker process id, for RSS from /proc/PID/status");
   app.add_flag("--persistent", o.persistent,

@@ -51,6 +51,12 @@ struct Options {
   std::string topic_prefix = "bench";
   std::string queue_name = "bench";
   QueueMode queue_mode = QueueMode::Queue;
+  // queue --backlog N: the producers alone first fill the queue with N
+  // acknowledged messages, then the consumers connect and the window
+  // measures how fast the broker drains a stored backlog (0 = off: producers
+  // and consumers run at once). --duration is then the time limit of the
+  // fill and of the drain, 600 s unless given.
+  std::uint64_t backlog = 0;
   std::string json_path;   // "" none, "-" stdout
   int broker_pid = 0;      // 0 = unknown
   // Subscribers connect with persistent sessions (MQTT 3.1.1 clean session 0;

@@ -122,6 +122,24 @@ std::string fmt_us(std::uint64_t ns) {
   return b;
 }
 
+// queue --backlog: one line for the fill, one for the drain (if it began),
+// and a word when the time limit cut either short.
+void print_backlog(const Result& r, std::FILE* out) {
+  const Options& o = r.options;
+  std::fprintf(out, "  fill: %" PRIu64 " of %" PRIu64 " published by %u producer%s in %.2f s, %" PRIu64
+               " acknowledged: %s msgs/s (%" PRIu64 " rejected)\n",
+               r.published, o.backlog, o.publishers, o.publishers == 1 ? "" : "s", r.fill_s, r.acked,
+               fmt_rate(r.fill_per_s()).c_str(), r.rejected);
+  if (r.fill_limited) std::fprintf(out, "  fill stopped at the --duration limit (%g s)\n", o.duration_s);
+  if (r.backlog_drained_s <= 0) return;  // failed or interrupted before the drain
+  std::fprintf(out, "  drain: %" PRIu64 " delivered to %u consumer%s in %.2f s: %s msgs/s\n", r.delivered,
+               o.subscribers, o.subscribers == 1 ? "" : "s", r.backlog_drained_s,
+               fmt_rate(r.delivered_per_s()).c_str());
+  if (r.drain_limited)
+    std::fprintf(out, "  drain window cut at the --duration limit (%g s): later deliveries are not in the rate, "
+                 "what never arrives counts as lost\n", o.duration_s);
+}
+
 }  // namespace
 
 std::optional<double> Result::rss_per_connection_bytes() const {
@@ -228,6 +246,12 @@ std::string to_json(const Result& r) {
     opt_num(j, "rss_per_connection_bytes", r.rss_per_connection_bytes());
   } else {
     j.key("measured_s").num(r.measured_s);
+    if (o.backlog > 0) {
+      j.key("backlog").num(o.backlog);
+      j.key("fill_s").num(r.fill_s);
+      j.key("fill_per_s").num(r.fill_per_s());
+      j.key("backlog_drained_s").num(r.backlog_drained_s);
+    }
     j.key("published").num(r.published);
     j.key("published_per_s").num(r.published_per_s());
     j.key("delivered").num(r.delivered);
@@ -313,8 +337,12 @@ void print_summary(const Result& r, std::FILE* out) {
     }
     return;
   }
-  std::fprintf(out, "  %.2f s measured: published %s msgs/s, delivered %s msgs/s\n", r.measured_s,
-               fmt_rate(r.published_per_s()).c_str(), fmt_rate(r.delivered_per_s()).c_str());
+  if (o.backlog > 0) {
+    print_backlog(r, out);
+  } else {
+    std::fprintf(out, "  %.2f s measured: published %s msgs/s, delivered %s msgs/s\n", r.measured_s,
+                 fmt_rate(r.published_per_s()).c_str(), fmt_rate(r.delivered_per_s()).c_str());
+  }
   std::fprintf(out, "  totals: published %" PRIu64 ", delivered %" PRIu64 ", acked %" PRIu64 ", rejected %" PRIu64
                ", duplicates %" PRIu64 "\n", r.published_total, r.delivered_total, r.acked_total, r.rejected,
                r.duplicates);

@@ -3,7 +3,10 @@
 //
 // Rates are over the measured window only (after --warmup, before the
 // drain): delivered_per_s counts messages received by subscribers,
-// published_per_s messages written by publishers. Latency is in
+// published_per_s messages written by publishers. With queue --backlog the
+// window is the drain of the stored backlog: delivered_per_s is over it,
+// while published, acked, rejected and published_per_s describe the fill
+// that came before (the producers publish nothing during the drain). Latency is in
 // microseconds in the JSON (float), from the payload's send stamp to its
 // arrival, for messages arriving inside the window.
 #pragma once
@@ -34,6 +37,12 @@ struct Result {
   std::uint64_t foreign = 0;  // payloads from another run (old queue contents)
   std::optional<Histogram> latency;
   double drain_s = 0;
+  // queue --backlog: seconds from the first fill publish until all N were
+  // answered, and the drain window (= measured_s: the first consumer starts
+  // connecting .. every acknowledged message delivered). *_limited: the
+  // --duration limit ended that phase first.
+  double fill_s = 0, backlog_drained_s = 0;
+  bool fill_limited = false, drain_limited = false;
   // CPU use during the window, in % of one core: this process, and the
   // broker when --broker-pid is given (from /proc/PID/stat). A generator
   // near 100 % means the figures are the generator's ceiling, not the broker's.
@@ -55,7 +64,12 @@ struct Result {
   std::uint64_t sink_forwarded = 0, sink_dropped = 0;
   double sink_peak_per_s = 0;
 
-  double published_per_s() const { return measured_s > 0 ? static_cast<double>(published) / measured_s : 0; }
+  double published_per_s() const {
+    const double s = options.backlog > 0 ? fill_s : measured_s;
+    return s > 0 ? static_cast<double>(published) / s : 0;
+  }
+  // Messages the broker acknowledged per second of fill: the rate it stores.
+  double fill_per_s() const { return fill_s > 0 ? static_cast<double>(acked) / fill_s : 0; }
   double delivered_per_s() const { return measured_s > 0 ? static_cast<double>(delivered) / measured_s : 0; }
   double connect_rate() const { return connect_s > 0 ? connections / connect_s : 0; }
   std::optional<double> rss_per_connection_bytes() const;

@@ -71,6 +71,7 @@ Topology build_topology(const Options& o) {
       t.description = std::to_string(o.publishers) + " producers -> " + topic + " -> " +
                       std::to_string(o.subscribers) + " competing consumers on " + filter + ", QoS " +
                       std::to_string(o.qos);
+      if (o.backlog > 0) t.description += ", backlog of " + std::to_string(o.backlog) + " drained after the fill";
       break;
     }
     case Scenario::Conns:
@@ -86,6 +87,13 @@ Topology build_topology(const Options& o) {
       break;
   }
   return t;
+}
+
+std::uint32_t backlog_share(const Options& o, std::uint32_t producer) {
+  if (o.publishers == 0 || producer >= o.publishers) return 0;
+  const std::uint64_t each = o.backlog / o.publishers;
+  const std::uint64_t extra = producer < o.backlog % o.publishers ? 1 : 0;
+  return static_cast<std::uint32_t>(each + extra);
 }
 
 }  // namespace junction::bench

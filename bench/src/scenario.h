@@ -12,6 +12,9 @@
 //   latency  1 publisher  -> <prefix>/latency -> 1 subscriber, fixed rate
 //   conns    K subscribers, subscriber i on <prefix>/conns/i, no publisher
 //
+// queue --backlog N: the same queue, but the producers publish N messages
+// in all before any consumer connects (backlog_share() splits them).
+//
 // With --protocol stomp, topics become destinations `/topic/<prefix>.fanin`
 // etc. and the queue `/queue/<name>` (see stomp_client.cpp).
 #pragma once
@@ -41,5 +44,9 @@ struct Topology {
 };
 
 Topology build_topology(const Options& o);
+
+// queue --backlog: the fill messages producer `producer` publishes. N is
+// spread evenly; the first N % P producers publish one more.
+std::uint32_t backlog_share(const Options& o, std::uint32_t producer);
 
 }  // namespace junction::bench

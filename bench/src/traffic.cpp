@@ -24,7 +24,7 @@ void Engine::on_pace(uv_timer_t* h) { static_cast<Engine*>(h->data)->pump_all();
 
 void Engine::pump_all() {
   bool more = false;
-  if (phase_ == Phase::Warmup || phase_ == Phase::Measure) {
+  if (publishing()) {
     const std::uint64_t now = uv_hrtime();
     for (Pub& p : pubs_) more = pump_one(p, now) || more;
   }
@@ -51,6 +51,7 @@ bool Engine::pump_one(Pub& p, std::uint64_t now) {
   } else {
     n = UINT64_MAX;
   }
+  if (o_.backlog > 0) n = std::min<std::uint64_t>(n, p.quota - p.next_seq);  // the fill stops at its share
   if (o_.qos > 0) {
     n = p.window > p.inflight ? std::min<std::uint64_t>(n, p.window - p.inflight) : 0;
   } else if (p.client->backed_up()) {
@@ -113,7 +114,12 @@ void Engine::on_publish_ack(Client& c, std::uint16_t id, bool first, bool accept
   p.seq_of[id] = kFree;
   p.free_ids.push_back(id);
   --p.inflight;
-  if (phase_ == Phase::Warmup || phase_ == Phase::Measure) pump_one(p, uv_hrtime());
+  if (publishing()) pump_one(p, uv_hrtime());
+  if (phase_ == Phase::Fill) {
+    check_fill();
+  } else if (phase_ == Phase::Consume) {
+    check_consumed();
+  }
 }
 
 void Engine::on_message(Client& c, Bytes payload) {
@@ -126,7 +132,7 @@ void Engine::on_message(Client& c, Bytes payload) {
       return;
     }
     const std::uint32_t group = topo_.subscribers[c.index()].group;
-    if (track_loss_) tracker_.received(group, s.publisher, s.seq);
+    if (track_loss_ && tracker_.received(group, s.publisher, s.seq)) ++consumed_;
     if (window0_ && s.publisher < pubs_.size()) {
       // QoS 0 is delivered in order per publisher and topic: the highest
       // sequence seen frees the window even past messages the broker dropped.
@@ -140,6 +146,7 @@ void Engine::on_message(Client& c, Bytes payload) {
     }
   }
   ++delivered_;
+  if (phase_ == Phase::Consume) check_consumed();
 }
 
 }  // namespace junction::bench

@@ -130,3 +130,52 @@ TEST_CASE("scenario defaults and topology", "[bench][options]") {
   CHECK(stomp.options.port == 61613);
   CHECK(build_topology(stomp.options).publishers[0].topic == "/queue/bench");
 }
+
+TEST_CASE("--backlog: queue only, acknowledged, stamped, held without consumers", "[bench][options]") {
+  auto ok = parse({"queue", "--backlog", "1000", "--qos", "1"});
+  REQUIRE(ok.result == ParseResult::Run);
+  CHECK(ok.options.backlog == 1000);
+  CHECK(ok.options.duration_s == 600);  // --duration is the time limit: generous unless given
+  CHECK(parse({"queue", "--backlog", "10", "--qos", "1", "--duration", "30"}).options.duration_s == 30);
+  CHECK(parse({"queue", "--backlog", "10", "--qos", "2"}).result == ParseResult::Run);
+  CHECK(parse({"queue", "--backlog", "10", "--qos", "1", "--protocol", "stomp"}).result == ParseResult::Run);
+  CHECK(parse({"queue", "--qos", "1"}).options.backlog == 0);
+  CHECK(parse({"queue", "--qos", "1"}).options.duration_s == 10);  // without --backlog nothing changes
+
+  auto refused = [](std::vector<std::string> args, const char* why) {
+    INFO(why);
+    auto p = parse(std::move(args));
+    CHECK(p.result == ParseResult::Error);
+    CHECK(p.message.find(why) != std::string::npos);
+  };
+  refused({"queue", "--backlog", "0", "--qos", "1"}, "--backlog must be > 0");
+  refused({"queue", "--backlog", "-5", "--qos", "1"}, "--backlog");
+  refused({"queue", "--backlog", "4294967296", "--qos", "1"}, "--backlog must be <= 4294967295");
+  refused({"fanin", "--backlog", "10", "--qos", "1"}, "only for the queue scenario");
+  refused({"queue", "--backlog", "10"}, "--backlog needs --qos 1 or 2");
+  refused({"queue", "--backlog", "10", "--qos", "0", "--protocol", "stomp"}, "--backlog needs --qos 1 or 2");
+  refused({"queue", "--backlog", "10", "--qos", "1", "--queue-mode", "share", "--mqtt-version", "5"},
+          "--backlog needs --queue-mode queue");
+  refused({"queue", "--backlog", "10", "--qos", "1", "--size", "8"}, "--backlog needs --size >= 20");
+}
+
+TEST_CASE("--backlog: the fill is spread over the producers", "[bench][options]") {
+  auto p = parse({"queue", "--backlog", "10", "--qos", "1", "-P", "4"});
+  REQUIRE(p.result == ParseResult::Run);
+  CHECK(backlog_share(p.options, 0) == 3);
+  CHECK(backlog_share(p.options, 1) == 3);
+  CHECK(backlog_share(p.options, 2) == 2);
+  CHECK(backlog_share(p.options, 3) == 2);
+  CHECK(backlog_share(p.options, 4) == 0);  // no such producer
+
+  auto few = parse({"queue", "--backlog", "2", "--qos", "1", "-P", "4"});
+  std::uint64_t total = 0;
+  for (std::uint32_t i = 0; i < 4; ++i) total += backlog_share(few.options, i);
+  CHECK(total == 2);
+
+  auto big = parse({"queue", "--backlog", "1000000", "--qos", "1", "-P", "3"});
+  total = 0;
+  for (std::uint32_t i = 0; i < 3; ++i) total += backlog_share(big.options, i);
+  CHECK(total == 1000000);
+  CHECK(build_topology(big.options).description.find("backlog of 1000000") != std::string::npos);
+}
