@@ -63,7 +63,14 @@ void MqttConnection::send_connack_error(Reason v5_reason, const char* why, bool 
   if (version_ == Version::V5 && why) ack.properties.reason_string = why;
   scratch().clear();
   encode_connack(version_, ack, scratch());
-  write(scratch());
+  if (client_max_packet_ != 0 && scratch().size() > client_max_packet_) {
+    // The reason string is the first thing to go [MQTT-3.2.2-19]; if even
+    // the bare CONNACK is too large, nothing may be sent [MQTT-3.1.2-24].
+    ack.properties.reason_string.reset();
+    scratch().clear();
+    encode_connack(version_, ack, scratch());
+  }
+  if (client_max_packet_ == 0 || scratch().size() <= client_max_packet_) write(scratch());
   state_ = State::Closing;
   sink_.close_after_flush();
 }
@@ -91,6 +98,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   const MqttOptions& opt = proto_.options();
   const Properties& p = c.properties;
   request_problem_info_ = !p.request_problem_information || *p.request_problem_information != 0;
+  if (version_ == Version::V5) client_max_packet_ = p.maximum_packet_size.value_or(0);
 
   if (p.authentication_method) {
     // No enhanced authentication method is supported [MQTT-4.12.0-1].
@@ -153,7 +161,6 @@ void MqttConnection::handle_connect(const Frame& f) {
 
   if (version_ == Version::V5) {
     session_expiry_s_ = p.session_expiry_interval.value_or(0);
-    client_max_packet_ = p.maximum_packet_size.value_or(0);
     client_topic_alias_max_ = p.topic_alias_maximum.value_or(0);
   } else {
     session_expiry_s_ = c.clean_start ? 0 : kNeverExpires;
@@ -178,12 +185,7 @@ void MqttConnection::handle_connect(const Frame& f) {
     w.message_expiry_s = c.will->properties.message_expiry_interval.value_or(0);
     req.will = std::move(w);
   }
-  state_ = State::Connected;
-  core::ConnectResult r = broker().attach(req);
-  session_ = r.session;
-
   Connack ack;
-  ack.session_present = r.session_present;
   ack.code = 0;
   if (version_ == Version::V5) {
     Properties& ap = ack.properties;
@@ -195,6 +197,23 @@ void MqttConnection::handle_connect(const Frame& f) {
     if (keep_alive_changed) ap.server_keep_alive = keep_alive_s_;
     if (expiry_capped) ap.session_expiry_interval = session_expiry_s_;
   }
+  // Session Present does not change the size: measure before attaching, so
+  // a client that cannot take our CONNACK takes over no session either.
+  scratch().clear();
+  encode_connack(version_, ack, scratch());
+  if (client_max_packet_ != 0 && scratch().size() > client_max_packet_) {
+    log::notice("mqtt %s: connect refused: client '%s': its Maximum Packet Size %u is smaller than the CONNACK "
+                "(%zu bytes); closing without one [MQTT-3.1.2-24]",
+                sink_.info().peer_address.c_str(), client_id.c_str(), client_max_packet_, scratch().size());
+    state_ = State::Closing;
+    sink_.close_after_flush();
+    return;
+  }
+
+  state_ = State::Connected;
+  core::ConnectResult r = broker().attach(req);
+  session_ = r.session;
+  ack.session_present = r.session_present;
   scratch().clear();
   encode_connack(version_, ack, scratch());
   write(scratch());

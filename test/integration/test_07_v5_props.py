@@ -6,6 +6,7 @@ import time
 import pytest
 
 import raw_mqtt as R
+from broker import is_junction
 from clients import V5, mosquitto_pub, roundtrip, unique, v5_sub_options
 
 
@@ -376,3 +377,21 @@ def test_shared_subscription_empty_share_name_rejected(broker, raw):
         assert ack.prop(R.P_REASON_STRING) is None and not ack.prop_all(R.P_USER_PROPERTY), ack
     else:
         assert ack.type == R.DISCONNECT and ack.reason >= 0x80, ack
+
+
+@pytest.mark.parametrize("limit", [2, 5])
+def test_client_maximum_packet_size_below_connack_closes_without_one(broker, limit):
+    # [MQTT-3.1.2-24]: never send a packet over the client's Maximum Packet
+    # Size, not even the CONNACK (Mosquitto closes the same way). The
+    # refused connect takes over nothing.
+    cid = unique("mps")
+    first = R.RawClient(broker.port, version=R.V5)
+    assert first.connect(cid).reason == 0
+    tiny = R.RawClient(broker.port, version=R.V5)
+    tiny.send(R.connect(cid, version=R.V5, props=[(R.P_MAXIMUM_PACKET_SIZE, limit)]))
+    assert tiny.recv_until_closed(5.0) == []
+    if is_junction():  # Mosquitto 2.0.11 takes the session over first
+        assert first.is_open()
+        first.send(R.pingreq())
+        first.expect(R.PINGRESP)
+    first.close()
