@@ -340,7 +340,7 @@ void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, Li
   r.expect_map(key, v, "limits");
   r.each_key(v, "limits",
              {"max_queued_messages", "max_queued_bytes", "max_packet_size", "max_keepalive", "max_inflight", "receive_maximum",
-              "topic_alias_maximum", "outbound_buffer", "max_session_expiry", "max_connections",
+              "topic_alias_maximum", "outbound_buffer", "slow_consumer_ms", "max_session_expiry", "max_connections",
               "max_connect_rate", "max_publish_rate"},
              [&](const std::string& name, const std::string& full, const YAML::Node& k, const YAML::Node& x) {
                auto u32 = [&](std::uint64_t min, std::uint64_t max) {
@@ -356,6 +356,7 @@ void read_limits(const Reader& r, const YAML::Node& key, const YAML::Node& v, Li
                else if (name == "receive_maximum") l.receive_maximum = u16(1);
                else if (name == "topic_alias_maximum") l.topic_alias_maximum = u16(0);
                else if (name == "outbound_buffer") l.outbound_buffer = r.integer(k, x, full, 1024, 0xFFFFFFFFu);
+               else if (name == "slow_consumer_ms") l.slow_consumer_ms = u32(0, 86400000);
                else if (name == "max_session_expiry") l.max_session_expiry = u32(0, 0xFFFFFFFFu);
                else if (name == "max_connections") l.max_connections = u32(0, 0xFFFFFFFFu);
                else if (name == "max_connect_rate") l.max_connect_rate = u32(0, 0xFFFFFFFFu);

@@ -86,6 +86,7 @@ struct LimitsConfig {
   std::uint16_t receive_maximum = 1024;
   std::uint16_t topic_alias_maximum = 64;
   std::uint64_t outbound_buffer = 4194304;
+  std::uint32_t slow_consumer_ms = 5000;  // 0: never a slow consumer
   std::uint32_t max_session_expiry = 4294967295u;
   std::uint32_t max_connections = 0;   // all listeners together; 0: unlimited
   std::uint32_t max_connect_rate = 0;  // new connections per second; 0: unlimited

@@ -83,6 +83,7 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.max_queued_bytes = l.max_queued_bytes;
   b.max_inflight = l.max_inflight;
   b.max_session_expiry_s = l.max_session_expiry;
+  b.slow_consumer_ms = l.slow_consumer_ms;
   b.queue_policies = [queues = cfg.queues](std::string_view name) {
     core::QueuePolicy p;
     if (const QueueConfig* q = match_queue_config(queues, name)) {

@@ -42,6 +42,9 @@ struct BrokerConfig {
   std::uint64_t max_queued_bytes = 0;          // payload bytes per session (pending + in flight); 0: no limit
   std::uint16_t max_inflight = 1000;           // outgoing QoS>0 window per session (capped by the client's receive maximum)
   std::uint32_t max_session_expiry_s = 0xFFFFFFFF;
+  // A connection over its outbound buffer without progress for this long is
+  // a slow consumer: QoS 0 copies for it are dropped (outbound_watch.h). 0: never.
+  std::uint32_t slow_consumer_ms = 5000;
   bool retain_available = true;
   QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty
 };
@@ -52,7 +55,9 @@ inline constexpr std::string_view kQueueTopicPrefix = "$queue/";
 struct BrokerStats {
   std::uint64_t messages_in = 0;
   std::uint64_t messages_out = 0;
-  std::uint64_t dropped_qos0 = 0;      // session queue full or slow connection
+  std::uint64_t dropped_qos0 = 0;      // session queue full or slow consumer
+  std::uint64_t dropped_slow_consumer = 0;  // ... of which: the subscriber's connection stalled
+  std::uint64_t slow_consumers = 0;         // episodes: a connection became a slow consumer
   std::uint64_t refused_quota = 0;     // QoS>=1 refused because a session queue was full
   std::uint64_t dropped_oldest = 0;    // oldest entry dropped from a full drop-oldest session
   std::uint64_t queue_full_messages = 0;  // deliveries dropped or refused at a session's message cap
@@ -161,6 +166,10 @@ class Broker {
   bool incoming_qos2_pending(Session* s, std::uint16_t packet_id) const;
   void incoming_qos2_store(Session* s, std::uint16_t packet_id);
   bool incoming_qos2_release(Session* s, std::uint16_t packet_id);  // false: unknown id
+
+  // A front-end's connection became a slow consumer (OutboundWatch::tick
+  // said so): counted, logged (the first and then every hundredth episode).
+  void note_slow_consumer(const Session* s, std::size_t queued, std::int64_t stalled_ms);
 
   // ---- queues ----
   QueueManager& queues() { return queues_; }

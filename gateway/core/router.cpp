@@ -119,15 +119,19 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   // known only once it is connected, and the rules may change meanwhile).
   if (acl_ && s->online() && !may_deliver(s, msg->topic)) return;
   if (qos == 0) {
-    if (s->online() && s->pending.empty()) {
-      if (!s->sink->can_deliver()) {
-        ++stats_.dropped_qos0;  // slow consumer: QoS 0 is not worth buffering
-        return;
-      }
+    if (s->online() && s->pending.empty() && s->sink->can_deliver()) {
       Delivery d{*msg, 0, retain, false, 0, sub_ids};
       s->sink->deliver(d);
       ++stats_.messages_out;
       if (result) ++result->matched;
+      return;
+    }
+    // A connection over its outbound buffer gets the copy later (pump),
+    // unless it stopped reading: QoS 0 is not worth holding for a consumer
+    // that is not there.
+    if (s->online() && s->sink->slow_consumer()) {
+      ++stats_.dropped_qos0;
+      ++stats_.dropped_slow_consumer;
       return;
     }
     if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
@@ -210,6 +214,16 @@ void Broker::note_queue_full(const Session* s, QueueFull full) {
                  static_cast<unsigned long long>(bytes ? config_.max_queued_bytes : queue_limit(s)),
                  static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes),
                  static_cast<unsigned long long>(n));
+  }
+}
+
+void Broker::note_slow_consumer(const Session* s, std::size_t queued, std::int64_t stalled_ms) {
+  if (stats_.slow_consumers++ % 100 == 0) {
+    log::warning("session %s: slow consumer: %zu bytes unsent, no progress for %lld ms; QoS 0 messages to it are "
+                 "dropped until it reads again (%llu slow-consumer episodes, %llu messages dropped so far)",
+                 s ? s->client_id.c_str() : "-", queued, static_cast<long long>(stalled_ms),
+                 static_cast<unsigned long long>(stats_.slow_consumers),
+                 static_cast<unsigned long long>(stats_.dropped_slow_consumer));
   }
 }
 

@@ -52,8 +52,12 @@ class SessionSink {
   virtual DeliverResult deliver(const Delivery& d) = 0;
   // Re-sends PUBREL for a QoS 2 delivery in state "released" (reconnect).
   virtual void resend_pubrel(std::uint16_t packet_id) = 0;
-  // False while the connection's outbound buffer is over its limit.
+  // False while the connection's outbound buffer is over its limit:
+  // deliveries wait in the session.
   virtual bool can_deliver() const = 0;
+  // The connection stalled over its outbound buffer (OutboundWatch): QoS 0
+  // copies for it are dropped instead of waiting.
+  virtual bool slow_consumer() const { return false; }
   // Another connection took over the client id: disconnect (v5 0x8E).
   virtual void session_taken_over() = 0;
   // The access rules or the password file were reloaded: re-check what the

@@ -59,6 +59,12 @@ void SysTopics::collect(SysReport& r) const {
   r.add("publish/messages/received", st.messages_in);
   r.add("publish/messages/sent", st.messages_out);
   r.add("publish/messages/dropped", st.dropped_qos0 + st.refused_quota + st.dropped_oldest);
+  // Why (Junction only): a subscriber's session at its caps, a slow consumer
+  // (its connection stalled), the oldest of a drop-oldest outbox.
+  r.add("publish/messages/dropped/queue_full", st.queue_full_messages + st.queue_full_bytes);
+  r.add("publish/messages/dropped/slow_consumer", st.dropped_slow_consumer);
+  r.add("publish/messages/dropped/oldest", st.dropped_oldest);
+  r.add("clients/slow_consumers", st.slow_consumers);
   r.add("publish/sys/refused", st.sys_publish_refused);
   r.add("messages/expired", st.expired);
   // Without the $SYS values themselves (every name in last_ is one), so

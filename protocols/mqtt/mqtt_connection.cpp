@@ -134,6 +134,10 @@ void MqttConnection::on_tick(std::int64_t now_ms) {
     }
     return;
   }
+  if (state_ == State::Connected &&
+      outbound_.tick(sink_.queued_bytes(), held_back(), now_ms, broker().config().slow_consumer_ms)) {
+    broker().note_slow_consumer(session_, sink_.queued_bytes(), outbound_.stalled_ms(now_ms));
+  }
   // [MQTT-3.1.2-22] one and a half keep-alive periods without a packet.
   if (state_ == State::Connected && keep_alive_s_ != 0 &&
       now_ms - last_rx_ms_ > std::int64_t(keep_alive_s_) * 1500) {
@@ -143,6 +147,10 @@ void MqttConnection::on_tick(std::int64_t now_ms) {
 
 void MqttConnection::on_drained() {
   if (session_ && state_ == State::Connected) broker().resume(session_);
+}
+
+bool MqttConnection::held_back() const {
+  return sink_.queued_bytes() >= proto_.options().outbound_limit || (session_ && !session_->pending.empty());
 }
 
 bool MqttConnection::can_deliver() const {

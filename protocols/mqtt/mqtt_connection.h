@@ -30,6 +30,7 @@
 #include "persistence.h"
 #include "ring.h"
 #include "session.h"
+#include "outbound_watch.h"
 #include "read_hold.h"
 #include "token_bucket.h"
 
@@ -51,6 +52,9 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   core::DeliverResult deliver(const core::Delivery& d) override;
   void resend_pubrel(std::uint16_t packet_id) override;
   bool can_deliver() const override;
+  bool slow_consumer() const override { return outbound_.slow(); }
+  // Deliveries wait because of this connection (its buffer, or its session's queue).
+  bool held_back() const;
   void session_taken_over() override;
   void access_changed() override;
 
@@ -122,6 +126,7 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
   // Answers: the store is behind (release_answers resumes); PublishRate:
   // max_publish_rate reached (on_tick resumes).
   core::ReadHold read_hold_;
+  core::OutboundWatch outbound_;  // slow-consumer rule (outbound_watch.h)
   static constexpr std::size_t kPauseAnswers = 4096;  // answers waiting for the store before we stop reading
   bool disconnect_with_will_ = false;
 

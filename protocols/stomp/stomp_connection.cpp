@@ -278,6 +278,11 @@ void StompConnection::on_tick(std::int64_t now_ms) {
   wrote_ = false;
   tick_ms_ = now_ms;
   if (state_ != State::Connected) return;
+  const bool held = sink_.queued_bytes() >= proto_.options().outbound_limit ||
+                    (session_ != nullptr && !session_->pending.empty());
+  if (outbound_.tick(sink_.queued_bytes(), held, now_ms, broker_.config().slow_consumer_ms)) {
+    broker_.note_slow_consumer(session_, sink_.queued_bytes(), outbound_.stalled_ms(now_ms));
+  }
   if (read_hold_.held(core::ReadHold::PublishRate) && publish_rate_.ready(now_ms)) {
     last_rx_ms_ = now_ms;  // the silence was ours
     read_hold_.release(core::ReadHold::PublishRate, sink_);

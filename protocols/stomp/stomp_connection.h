@@ -43,6 +43,7 @@
 #include "stomp_codec.h"
 #include "stomp_protocol.h"
 #include "stomp_topic_map.h"
+#include "outbound_watch.h"
 #include "read_hold.h"
 #include "token_bucket.h"
 
@@ -64,6 +65,7 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   core::DeliverResult deliver(const core::Delivery& d) override;
   void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override;
+  bool slow_consumer() const override { return outbound_.slow(); }
   void session_taken_over() override;
   void access_changed() override;
 
@@ -172,6 +174,7 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   // Answers: too many receipts owed (release_answers resumes); PublishRate:
   // max_publish_rate reached (on_tick resumes).
   core::ReadHold read_hold_;
+  core::OutboundWatch outbound_;  // slow-consumer rule (outbound_watch.h)
   core::TokenBucket publish_rate_;
   bool torn_down_ = false;
 
