@@ -285,11 +285,11 @@ bool split_session_entry_key(std::string_view key, std::string_view& client_id, 
   return split_client_key(key, 8, client_id, seq);
 }
 
-std::string incoming_qos2_key(std::string_view client_id, std::uint16_t packet_id) {
+std::string inbound_held_key(std::string_view client_id, std::uint16_t packet_id) {
   return client_key(client_id, packet_id, 2);
 }
 
-bool split_incoming_qos2_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id) {
+bool split_inbound_held_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id) {
   std::uint64_t v = 0;
   if (!split_client_key(key, 2, client_id, v)) return false;
   packet_id = static_cast<std::uint16_t>(v);

@@ -56,7 +56,7 @@ struct StoredSession {
 struct StoredEntry {
   std::uint64_t msg_id = 0;
   std::uint8_t qos = 0;
-  std::uint8_t state = 0;  // 0 queued, 1 sent (awaiting PUBACK/PUBREC), 2 PUBREL sent (awaiting PUBCOMP)
+  std::uint8_t state = 0;  // core::DeliveryStage: 0 queued, 1 sent, 2 received (two-step delivery: completion awaited)
   std::uint16_t packet_id = 0;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
@@ -84,7 +84,7 @@ bool decode(std::string_view bytes, StoredEntry& out);
 std::string session_entry_key(std::string_view client_id, std::uint64_t seq);
 // Splits a SessionEntries key; false if malformed.
 bool split_session_entry_key(std::string_view key, std::string_view& client_id, std::uint64_t& seq);
-std::string incoming_qos2_key(std::string_view client_id, std::uint16_t packet_id);
-bool split_incoming_qos2_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id);
+std::string inbound_held_key(std::string_view client_id, std::uint16_t packet_id);
+bool split_inbound_held_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id);
 
 }  // namespace junction::store

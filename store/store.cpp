@@ -11,7 +11,7 @@ const char* table_name(Table t) {
     case Table::Retained: return "retained";
     case Table::Sessions: return "sessions";
     case Table::SessionEntries: return "session_entries";
-    case Table::IncomingQos2: return "incoming_qos2";
+    case Table::InboundHeld: return "incoming_qos2";  // the LMDB database's name in existing stores
     case Table::QueueEntries: return "queue_entries";
     case Table::Count: break;
   }

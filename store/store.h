@@ -29,7 +29,7 @@ enum class Table : std::uint8_t {
   Retained = 2,        // msg id (u64 BE) -> empty; the message record holds the topic
   Sessions = 3,        // client id -> StoredSession
   SessionEntries = 4,  // client id \0 seq (u64 BE) -> StoredEntry (pending / in-flight)
-  IncomingQos2 = 5,    // client id \0 packet id (u16 BE) -> empty: PUBREC sent, PUBREL awaited
+  InboundHeld = 5,     // client id \0 packet id (u16 BE) -> empty: an exactly-once publish taken, its release awaited
   QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged)
   Count
 };

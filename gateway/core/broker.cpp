@@ -4,6 +4,7 @@
 #include "broker.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "log.h"
 #include "records.h"
@@ -108,8 +109,27 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
   return result;
 }
 
+void Broker::register_protocol(ProtocolId id, std::string_view name) {
+  if (id.value >= kMaxProtocols || name.empty()) throw std::logic_error("protocol id out of range");
+  std::string& slot = protocol_names_[id.value];
+  if (!slot.empty() && slot != name) {
+    throw std::logic_error("protocol id " + std::to_string(id.value) + " is taken by " + slot + ", not free for " +
+                           std::string(name));
+  }
+  slot.assign(name);
+}
+
+EncodeSlot Broker::encode_slot(std::string_view format) {
+  for (std::size_t i = 0; i < encode_formats_.size(); ++i) {
+    if (encode_formats_[i] == format) return static_cast<EncodeSlot>(i);
+  }
+  if (encode_formats_.size() >= kMaxEncodeSlots) throw std::logic_error("too many encode-cache formats");
+  encode_formats_.emplace_back(format);
+  return static_cast<EncodeSlot>(encode_formats_.size() - 1);
+}
+
 void Broker::count_connected(const Session* s, bool up) {
-  std::size_t& by_protocol = connected_by_protocol_[static_cast<std::size_t>(s->protocol) % connected_by_protocol_.size()];
+  std::size_t& by_protocol = connected_by_protocol_[s->protocol.value % kMaxProtocols];
   if (up) {
     ++connected_;
     ++by_protocol;
@@ -122,11 +142,13 @@ void Broker::count_connected(const Session* s, bool up) {
 
 void Broker::start_delivery(Session* s) {
   if (!s->online()) return;
-  // [MQTT-4.4.0-1] re-send unacknowledged PUBLISH (DUP) and PUBREL in order.
+  // Everything in flight again, in order (MQTT: [MQTT-4.4.0-1]): the
+  // message marked as a resend, or for a received two-step delivery its
+  // second step.
   for (std::size_t i = 0; i < s->inflight.size();) {
     OutEntry& e = s->inflight[i];
-    if (e.state == 2) {
-      s->sink->resend_pubrel(e.packet_id);
+    if (e.state == kReceived) {
+      s->sink->resume_received(e.packet_id);
       ++i;
       continue;
     }
@@ -292,8 +314,8 @@ void Broker::end_session(Session* s) {
 
 void Broker::erase_session_records(Session* s) {
   persistence_.erase(store::Table::Sessions, s->client_id);
-  for (std::uint16_t pid : s->incoming_qos2_ids()) {
-    persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid));
+  for (std::uint16_t pid : s->inbound_held_ids()) {
+    persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, pid));
   }
   auto drop_seq = [&](Ring<OutEntry>& ring) {
     for (std::size_t i = 0; i < ring.size(); ++i) {
@@ -336,8 +358,8 @@ void Broker::persist_session(Session* s) {
     };
     adopt(s->inflight);
     adopt(s->pending);
-    for (std::uint16_t pid : s->incoming_qos2_ids()) {
-      persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, pid), {});
+    for (std::uint16_t pid : s->inbound_held_ids()) {
+      persistence_.put(store::Table::InboundHeld, store::inbound_held_key(s->client_id, pid), {});
     }
   }
 }

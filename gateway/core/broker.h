@@ -73,7 +73,7 @@ struct ConnectRequest {
   bool clean_start = true;
   std::uint32_t session_expiry_s = 0;
   std::uint8_t protocol_version = 0;
-  Protocol protocol = Protocol::Mqtt;
+  ProtocolId protocol = kInternalProtocol;
   std::uint16_t receive_maximum = 65535;
   std::optional<WillMessage> will;
   SessionSink* sink = nullptr;
@@ -148,24 +148,27 @@ class Broker {
   SubscribeStatus subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o);
   bool unsubscribe(Session* s, std::string_view full_filter);
 
-  // ---- outgoing acknowledgements from the client ----
-  // WrongType: the id names a delivery this acknowledgement does not belong
-  // to (a PUBACK for QoS 2, a PUBCOMP before PUBREC...). Nothing changes: the
-  // caller treats it as a protocol error and the delivery is resent later
-  // [MQTT-4.3.3-3], [MQTT-4.3.3-5].
+  // ---- acknowledgements of outgoing deliveries (see DeliveryStage) ----
+  // Done: an at-least-once delivery is acknowledged. Received / Completed:
+  // the two steps of an exactly-once delivery. Refused: the client turned an
+  // exactly-once delivery down before receiving it (it is over).
+  enum class AckStep : std::uint8_t { Done, Received, Completed, Refused };
+  // WrongType: the id names a delivery this step does not belong to (Done
+  // for an exactly-once one, Completed before Received...). Nothing changes:
+  // the front-end treats it as a protocol error and the delivery is resent
+  // to the returning session.
   enum class AckResult : std::uint8_t { Done, Unknown, WrongType };
-  AckResult on_puback(Session* s, std::uint16_t packet_id);   // QoS 1 done
-  AckResult on_pubrec(Session* s, std::uint16_t packet_id);   // QoS 2: -> PUBREL sent (caller sends it)
-  AckResult on_pubcomp(Session* s, std::uint16_t packet_id);  // QoS 2 done
-  // PUBREC with an error reason (v5): the QoS 2 delivery is over.
-  AckResult on_pubrec_error(Session* s, std::uint16_t packet_id);
-  // The delivery is over whatever its QoS (a bridge's upstream confirm).
-  bool complete_delivery(Session* s, std::uint16_t packet_id);
+  AckResult acknowledge(Session* s, std::uint16_t delivery_id, AckStep step);
+  // The delivery is over whatever its kind (a bridge's upstream confirm).
+  bool complete_delivery(Session* s, std::uint16_t delivery_id);
 
-  // ---- incoming QoS 2 (exactly once) ----
-  bool incoming_qos2_pending(Session* s, std::uint16_t packet_id) const;
-  void incoming_qos2_store(Session* s, std::uint16_t packet_id);
-  bool incoming_qos2_release(Session* s, std::uint16_t packet_id);  // false: unknown id
+  // ---- incoming exactly-once publishes ----
+  // An exactly-once publish is taken once: its id is held (durably, for a
+  // stored session) from the first copy until the client releases it, and a
+  // resent copy with a held id is not published again.
+  bool inbound_held(Session* s, std::uint16_t id) const;
+  void hold_inbound(Session* s, std::uint16_t id);
+  bool release_inbound(Session* s, std::uint16_t id);  // false: unknown id
 
   // A front-end's connection became a slow consumer (OutboundWatch::tick
   // said so): counted, logged (the first and then every hundredth episode).
@@ -215,7 +218,19 @@ class Broker {
   // and at most so far; and those of one protocol.
   std::size_t connected_count() const { return connected_; }
   std::size_t connected_peak() const { return connected_peak_; }
-  std::size_t connected_count(Protocol p) const { return connected_by_protocol_[static_cast<std::size_t>(p)]; }
+  std::size_t connected_count(ProtocolId p) const { return connected_by_protocol_[p.value % kMaxProtocols]; }
+
+  // ---- what front-ends register when they are built ----
+  // A protocol's id and name ($SYS connections/<name>); the same pair again
+  // is fine, another name for a taken id (or an id >= kMaxProtocols) throws
+  // std::logic_error: a programming error found at start-up.
+  void register_protocol(ProtocolId id, std::string_view name);
+  // Registered protocols, by id; an empty name is a free id.
+  const std::array<std::string, kMaxProtocols>& protocol_names() const { return protocol_names_; }
+  // The encode-cache slot for a wire format, by name: the same name gets the
+  // same slot (two MQTT listeners share their encodings). Throws
+  // std::logic_error past kMaxEncodeSlots formats.
+  EncodeSlot encode_slot(std::string_view format);
   Session* find_session(std::string_view client_id) const;
   // Sessions whose client id starts with `prefix`: a bridge finds the
   // sessions it owns after a restart.
@@ -279,7 +294,9 @@ class Broker {
   BrokerStats stats_;
   std::size_t connected_ = 0;
   std::size_t connected_peak_ = 0;
-  std::array<std::size_t, 5> connected_by_protocol_{};  // indexed by Protocol
+  std::array<std::size_t, kMaxProtocols> connected_by_protocol_{};  // by ProtocolId::value
+  std::array<std::string, kMaxProtocols> protocol_names_{};
+  std::vector<std::string> encode_formats_;  // index: EncodeSlot
   bool shutting_down_ = false;
   int publish_depth_ = 0;
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load

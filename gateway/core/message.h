@@ -16,7 +16,17 @@
 
 namespace junction::core {
 
-enum class Protocol : std::uint8_t { Internal = 0, Mqtt = 1, Stomp = 2, Amqp = 3, Xmpp = 4 };
+// Which protocol a message or a session came from. Each protocol picks its
+// own number (stable: it is stored with every message) and registers it
+// with a name (Broker::register_protocol, which refuses two protocols with
+// one number); the core knows only kInternalProtocol, for what it makes
+// itself ($SYS values).
+struct ProtocolId {
+  std::uint8_t value = 0;
+  bool operator==(const ProtocolId&) const = default;
+};
+inline constexpr ProtocolId kInternalProtocol{0};
+inline constexpr std::size_t kMaxProtocols = 16;  // ids 0..15
 
 struct UserProperty {
   std::string name;
@@ -35,13 +45,11 @@ struct MessageProperties {
   }
 };
 
-// Encoding cache slots, one per wire format whose encoding is worth keeping.
-enum EncodeSlot : std::uint8_t {
-  kMqttV5Properties = 0,  // the message's own v5 properties (no length prefix)
-  kStompHeadersEscaped = 1,  // STOMP 1.1/1.2 MESSAGE headers
-  kStompHeadersRaw = 2,      // STOMP 1.0 MESSAGE headers
-  kEncodeSlots = 3,
-};
+// Encoding cache slots, one per wire format whose encoding is worth keeping
+// (MQTT 5 properties, STOMP 1.0 headers, STOMP 1.1/1.2 headers...). A
+// front-end asks Broker::encode_slot(name) for its slots when it is built.
+using EncodeSlot = std::uint8_t;
+inline constexpr std::size_t kMaxEncodeSlots = 8;
 
 // A message is nearly always delivered in one cached wire format, or none
 // (MQTT 3.1.1, and MQTT 5 without properties, are written straight from
@@ -57,14 +65,14 @@ class EncodeCache {
       first_id_ = id;
       return first_;
     }
-    if (!others_) others_ = std::make_unique<std::array<std::string, kEncodeSlots>>();
+    if (!others_) others_ = std::make_unique<std::array<std::string, kMaxEncodeSlots>>();
     return (*others_)[id];
   }
 
  private:
   static constexpr std::uint8_t kUnused = 0xFF;
   std::string first_;
-  std::unique_ptr<std::array<std::string, kEncodeSlots>> others_;
+  std::unique_ptr<std::array<std::string, kMaxEncodeSlots>> others_;
   std::uint8_t first_id_ = kUnused;
 };
 
@@ -78,7 +86,7 @@ class Message {
   std::int64_t created_ms = 0;   // wall clock
   std::int64_t expiry_ms = 0;    // absolute wall-clock deadline; 0 = never
   std::string origin_client;     // client id of the publisher ("" for internal)
-  Protocol origin_protocol = Protocol::Internal;
+  ProtocolId origin_protocol = kInternalProtocol;
 
   // Content type, response topic, correlation data, user properties: most
   // messages have none, so they live behind a pointer (128 B otherwise in

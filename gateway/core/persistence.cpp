@@ -115,7 +115,7 @@ void to_record(const Message& m, store::StoredMessage& r) {
   r.created_ms = m.created_ms;
   r.expiry_ms = m.expiry_ms;
   r.origin_client = m.origin_client;
-  r.origin_protocol = static_cast<std::uint8_t>(m.origin_protocol);
+  r.origin_protocol = m.origin_protocol.value;
   r.content_type = m.props().content_type;
   r.response_topic = m.props().response_topic;
   r.correlation_data = m.props().correlation_data;
@@ -135,7 +135,7 @@ MessageRef from_record(const store::StoredMessage& r) {
   m.created_ms = r.created_ms;
   m.expiry_ms = r.expiry_ms;
   m.origin_client = r.origin_client;
-  m.origin_protocol = static_cast<Protocol>(r.origin_protocol);
+  m.origin_protocol = ProtocolId{r.origin_protocol};
   if (!r.content_type.empty() || !r.response_topic.empty() || !r.correlation_data.empty() || r.payload_format >= 0 ||
       !r.user_properties.empty()) {
     MessageProperties& p = m.mutable_props();

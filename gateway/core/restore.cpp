@@ -60,7 +60,7 @@ class Restorer {
       b_.next_message_id_ = std::max(b_.next_message_id_, store::u64_from_key(last) + 1);
     load_sessions();
     load_entries();
-    load_incoming_qos2();
+    load_inbound_held();
     b_.queues_.restore(b_.store_, [&](std::uint64_t id) { return messages_.get(id); });
     log::info("restored %zu sessions, %zu queued deliveries, %zu queues; retained messages load next", sessions_,
               entries_, b_.queues_.queue_count());
@@ -148,16 +148,16 @@ class Restorer {
     });
   }
 
-  void load_incoming_qos2() {
-    b_.store_.scan(store::Table::IncomingQos2, [&](std::string_view key, std::string_view) {
+  void load_inbound_held() {
+    b_.store_.scan(store::Table::InboundHeld, [&](std::string_view key, std::string_view) {
       std::string_view client;
       std::uint16_t pid = 0;
-      Session* s = store::split_incoming_qos2_key(key, client, pid) ? b_.find_session(client) : nullptr;
+      Session* s = store::split_inbound_held_key(key, client, pid) ? b_.find_session(client) : nullptr;
       if (!s) {
-        b_.persistence_.erase(store::Table::IncomingQos2, key);
+        b_.persistence_.erase(store::Table::InboundHeld, key);
         return;
       }
-      s->extras_or_create().incoming_qos2.push_back(pid);
+      s->extras_or_create().inbound_held.push_back(pid);
     });
   }
 

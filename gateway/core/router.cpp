@@ -230,7 +230,7 @@ void Broker::note_slow_consumer(const Session* s, std::size_t queued, std::int64
 bool Broker::send_entry(Session* s, OutEntry& e) {
   if (e.qos > 0 && e.packet_id == 0) {
     e.packet_id = s->allocate_packet_id();
-    e.state = 1;
+    e.state = kSent;
   }
   Delivery d{*e.msg, e.qos, e.retain, e.dup, e.packet_id, e.subscription_ids};
   ++stats_.messages_out;
@@ -305,61 +305,52 @@ bool Broker::complete_delivery(Session* s, std::uint16_t packet_id) {
   return false;
 }
 
-Broker::AckResult Broker::on_puback(Session* s, std::uint16_t packet_id) {
-  const OutEntry* e = s->find_inflight(packet_id);
+Broker::AckResult Broker::acknowledge(Session* s, std::uint16_t delivery_id, AckStep step) {
+  OutEntry* e = s->find_inflight(delivery_id);
   if (!e) return AckResult::Unknown;
-  if (e->qos != 1) return AckResult::WrongType;  // completing a QoS 2 flow here would lose it
-  complete_delivery(s, packet_id);
-  return AckResult::Done;
-}
-
-Broker::AckResult Broker::on_pubrec(Session* s, std::uint16_t packet_id) {
-  OutEntry* e = s->find_inflight(packet_id);
-  if (!e) return AckResult::Unknown;
-  if (e->qos != 2) return AckResult::WrongType;
-  if (e->state != 2) {  // a repeated PUBREC only asks for the PUBREL again
-    e->state = 2;
-    if (e->seq != 0) persist_entry(s, *e);
+  const bool two_step = e->qos == 2;
+  switch (step) {
+    case AckStep::Done:  // completing an exactly-once delivery here would lose it
+      if (two_step) return AckResult::WrongType;
+      break;
+    case AckStep::Received:
+      if (!two_step) return AckResult::WrongType;
+      if (e->state != kReceived) {  // a repeated Received only asks for the second step again
+        e->state = kReceived;
+        if (e->seq != 0) persist_entry(s, *e);
+      }
+      return AckResult::Done;
+    case AckStep::Completed:
+      if (!two_step || e->state != kReceived) return AckResult::WrongType;
+      break;
+    case AckStep::Refused:
+      if (!two_step || e->state == kReceived) return AckResult::WrongType;
+      break;
   }
+  complete_delivery(s, delivery_id);
   return AckResult::Done;
 }
 
-Broker::AckResult Broker::on_pubrec_error(Session* s, std::uint16_t packet_id) {
-  const OutEntry* e = s->find_inflight(packet_id);
-  if (!e) return AckResult::Unknown;
-  if (e->qos != 2 || e->state == 2) return AckResult::WrongType;
-  complete_delivery(s, packet_id);
-  return AckResult::Done;
-}
-
-Broker::AckResult Broker::on_pubcomp(Session* s, std::uint16_t packet_id) {
-  const OutEntry* e = s->find_inflight(packet_id);
-  if (!e) return AckResult::Unknown;
-  if (e->qos != 2 || e->state != 2) return AckResult::WrongType;
-  complete_delivery(s, packet_id);
-  return AckResult::Done;
-}
-
-bool Broker::incoming_qos2_pending(Session* s, std::uint16_t packet_id) const {
-  const auto ids = s->incoming_qos2_ids();
+bool Broker::inbound_held(Session* s, std::uint16_t packet_id) const {
+  const auto ids = s->inbound_held_ids();
   return std::find(ids.begin(), ids.end(), packet_id) != ids.end();
 }
 
-void Broker::incoming_qos2_store(Session* s, std::uint16_t packet_id) {
-  if (incoming_qos2_pending(s, packet_id)) return;
-  s->extras_or_create().incoming_qos2.push_back(packet_id);
+void Broker::hold_inbound(Session* s, std::uint16_t packet_id) {
+  if (inbound_held(s, packet_id)) return;
+  s->extras_or_create().inbound_held.push_back(packet_id);
   if (s->stored) {
-    persistence_.put(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id), {});
+    persistence_.put(store::Table::InboundHeld, store::inbound_held_key(s->client_id, packet_id), {});
   }
 }
 
-bool Broker::incoming_qos2_release(Session* s, std::uint16_t packet_id) {
+bool Broker::release_inbound(Session* s, std::uint16_t packet_id) {
   if (s->extras() == nullptr) return false;
-  auto& ids = s->extras()->incoming_qos2;
+  auto& ids = s->extras()->inbound_held;
   auto it = std::find(ids.begin(), ids.end(), packet_id);
   if (it == ids.end()) return false;
   ids.erase(it);
-  if (s->stored) persistence_.erase(store::Table::IncomingQos2, store::incoming_qos2_key(s->client_id, packet_id));
+  if (s->stored) persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, packet_id));
   return true;
 }
 

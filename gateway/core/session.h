@@ -50,8 +50,10 @@ class SessionSink {
  public:
   virtual ~SessionSink() = default;
   virtual DeliverResult deliver(const Delivery& d) = 0;
-  // Re-sends PUBREL for a QoS 2 delivery in state "released" (reconnect).
-  virtual void resend_pubrel(std::uint16_t packet_id) = 0;
+  // After a reconnect: a two-step (exactly-once) delivery the client had
+  // already acknowledged as received continues at its second step (MQTT
+  // sends PUBREL again). Protocols without two-step deliveries ignore it.
+  virtual void resume_received(std::uint16_t /*delivery_id*/) {}
   // False while the connection's outbound buffer is over its limit:
   // deliveries wait in the session.
   virtual bool can_deliver() const = 0;
@@ -82,12 +84,18 @@ struct RetainedItem {
   std::uint8_t qos = 0;
 };
 
+// Where an outgoing delivery stands. QoS 1 (at least once) goes Sent ->
+// done on its acknowledgement; QoS 2 (exactly once) has two steps: Sent ->
+// Received (the client has it: never send the message again, only ask it
+// to finish) -> done on completion. Stored with the entry (StoredEntry::state).
+enum DeliveryStage : std::uint8_t { kQueued = 0, kSent = 1, kReceived = 2 };
+
 struct OutEntry {
   MessageRef msg;
   std::uint64_t seq = 0;        // store key order; 0 = not persisted
   std::uint16_t packet_id = 0;
   std::uint8_t qos = 0;
-  std::uint8_t state = 0;       // 0 queued, 1 sent, 2 PUBREL sent
+  std::uint8_t state = 0;       // DeliveryStage
   bool retain = false;
   bool dup = false;             // was sent before a reconnect
   std::vector<std::uint32_t> subscription_ids;
@@ -98,7 +106,7 @@ struct OutEntry {
 // Per-session state that most sessions never need: an idle subscriber
 // (10,000 of them, DESIGN §5) pays one null pointer for all of it.
 struct SessionExtras {
-  std::vector<std::uint16_t> incoming_qos2;  // PUBREC sent, PUBREL awaited
+  std::vector<std::uint16_t> inbound_held;  // exactly-once publishes taken, release awaited
   std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online
   // Sent after `pending`, as capacity allows; only while online.
   Ring<RetainedItem> retained_backlog;
@@ -128,7 +136,7 @@ class Session final : public Subscriber {
   std::uint32_t expiry_interval_s = 0;  // 0: ends with the connection; 0xFFFFFFFF: never
   std::string client_id;
   std::uint8_t protocol_version = 0;
-  Protocol protocol = Protocol::Mqtt;
+  ProtocolId protocol = kInternalProtocol;
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
   bool stored = false;                  // a Sessions record exists in the store
@@ -186,8 +194,8 @@ class Session final : public Subscriber {
 
   std::uint32_t max_queued() const { return extras_ ? extras_->max_queued : 0; }
   bool drop_oldest() const { return extras_ && extras_->drop_oldest; }
-  std::span<const std::uint16_t> incoming_qos2_ids() const {
-    return extras_ ? std::span<const std::uint16_t>(extras_->incoming_qos2) : std::span<const std::uint16_t>();
+  std::span<const std::uint16_t> inbound_held_ids() const {
+    return extras_ ? std::span<const std::uint16_t>(extras_->inbound_held) : std::span<const std::uint16_t>();
   }
   bool has_retained_backlog() const { return extras_ && !extras_->retained_backlog.empty(); }
 

@@ -73,10 +73,12 @@ void SysTopics::collect(SysReport& r) const {
   r.add("retained messages/count", retained >= last_.size() ? retained - last_.size() : 0);
   r.add("subscriptions/count", broker_.subscription_count());
   r.add("queues/count", broker_.queues().queue_count());
-  r.add("connections/mqtt", broker_.connected_count(Protocol::Mqtt));
-  r.add("connections/stomp", broker_.connected_count(Protocol::Stomp));
-  r.add("connections/xmpp", broker_.connected_count(Protocol::Xmpp));
-  r.add("connections/amqp", broker_.connected_count(Protocol::Amqp));
+  const auto& protocols = broker_.protocol_names();
+  for (std::size_t i = 1; i < protocols.size(); ++i) {
+    if (!protocols[i].empty()) {
+      r.add("connections/" + protocols[i], broker_.connected_count(ProtocolId{static_cast<std::uint8_t>(i)}));
+    }
+  }
 }
 
 void SysTopics::update() {

@@ -16,6 +16,7 @@ constexpr std::int64_t kStatusLogMs = 30000;
 
 AmqpBridge::AmqpBridge(core::Broker& broker, BridgeOptions options)
     : broker_(broker), opt_(std::move(options)), client_id_("$bridge/" + opt_.name) {
+  broker_.register_protocol(kAmqpProtocol, "amqp");
   client_opts_.heartbeat_s = opt_.heartbeat_s;
   client_opts_.prefetch = opt_.prefetch;
   client_opts_.max_body = opt_.max_message_size;
@@ -43,7 +44,7 @@ core::Session* AmqpBridge::attach(core::SessionSink* sink) {
   req.client_id = client_id_;
   req.clean_start = false;
   req.session_expiry_s = kNeverExpires;
-  req.protocol = core::Protocol::Amqp;
+  req.protocol = kAmqpProtocol;
   req.receive_maximum = std::max<std::uint16_t>(1, opt_.max_unconfirmed);
   req.sink = sink;
   core::Session* s = broker_.attach(req).session;
@@ -277,7 +278,7 @@ void AmqpBridge::amqp_delivery(IncomingMessage& in) {
   msg->payload = std::move(in.body);
   msg->qos = rule.qos;
   msg->origin_client = client_id_;
-  msg->origin_protocol = core::Protocol::Amqp;
+  msg->origin_protocol = kAmqpProtocol;
   from_amqp_properties(in.properties, *msg, broker_.clock().wall_ms());
   const core::PublishResult res = broker_.publish(msg, online_ ? session_ : nullptr);
   if (res.quota_exceeded && rule.qos > 0) {

@@ -7,9 +7,9 @@
 // Session "$bridge/<name>" (never expires) holding QoS 0/1 subscriptions on
 // the outbound filters (no-local, no retained replay). The core writes each
 // QoS 1 copy for it into the same store batch as the publish, before the
-// publisher's PUBACK / RECEIPT, and keeps it in order until on_puback(): the
+// publisher's PUBACK / RECEIPT, and keeps it in order until complete_delivery(): the
 // session's entries are the outbox. They survive kill -9 and are re-sent
-// (same message-id) after a reconnect. The bridge calls on_puback only when
+// (same message-id) after a reconnect. The bridge calls complete_delivery only when
 // RabbitMQ confirms every publish made for that entry. The outbox is bounded
 // by `max_messages` (SessionExtras::max_queued): past it QoS >= 1 publishes are
 // refused (MQTT 5 reason 0x97, v3 connection closed, STOMP ERROR) or, with
@@ -41,6 +41,9 @@
 #include "frontend.h"
 
 namespace junction::amqp {
+
+// Stored with every one of the messages the AMQP bridge brings in (core::ProtocolId).
+inline constexpr core::ProtocolId kAmqpProtocol{3};
 
 struct OutboundRule {
   std::string filter;                   // local topic filter
@@ -104,7 +107,6 @@ class AmqpBridge final : public core::ProtocolFactory,
 
   // SessionSink
   core::DeliverResult deliver(const core::Delivery& d) override;
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override;
   void session_taken_over() override;
 

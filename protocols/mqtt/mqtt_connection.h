@@ -50,7 +50,7 @@ class MqttConnection final : public core::IntrusiveList<MqttConnection>::Hook,
 
   // SessionSink
   core::DeliverResult deliver(const core::Delivery& d) override;
-  void resend_pubrel(std::uint16_t packet_id) override;
+  void resume_received(std::uint16_t packet_id) override;
   bool can_deliver() const override;
   bool slow_consumer() const override { return outbound_.slow(); }
   // Deliveries wait because of this connection (its buffer, or its session's queue).

@@ -15,10 +15,10 @@ void put_u16(std::string& out, std::uint16_t v) {
   out.push_back(char(v & 0xFF));
 }
 
-const std::string& v5_props(const core::Message& m) {
+const std::string& v5_props(const core::Message& m, core::EncodeSlot slot) {
   static const std::string none;
   if (m.props().empty()) return none;
-  std::string& cached = m.encoded[core::kMqttV5Properties];
+  std::string& cached = m.encoded[slot];
   if (cached.empty()) {
     Properties p;
     if (m.props().payload_format >= 0) p.payload_format_indicator = std::uint8_t(m.props().payload_format);
@@ -72,7 +72,7 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
       a.out.emplace(m.topic, a.next_out++);
     }
   }
-  const std::string& own = v5_props(m);
+  const std::string& own = v5_props(m, proto_.v5_properties_slot());
   const std::size_t dyn_size = properties_size(dyn);
   const std::uint32_t props_len = std::uint32_t(dyn_size + own.size());
   const std::size_t topic_len = send_topic ? m.topic.size() : 0;

@@ -42,7 +42,7 @@ core::MessageRef make_will(core::Broker& broker, const Will& w, const std::strin
   m->qos = w.qos;
   m->retain = w.retain;
   m->origin_client = client_id;
-  m->origin_protocol = core::Protocol::Mqtt;
+  m->origin_protocol = kMqttProtocol;
   const Properties& p = w.properties;
   if (p.payload_format_indicator) m->mutable_props().payload_format = *p.payload_format_indicator;
   if (p.content_type) m->mutable_props().content_type.assign(*p.content_type);
@@ -174,7 +174,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   req.clean_start = c.clean_start;
   req.session_expiry_s = session_expiry_s_;
   req.protocol_version = static_cast<std::uint8_t>(version_);
-  req.protocol = core::Protocol::Mqtt;
+  req.protocol = kMqttProtocol;
   req.receive_maximum = version_ == Version::V5 ? p.receive_maximum.value_or(65535) : 65535;
   req.sink = this;
   req.identity = std::move(auth.identity);

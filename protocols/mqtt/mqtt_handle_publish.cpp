@@ -70,7 +70,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     }
     // Exactly once: a resent QoS 2 publish whose PUBREL is still awaited is
     // not routed again, only acknowledged again [MQTT-4.3.3-10].
-    if (pub.qos == 2 && broker().incoming_qos2_pending(session_, pub.packet_id)) {
+    if (pub.qos == 2 && broker().inbound_held(session_, pub.packet_id)) {
       answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
              true, false);
       return;
@@ -84,7 +84,7 @@ void MqttConnection::handle_publish(const Frame& f) {
   m.qos = pub.qos;
   m.retain = pub.retain;
   m.origin_client = session_->client_id;
-  m.origin_protocol = core::Protocol::Mqtt;
+  m.origin_protocol = kMqttProtocol;
   if (version_ == Version::V5) {
     const Properties& p = pub.properties;
     if (p.payload_format_indicator) m.mutable_props().payload_format = *p.payload_format_indicator;
@@ -131,7 +131,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     // A PUBREC with an error ends the exchange [MQTT-4.3.3]: its slot is
     // released when it is sent; otherwise when PUBCOMP is.
     const bool failed = reason >= Reason::UnspecifiedError;
-    if (!failed) broker().incoming_qos2_store(session_, pub.packet_id);
+    if (!failed) broker().hold_inbound(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
            durable || session_->stored, failed);
   }
@@ -164,7 +164,7 @@ void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
     answer(encode_ack_bytes(version_, PacketType::Puback, pub.packet_id, Reason::Success), PacketType::Puback, false,
            true);
   } else {
-    broker().incoming_qos2_store(session_, pub.packet_id);
+    broker().hold_inbound(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
            session_->stored, false);
   }
@@ -177,7 +177,7 @@ void MqttConnection::handle_pubrel(const Frame& f) {
     fail(st.reason, st.what);
     return;
   }
-  const bool known = broker().incoming_qos2_release(session_, a.packet_id);
+  const bool known = broker().release_inbound(session_, a.packet_id);
   // v3 has no error code here: answer anyway, the client may be retrying after a reconnect.
   Reason reason = known || version_ != Version::V5 ? Reason::Success : Reason::PacketIdentifierNotFound;
   answer(encode_ack_bytes(version_, PacketType::Pubcomp, a.packet_id, reason), PacketType::Pubcomp,
@@ -192,17 +192,18 @@ void MqttConnection::handle_ack(const Frame& f) {
     return;
   }
   using AckResult = core::Broker::AckResult;
+  using AckStep = core::Broker::AckStep;
   AckResult r = AckResult::Unknown;
   switch (a.type) {
     case PacketType::Puback:
-      r = broker().on_puback(session_, a.packet_id);
+      r = broker().acknowledge(session_, a.packet_id, AckStep::Done);
       break;
     case PacketType::Pubrec:
       if (a.reason >= Reason::UnspecifiedError) {
-        r = broker().on_pubrec_error(session_, a.packet_id);  // the client refused it: done
+        r = broker().acknowledge(session_, a.packet_id, AckStep::Refused);  // the client refused it: done
         break;
       }
-      r = broker().on_pubrec(session_, a.packet_id);
+      r = broker().acknowledge(session_, a.packet_id, AckStep::Received);
       if (r == AckResult::WrongType) break;
       // An unknown id still gets its PUBREL: the client may hold the flow
       // from before a restart of ours that lost nothing it needs.
@@ -212,7 +213,7 @@ void MqttConnection::handle_ack(const Frame& f) {
       write(scratch());
       break;
     case PacketType::Pubcomp:
-      r = broker().on_pubcomp(session_, a.packet_id);
+      r = broker().acknowledge(session_, a.packet_id, AckStep::Completed);
       break;
     default:
       return;
@@ -228,7 +229,7 @@ void MqttConnection::handle_ack(const Frame& f) {
   }
 }
 
-void MqttConnection::resend_pubrel(std::uint16_t packet_id) {
+void MqttConnection::resume_received(std::uint16_t packet_id) {
   scratch() = encode_ack_bytes(version_, PacketType::Pubrel, packet_id, Reason::Success);
   write(scratch());
 }

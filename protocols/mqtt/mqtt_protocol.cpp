@@ -5,7 +5,10 @@
 
 namespace junction::mqtt {
 
-MqttProtocol::MqttProtocol(core::Broker& broker, const MqttOptions& options) : broker_(broker), options_(options) {}
+MqttProtocol::MqttProtocol(core::Broker& broker, const MqttOptions& options)
+    : broker_(broker), options_(options), v5_slot_(broker.encode_slot("mqtt 5 properties")) {
+  broker.register_protocol(kMqttProtocol, "mqtt");
+}
 
 MqttProtocol::~MqttProtocol() = default;
 

@@ -8,6 +8,7 @@
 
 #include "frontend.h"
 #include "intrusive_list.h"
+#include "message.h"
 
 namespace junction::core {
 class Broker;
@@ -29,6 +30,9 @@ struct MqttOptions {
 
 class MqttConnection;
 
+// Stored with every message MQTT clients publish (core::ProtocolId).
+inline constexpr core::ProtocolId kMqttProtocol{1};
+
 class MqttProtocol final : public core::ProtocolFactory {
  public:
   MqttProtocol(core::Broker& broker, const MqttOptions& options);
@@ -43,6 +47,8 @@ class MqttProtocol final : public core::ProtocolFactory {
 
   core::Broker& broker() { return broker_; }
   const MqttOptions& options() const { return options_; }
+  // The message's own v5 properties, encoded once (no length prefix).
+  core::EncodeSlot v5_properties_slot() const { return v5_slot_; }
   // The encode buffer all connections share (see MqttConnection::scratch_).
   std::string& scratch() { return scratch_; }
 
@@ -57,6 +63,7 @@ class MqttProtocol final : public core::ProtocolFactory {
  private:
   core::Broker& broker_;
   MqttOptions options_;
+  core::EncodeSlot v5_slot_;
   core::IntrusiveList<MqttConnection> connections_;
   std::string scratch_;
   std::uint64_t rate_limited_ = 0;

@@ -63,7 +63,6 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
 
   // SessionSink (topic deliveries, always QoS 0)
   core::DeliverResult deliver(const core::Delivery& d) override;
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override;
   bool slow_consumer() const override { return outbound_.slow(); }
   void session_taken_over() override;

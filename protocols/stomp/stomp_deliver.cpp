@@ -1,7 +1,7 @@
 // Outgoing MESSAGE frames. The headers that depend only on the message
 // (topic destination, mapped properties, qos, content-length) are encoded
 // once per message and wire format and cached in Message::encoded:
-//   kStompHeadersEscaped: 1.1 / 1.2        kStompHeadersRaw: 1.0 (no escaping)
+//   headers_slot(false): 1.1 / 1.2         headers_slot(true): 1.0 (no escaping)
 // The first byte of a cached string is a marker: 'r' when some header text
 // holds a CR, which only 1.2 can escape, so 1.1 encodes such a message
 // itself. Per delivery only the first lines (subscription, destination of
@@ -42,7 +42,7 @@ std::string_view StompConnection::shared_headers(const core::Message& m) {
     return hdr_scratch_;
   }
   const bool raw = version_ == Version::V1_0;
-  std::string& cached = m.encoded[raw ? core::kStompHeadersRaw : core::kStompHeadersEscaped];
+  std::string& cached = m.encoded[proto_.headers_slot(raw)];
   if (cached.empty()) {
     std::size_t dropped = 0;
     cached.push_back(!raw && headers_have_cr(m) ? 'r' : '-');

@@ -88,7 +88,7 @@ void StompConnection::handle_connect(const StompFrame& f) {
   req.clean_start = true;
   req.session_expiry_s = 0;  // STOMP sessions end with their connection
   req.protocol_version = static_cast<std::uint8_t>(v);
-  req.protocol = core::Protocol::Stomp;
+  req.protocol = kStompProtocol;
   req.sink = this;
   req.identity = std::move(identity);
   session_ = broker_.attach(req).session;

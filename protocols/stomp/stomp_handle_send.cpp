@@ -58,7 +58,7 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   m.topic = std::move(topic);
   m.payload.assign(reinterpret_cast<const char*>(f.body.data()), f.body.size());
   m.origin_client = client_id_;
-  m.origin_protocol = core::Protocol::Stomp;
+  m.origin_protocol = kStompProtocol;
   if (const char* why = apply_send_headers(f.headers, owner(), m)) {
     fail(why);
     return;

@@ -9,7 +9,11 @@
 namespace junction::stomp {
 
 StompProtocol::StompProtocol(core::Broker& broker, const StompOptions& options)
-    : broker_(broker), options_(options) {
+    : broker_(broker),
+      options_(options),
+      escaped_slot_(broker.encode_slot("stomp 1.1 headers")),
+      raw_slot_(broker.encode_slot("stomp 1.0 headers")) {
+  broker.register_protocol(kStompProtocol, "stomp");
   // Random per listener and per run: two listeners, or a restart after a
   // crash that left temporary queues in the store, never hand out the same id.
   std::random_device rd;

@@ -10,6 +10,7 @@
 
 #include "frontend.h"
 #include "intrusive_list.h"
+#include "message.h"
 #include "stomp_codec.h"
 
 namespace junction::core {
@@ -33,6 +34,9 @@ struct StompOptions {
 
 class StompConnection;
 
+// Stored with every message STOMP clients send (core::ProtocolId).
+inline constexpr core::ProtocolId kStompProtocol{2};
+
 class StompProtocol final : public core::ProtocolFactory {
  public:
   StompProtocol(core::Broker& broker, const StompOptions& options);
@@ -47,6 +51,8 @@ class StompProtocol final : public core::ProtocolFactory {
 
   core::Broker& broker() { return broker_; }
   const StompOptions& options() const { return options_; }
+  // MESSAGE headers encoded once: escaped (1.1, 1.2) and raw (1.0).
+  core::EncodeSlot headers_slot(bool raw) const { return raw ? raw_slot_ : escaped_slot_; }
 
   // A client id no other connection has, in this process or an earlier one
   // (temporary queues are named after it and may survive a crash).
@@ -63,6 +69,7 @@ class StompProtocol final : public core::ProtocolFactory {
  private:
   core::Broker& broker_;
   StompOptions options_;
+  core::EncodeSlot escaped_slot_, raw_slot_;
   std::string id_prefix_;  // "stomp-<random>-"
   std::uint64_t next_id_ = 1;
   core::IntrusiveList<StompConnection> connections_;

@@ -21,6 +21,7 @@ bool XmppBridge::JidSink::can_deliver() const {
 }
 
 XmppBridge::XmppBridge(core::Broker& broker, XmppOptions options) : broker_(broker), options_(std::move(options)) {
+  broker_.register_protocol(kXmppProtocol, "xmpp");
   // Sessions restored from the store: the JIDs subscribed before a restart.
   for (core::Session* s : broker_.sessions_with_prefix(kClientIdPrefix)) {
     const std::string jid = s->client_id.substr(kClientIdPrefix.size());
@@ -111,7 +112,7 @@ void XmppBridge::attach(JidSink& j) {
   req.client_id = j.client_id;
   req.clean_start = false;
   req.session_expiry_s = kNeverExpires;
-  req.protocol = core::Protocol::Xmpp;
+  req.protocol = kXmppProtocol;
   req.sink = &j;
   j.session = broker_.attach(req).session;
   j.session->extras_or_create().max_queued = options_.offline_limit;
@@ -193,7 +194,7 @@ void XmppBridge::publish(std::string_view from, std::string_view topic, core::Me
   m.topic.assign(topic);
   m.qos = options_.qos;
   m.origin_client = std::string(kClientIdPrefix) + std::string(bare_jid(from));
-  m.origin_protocol = core::Protocol::Xmpp;
+  m.origin_protocol = kXmppProtocol;
   const core::PublishResult r = broker_.publish(msg, nullptr);
   if (r.quota_exceeded) {
     log::debug("xmpp: a subscriber of %.*s could not take a message from %.*s", int(topic.size()), topic.data(),

@@ -44,6 +44,9 @@ class Broker;
 
 namespace junction::xmpp {
 
+// Stored with every one of the messages the XMPP bridge brings in (core::ProtocolId).
+inline constexpr core::ProtocolId kXmppProtocol{4};
+
 inline constexpr std::string_view kNsJunction = "urn:junction:xmpp:0";
 inline constexpr std::string_view kClientIdPrefix = "xmpp:";
 
@@ -100,7 +103,6 @@ class XmppBridge final : public core::ProtocolFactory {
     JidSink(XmppBridge& b, std::string j)
         : bridge(b), jid(std::move(j)), client_id(std::string(kClientIdPrefix) + jid) {}
     core::DeliverResult deliver(const core::Delivery& d) override { return bridge.deliver(*this, d); }
-    void resend_pubrel(std::uint16_t) override {}
     bool can_deliver() const override;
     void session_taken_over() override { session = nullptr; }  // only the bridge uses "xmpp:" ids
 

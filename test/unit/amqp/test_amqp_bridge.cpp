@@ -78,7 +78,6 @@ class MqttSink final : public core::SessionSink {
     props.push_back(d.msg.props());
     return core::DeliverResult::Sent;
   }
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override { return true; }
   void session_taken_over() override {}
   std::vector<std::string> got;

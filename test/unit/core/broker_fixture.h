@@ -33,7 +33,7 @@ class FakeSink final : public SessionSink {
                       {d.subscription_ids.begin(), d.subscription_ids.end()}});
     return DeliverResult::Sent;
   }
-  void resend_pubrel(std::uint16_t id) override { pubrels.push_back(id); }
+  void resume_received(std::uint16_t id) override { pubrels.push_back(id); }
   bool can_deliver() const override { return open; }
   void session_taken_over() override { taken_over = true; }
 
@@ -42,6 +42,8 @@ class FakeSink final : public SessionSink {
   bool open = true;
   bool taken_over = false;
 };
+
+inline constexpr ProtocolId kTestMqtt{1}, kTestStomp{2};
 
 struct Fixture {
   store::MemStore store;
@@ -66,6 +68,9 @@ struct Fixture {
     if (broker) CHECK(queued_bytes_consistent());
     broker.reset();
     broker = std::make_unique<Broker>(config, store, clock);
+    // What the front-ends register when they are built.
+    broker->register_protocol(kTestMqtt, "mqtt");
+    broker->register_protocol(kTestStomp, "stomp");
     broker->restore();
   }
   Session* connect(const std::string& id, FakeSink& sink, bool clean = true, std::uint32_t expiry = 0,
@@ -76,6 +81,7 @@ struct Fixture {
     r.session_expiry_s = expiry;
     r.receive_maximum = receive_max;
     r.sink = &sink;
+    r.protocol = kTestMqtt;
     ConnectResult res = broker->attach(r);
     if (present) *present = res.session_present;
     broker->start_delivery(res.session);

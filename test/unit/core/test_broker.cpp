@@ -54,10 +54,10 @@ TEST_CASE("QoS 1 respects the send window and PUBACK releases the next", "[core]
   for (int i = 0; i < 5; ++i) f.publish("q", std::to_string(i), 1);
   REQUIRE(a.got.size() == 2);
   CHECK(s->pending.size() == 3);
-  CHECK(f.broker->on_puback(s, a.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   REQUIRE(a.got.size() == 3);
   CHECK(a.got[2].payload == "2");
-  CHECK(f.broker->on_puback(s, 999) == Broker::AckResult::Unknown);
+  CHECK(f.broker->acknowledge(s, 999, Broker::AckStep::Done) == Broker::AckResult::Unknown);
 }
 
 TEST_CASE("QoS 2 outgoing: PUBREC moves to released, PUBCOMP completes", "[core][broker]") {
@@ -69,10 +69,10 @@ TEST_CASE("QoS 2 outgoing: PUBREC moves to released, PUBCOMP completes", "[core]
   f.publish("q", "two", 2);
   REQUIRE(a.got.size() == 1);
   const auto pid = a.got[0].packet_id;
-  CHECK(f.broker->on_pubcomp(s, pid) == Broker::AckResult::WrongType);  // PUBCOMP before PUBREC is not accepted
-  CHECK(f.broker->on_pubrec(s, pid) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, pid, Broker::AckStep::Completed) == Broker::AckResult::WrongType);  // PUBCOMP before PUBREC is not accepted
+  CHECK(f.broker->acknowledge(s, pid, Broker::AckStep::Received) == Broker::AckResult::Done);
   CHECK(a.got.size() == 1);  // still in flight until PUBCOMP
-  CHECK(f.broker->on_pubcomp(s, pid) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, pid, Broker::AckStep::Completed) == Broker::AckResult::Done);
   REQUIRE(a.got.size() == 2);
   CHECK(a.got[1].payload == "two");
 }
@@ -87,22 +87,22 @@ TEST_CASE("an acknowledgement of the wrong type completes nothing; the delivery 
   f.publish("q1", "one", 1);
   REQUIRE(a.got.size() == 2);
   const auto p2 = a.got[0].packet_id, p1 = a.got[1].packet_id;
-  CHECK(f.broker->on_puback(s, p2) == Broker::AckResult::WrongType);     // PUBACK for QoS 2
-  CHECK(f.broker->on_pubcomp(s, p1) == Broker::AckResult::WrongType);    // PUBCOMP for QoS 1
-  CHECK(f.broker->on_pubrec(s, p1) == Broker::AckResult::WrongType);     // PUBREC for QoS 1
-  CHECK(f.broker->on_pubrec_error(s, p1) == Broker::AckResult::WrongType);
+  CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Done) == Broker::AckResult::WrongType);     // PUBACK for QoS 2
+  CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Completed) == Broker::AckResult::WrongType);    // PUBCOMP for QoS 1
+  CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Received) == Broker::AckResult::WrongType);     // PUBREC for QoS 1
+  CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Refused) == Broker::AckResult::WrongType);
   CHECK(s->inflight.size() == 2);
-  CHECK(f.broker->on_pubrec(s, p2) == Broker::AckResult::Done);
-  CHECK(f.broker->on_puback(s, p2) == Broker::AckResult::WrongType);     // PUBACK in reply to PUBREL
-  CHECK(f.broker->on_pubrec_error(s, p2) == Broker::AckResult::WrongType);
+  CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Received) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Done) == Broker::AckResult::WrongType);     // PUBACK in reply to PUBREL
+  CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Refused) == Broker::AckResult::WrongType);
   f.broker->detach(s, DetachKind::WithWill, 300);
   FakeSink b;
   s = f.connect("a", b, false, 300);
   REQUIRE(b.pubrels == std::vector<std::uint16_t>{p2});  // the released one: PUBREL again
   REQUIRE(b.got.size() == 1);
   CHECK((b.got[0].payload == "one" && b.got[0].dup));
-  CHECK(f.broker->on_pubcomp(s, p2) == Broker::AckResult::Done);
-  CHECK(f.broker->on_puback(s, b.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Completed) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, b.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   CHECK(s->inflight.empty());
 }
 
@@ -158,10 +158,10 @@ TEST_CASE("restart restores sessions, subscriptions, queued messages and retaine
   f.publish("cmd/new", "3", 1);
   CHECK(a2.got.size() == 3);
   // Everything acknowledged leaves the store.
-  CHECK(f.broker->on_puback(s2, a2.got[0].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_pubrec(s2, a2.got[1].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_pubcomp(s2, a2.got[1].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_puback(s2, a2.got[2].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s2, a2.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s2, a2.got[1].packet_id, Broker::AckStep::Received) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s2, a2.got[1].packet_id, Broker::AckStep::Completed) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s2, a2.got[2].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   f.broker->flush();
   std::size_t entries = 0, messages = 0;
   f.store.scan(store::Table::SessionEntries, [&](auto, auto) { ++entries; });
@@ -471,7 +471,7 @@ TEST_CASE("a large retained backlog is paced by the subscriber's window, none dr
   f.broker->subscribe(s, "big/#", f.qos(1));
   CHECK(sink.got.size() == 5);  // the window
   std::size_t acked = 0;
-  while (acked < sink.got.size()) f.broker->on_puback(s, sink.got[acked++].packet_id);
+  while (acked < sink.got.size()) f.broker->acknowledge(s, sink.got[acked++].packet_id, Broker::AckStep::Done);
   CHECK(sink.got.size() == 200);
   CHECK(f.broker->stats().refused_quota == 0);
 }

@@ -46,7 +46,6 @@ class Sink final : public SessionSink {
     got.push_back(d.msg.topic);
     return DeliverResult::Sent;
   }
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override { return true; }
   void session_taken_over() override {}
   void access_changed() override { ++access_changes; }

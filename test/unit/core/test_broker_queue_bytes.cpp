@@ -59,7 +59,7 @@ TEST_CASE("byte cap: reached with three messages; QoS 0 dropped, QoS 1 refused",
   CHECK(back.got[0].payload == bytes(300, 'a'));
   CHECK(back.got[2].payload == bytes(300, 'c'));
   CHECK(back.got[3].payload == bytes(100, 'f'));
-  for (const auto& g : back.got) CHECK(f.broker->on_puback(s, g.packet_id) == Broker::AckResult::Done);
+  for (const auto& g : back.got) CHECK(f.broker->acknowledge(s, g.packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   CHECK(s->queued_bytes == 0);
   CHECK(s->queued_bytes_consistent());
 }
@@ -102,15 +102,15 @@ TEST_CASE("byte cap: in-flight bytes count and acknowledgements release them", "
   CHECK(s->queued_bytes_consistent());
   CHECK(f.publish("q1", bytes(300, '4'), 1).quota_exceeded);
 
-  CHECK(f.broker->on_puback(s, a.got[0].packet_id) == Broker::AckResult::Done);  // the pending one goes in flight
+  CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);  // the pending one goes in flight
   REQUIRE(a.got.size() == 3);
   CHECK(s->queued_bytes == 600);
   CHECK(s->queued_bytes_consistent());
-  CHECK(f.broker->on_pubrec(s, a.got[1].packet_id) == Broker::AckResult::Done);  // QoS 2 still holds its bytes until PUBCOMP
+  CHECK(f.broker->acknowledge(s, a.got[1].packet_id, Broker::AckStep::Received) == Broker::AckResult::Done);  // QoS 2 still holds its bytes until PUBCOMP
   CHECK(s->queued_bytes == 600);
-  CHECK(f.broker->on_pubcomp(s, a.got[1].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, a.got[1].packet_id, Broker::AckStep::Completed) == Broker::AckResult::Done);
   CHECK(s->queued_bytes == 300);
-  CHECK(f.broker->on_puback(s, a.got[2].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, a.got[2].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   CHECK(s->queued_bytes == 0);
   CHECK(s->queued_bytes_consistent());
 
@@ -150,7 +150,7 @@ TEST_CASE("byte cap: takeover and clean start", "[core][broker][limits][bytes]")
   CHECK(s->queued_bytes == 900);
   CHECK(s->queued_bytes_consistent());
   CHECK(f.publish("t", bytes(300), 1).quota_exceeded);
-  CHECK(f.broker->on_puback(s, b.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, b.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   CHECK(s->queued_bytes == 600);
 
   Session* s3 = f.connect("same", c, true, 100, 1);  // clean start: a new, empty session
@@ -190,10 +190,10 @@ TEST_CASE("byte cap: restart restores the counter from the store", "[core][broke
   REQUIRE(b.got.size() == 3);
   CHECK(b.got[0].payload == bytes(300, 'a'));
   CHECK(b.got[2].payload == bytes(450, 'd'));
-  CHECK(f.broker->on_puback(r, b.got[0].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_puback(r, b.got[2].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_pubrec(r, b.got[1].packet_id) == Broker::AckResult::Done);
-  CHECK(f.broker->on_pubcomp(r, b.got[1].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(r, b.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(r, b.got[2].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(r, b.got[1].packet_id, Broker::AckStep::Received) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(r, b.got[1].packet_id, Broker::AckStep::Completed) == Broker::AckResult::Done);
   CHECK(r->queued_bytes == 0);
 }
 
@@ -326,7 +326,7 @@ TEST_CASE("byte counter: queue deliveries in flight are counted and purged on un
   REQUIRE(a.got.size() == 1);
   CHECK(s->queued_bytes == 123);
   CHECK(s->queued_bytes_consistent());
-  CHECK(f.broker->on_puback(s, a.got[0].packet_id) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   // The ack frees the window: the queue offers its next message at once,
   // not on the next tick or publish.
   REQUIRE(a.got.size() == 2);

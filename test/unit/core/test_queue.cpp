@@ -262,7 +262,6 @@ class QSink final : public SessionSink {
     got.emplace_back(d.msg.payload, d.packet_id);
     return DeliverResult::Sent;
   }
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override { return true; }
   void session_taken_over() override {}
   std::vector<std::pair<std::string, std::uint16_t>> got;
@@ -297,7 +296,7 @@ TEST_CASE("MQTT $queue/ subscriptions consume a queue; PUBACK acknowledges; disc
   }
   CHECK(a.got.size() == 2);
   CHECK(b.got.size() == 2);
-  CHECK(f.broker->on_puback(sa, a.got[0].second) == Broker::AckResult::Done);
+  CHECK(f.broker->acknowledge(sa, a.got[0].second, Broker::AckStep::Done) == Broker::AckResult::Done);
   f.broker->detach(sb, DetachKind::Normal, 0);  // b never acked: its two go back
   CHECK(a.got.size() == 4);
   f.commit();
@@ -335,10 +334,10 @@ struct QueueClient {
     while (acked < received) {
       const std::uint16_t id = sink.got[acked++].second;
       if (qos == 2) {
-        ok &= f.broker->on_pubrec(s, id) == Broker::AckResult::Done;
-        ok &= f.broker->on_pubcomp(s, id) == Broker::AckResult::Done;
+        ok &= f.broker->acknowledge(s, id, Broker::AckStep::Received) == Broker::AckResult::Done;
+        ok &= f.broker->acknowledge(s, id, Broker::AckStep::Completed) == Broker::AckResult::Done;
       } else {
-        ok &= f.broker->on_puback(s, id) == Broker::AckResult::Done;
+        ok &= f.broker->acknowledge(s, id, Broker::AckStep::Done) == Broker::AckResult::Done;
       }
       f.commit();
     }

@@ -62,10 +62,10 @@ STORE_TEST("binary keys and values, empty value") {
   Store& s = f.store();
   const std::string key("k\0\xff", 3), value("\0\x01\x80", 3);
   Batch b;
-  b.put(Table::IncomingQos2, key, value);
-  b.put(Table::IncomingQos2, "empty", "");
+  b.put(Table::InboundHeld, key, value);
+  b.put(Table::InboundHeld, "empty", "");
   CHECK(commit(s, std::move(b), 1) == StoreError::Ok);
-  CHECK(dump(s, Table::IncomingQos2) == Rows{{"empty", ""}, {key, value}});
+  CHECK(dump(s, Table::InboundHeld) == Rows{{"empty", ""}, {key, value}});
 }
 
 STORE_TEST("later op on the same key in a batch wins") {

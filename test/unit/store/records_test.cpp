@@ -257,20 +257,20 @@ TEST_CASE("records: session entry and incoming QoS 2 keys", "[store][records]") 
   CHECK(session_entry_key("dev", ~0ULL) < session_entry_key("dev0", 0));
   CHECK(session_entry_key("de", ~0ULL) < session_entry_key("dev", 0));
 
-  const std::string q = incoming_qos2_key("c", 0xBEEF);
+  const std::string q = inbound_held_key("c", 0xBEEF);
   CHECK(q == std::string("c\0\xbe\xef", 4));
   std::uint16_t pid = 0;
-  REQUIRE(split_incoming_qos2_key(q, id, pid));
+  REQUIRE(split_inbound_held_key(q, id, pid));
   CHECK(id == "c");
   CHECK(pid == 0xBEEF);
-  REQUIRE(split_incoming_qos2_key(incoming_qos2_key("", 1), id, pid));
+  REQUIRE(split_inbound_held_key(inbound_held_key("", 1), id, pid));
   CHECK(id.empty());
 
   CHECK_FALSE(split_session_entry_key("short", id, seq));
   CHECK_FALSE(split_session_entry_key(std::string("dev1234567890"), id, seq));        // no separator
   CHECK_FALSE(split_session_entry_key(std::string("a\0b\0\0\0\0\0\0\0\x01", 11), id, seq));  // NUL in id
   CHECK_FALSE(split_session_entry_key(q, id, seq));
-  CHECK_FALSE(split_incoming_qos2_key(k, id, pid));
+  CHECK_FALSE(split_inbound_held_key(k, id, pid));
 }
 
 TEST_CASE("records: u64 keys sort numerically", "[store]") {

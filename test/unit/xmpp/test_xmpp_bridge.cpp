@@ -42,7 +42,6 @@ class Collect final : public core::SessionSink {
     got.push_back(core::MessageRef(const_cast<core::Message*>(&d.msg)));
     return core::DeliverResult::Sent;
   }
-  void resend_pubrel(std::uint16_t) override {}
   bool can_deliver() const override { return true; }
   void session_taken_over() override {}
   std::vector<core::MessageRef> got;
@@ -307,7 +306,7 @@ TEST_CASE_METHOD(Fixture, "PubSub publish reaches core subscribers with payload 
   REQUIRE(got.props().user_properties.size() == 2);
   CHECK(got.props().user_properties[1].value == std::string("\x01", 1));
   CHECK(got.retain);  // a PubSub publish is the node's last item
-  CHECK(got.origin_protocol == core::Protocol::Xmpp);
+  CHECK(got.origin_protocol == kXmppProtocol);
   CHECK(broker->retained().find("x/bin"));
 
   // A foreign payload travels as its XML text.
