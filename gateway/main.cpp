@@ -99,16 +99,22 @@ core::BrokerConfig broker_config(const Config& cfg) {
   return b;
 }
 
+frontend::ClientOptions client_options(const Config& cfg, const ListenerConfig& l) {
+  frontend::ClientOptions o;
+  o.outbound_limit = static_cast<std::size_t>(cfg.limits.outbound_buffer);
+  o.max_publish_rate = cfg.limits.max_publish_rate;
+  o.allow_anonymous = l.allow_anonymous;
+  return o;
+}
+
 mqtt::MqttOptions mqtt_options(const Config& cfg, const ListenerConfig& l) {
   const LimitsConfig& limits = cfg.limits;
   mqtt::MqttOptions o;
+  o.client = client_options(cfg, l);
   o.max_packet_size = limits.max_packet_size;
   o.max_keepalive = limits.max_keepalive;
   o.receive_maximum = limits.receive_maximum;
   o.topic_alias_maximum = limits.topic_alias_maximum;
-  o.outbound_limit = static_cast<std::size_t>(limits.outbound_buffer);
-  o.max_publish_rate = limits.max_publish_rate;
-  o.allow_anonymous = l.allow_anonymous;
   o.disconnect_on_denied_publish_v3 = cfg.auth.disconnect_on_denied_publish_v3;
   return o;
 }
@@ -122,15 +128,13 @@ std::unique_ptr<auth::AuthService> load_auth(const AuthConfig& a) {
 
 stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
   stomp::StompOptions o;
+  o.client = client_options(cfg, l);
   o.limits.max_frame_size = cfg.stomp.max_frame_size;
   o.limits.max_headers = cfg.stomp.max_headers;
   o.limits.max_header_line = cfg.stomp.max_header_line;
   o.heart_beat_send_ms = cfg.stomp.heart_beat_ms;
   o.heart_beat_receive_ms = cfg.stomp.heart_beat_ms;
   o.default_prefetch = cfg.stomp.prefetch;
-  o.outbound_limit = static_cast<std::size_t>(cfg.limits.outbound_buffer);
-  o.max_publish_rate = cfg.limits.max_publish_rate;
-  o.allow_anonymous = l.allow_anonymous;
   return o;
 }
 
@@ -226,13 +230,12 @@ class App {
     for (const ListenerConfig& lc : cfg_.listeners) {
       if (lc.protocol == "mqtt") {
         protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_, lc)));
-        factories.push_back(protocols_.back().get());
       } else if (lc.protocol == "stomp") {
-        stomp_protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
-        factories.push_back(stomp_protocols_.back().get());
+        protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
       } else {
         throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
       }
+      factories.push_back(protocols_.back().get());
     }
     loop_.set_admission_limits({cfg_.limits.max_connections, cfg_.limits.max_connect_rate});
     // WebSocket entries on one port with different paths share a socket.
@@ -301,7 +304,6 @@ class App {
     log::notice("%s: shutting down, %zu connections to close", signal_name(signo), loop_.connection_count());
     for (auto& l : listeners_) l->stop_accepting();
     for (auto& p : protocols_) p->shutdown();
-    for (auto& p : stomp_protocols_) p->shutdown();
     if (xmpp_) xmpp_->shutdown();  // </stream:stream>; the connector stops once it is closed
     bridges_->shutdown();
     broker_->shutdown();
@@ -322,8 +324,7 @@ class App {
       for (const auto& l : listeners_) refused += l->refused();
       r.add("connections/refused", refused);
       std::uint64_t limited = 0;
-      for (const auto& p : protocols_) limited += p->rate_limited();
-      for (const auto& p : stomp_protocols_) limited += p->rate_limited();
+      for (const auto& p : protocols_) limited += p->counters().rate_limited;
       r.add("publish/rate_limited", limited);
     });
     sys_->start();
@@ -429,8 +430,7 @@ class App {
                          }};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<core::Broker> broker_;
-  std::vector<std::unique_ptr<mqtt::MqttProtocol>> protocols_;
-  std::vector<std::unique_ptr<stomp::StompProtocol>> stomp_protocols_;
+  std::vector<std::unique_ptr<core::ProtocolFactory>> protocols_;  // one per config listener
   std::vector<std::vector<std::size_t>> groups_;  // config listeners per socket
   std::vector<std::unique_ptr<net::Listener>> listeners_;  // one per group
   std::unique_ptr<xmpp::XmppBridge> xmpp_;            // before its connector: destroyed after it

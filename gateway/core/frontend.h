@@ -72,11 +72,23 @@ class ProtocolHandler {
   virtual void on_drained() {}
 };
 
+// One per configured listener protocol (or outbound connection): makes the
+// handler of each new connection, and is what the composition root holds
+// in one list whatever the protocol.
 class ProtocolFactory {
  public:
+  struct Counters {
+    std::size_t connections = 0;     // live handlers
+    std::uint64_t rate_limited = 0;  // times a client's input was paused by limits.max_publish_rate
+  };
+
   virtual ~ProtocolFactory() = default;
   virtual std::unique_ptr<ProtocolHandler> create(ConnectionSink& sink) = 0;
   virtual const char* protocol_name() const = 0;
+  // The broker is stopping: every connection is told so in its protocol's
+  // way and closed once its output is flushed.
+  virtual void shutdown() {}
+  virtual Counters counters() const { return {}; }
 };
 
 }  // namespace junction::core

@@ -72,7 +72,7 @@ core::DeliverResult MqttConnection::deliver(const core::Delivery& d) {
       a.out.emplace(m.topic, a.next_out++);
     }
   }
-  const std::string& own = v5_props(m, proto_.v5_properties_slot());
+  const std::string& own = v5_props(m, proto().v5_properties_slot());
   const std::size_t dyn_size = properties_size(dyn);
   const std::uint32_t props_len = std::uint32_t(dyn_size + own.size());
   const std::size_t topic_len = send_topic ? m.topic.size() : 0;

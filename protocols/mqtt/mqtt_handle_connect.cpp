@@ -71,7 +71,7 @@ void MqttConnection::send_connack_error(Reason v5_reason, const char* why, bool 
     encode_connack(version_, ack, scratch());
   }
   if (client_max_packet_ == 0 || scratch().size() <= client_max_packet_) write(scratch());
-  state_ = State::Closing;
+  phase_ = Phase::Closing;
   sink_.close_after_flush();
 }
 
@@ -90,12 +90,12 @@ void MqttConnection::handle_connect(const Frame& f) {
       send_connack_error(st.reason, st.what);
     } else {
       log::info("mqtt %s: malformed CONNECT: %s; closing", sink_.info().peer_address.c_str(), st.what);
-      state_ = State::Closing;
+      phase_ = Phase::Closing;
       sink_.abort();
     }
     return;
   }
-  const MqttOptions& opt = proto_.options();
+  const MqttOptions& opt = proto().options();
   const Properties& p = c.properties;
   request_problem_info_ = !p.request_problem_information || *p.request_problem_information != 0;
   if (version_ == Version::V5) client_max_packet_ = p.maximum_packet_size.value_or(0);
@@ -129,7 +129,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   cred.user = c.username ? &*c.username : nullptr;
   cred.password = c.password ? &*c.password : nullptr;
   cred.client_id = client_id;
-  core::AuthResult auth = core::authenticate(broker().access(), cred, sink_.info(), opt.allow_anonymous);
+  core::AuthResult auth = core::authenticate(broker().access(), cred, sink_.info(), opt.client.allow_anonymous);
   if (auth.status != core::AuthStatus::Ok) {
     const Reason r = auth.status == core::AuthStatus::BadCredentials ? Reason::BadUserNameOrPassword : Reason::NotAuthorized;
     log::notice("mqtt %s: connect refused: client '%s', user '%.*s': %s (%s)", sink_.info().peer_address.c_str(),
@@ -205,12 +205,12 @@ void MqttConnection::handle_connect(const Frame& f) {
     log::notice("mqtt %s: connect refused: client '%s': its Maximum Packet Size %u is smaller than the CONNACK "
                 "(%zu bytes); closing without one [MQTT-3.1.2-24]",
                 sink_.info().peer_address.c_str(), client_id.c_str(), client_max_packet_, scratch().size());
-    state_ = State::Closing;
+    phase_ = Phase::Closing;
     sink_.close_after_flush();
     return;
   }
 
-  state_ = State::Connected;
+  phase_ = Phase::Connected;
   core::ConnectResult r = broker().attach(req);
   session_ = r.session;
   ack.session_present = r.session_present;

@@ -27,7 +27,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     fail(st.reason, st.what);
     return;
   }
-  const MqttOptions& opt = proto_.options();
+  const MqttOptions& opt = proto().options();
 
   // Topic alias (v5) [MQTT-3.3.2-7 .. -12].
   std::string_view topic = pub.topic;
@@ -142,7 +142,7 @@ void MqttConnection::handle_publish(const Frame& f) {
 // acknowledgement: acknowledged and dropped, as Mosquitto does, or the
 // connection is closed (auth.deny_publish_v3).
 void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
-  const MqttOptions& opt = proto_.options();
+  const MqttOptions& opt = proto().options();
   log::debug("mqtt %s: client '%s' (user '%s') may not publish to '%.*s'", sink_.info().peer_address.c_str(),
              session_->client_id.c_str(), session_->identity().user.c_str(), int(topic.size()), topic.data());
   if (version_ != Version::V5 && opt.disconnect_on_denied_publish_v3) {

@@ -19,16 +19,6 @@ bool MqttConnection::may_subscribe(const core::AccessControl& acl, std::string_v
   return acl.subscribe_access(who, plain) != core::FilterAccess::Denied;
 }
 
-void MqttConnection::access_changed() {
-  if (state_ != State::Connected || session_ == nullptr) return;
-  const core::AccessControl* ac = broker().access();
-  if (ac == nullptr || ac->still_valid(session_->identity())) return;
-  log::notice("mqtt %s: client '%s': user '%s' was removed from the password file or its password changed; "
-              "disconnecting", sink_.info().peer_address.c_str(), session_->client_id.c_str(),
-              session_->identity().user.c_str());
-  fail(Reason::NotAuthorized, "credentials no longer valid");
-}
-
 void MqttConnection::handle_subscribe(const Frame& f) {
   Subscribe sub;
   Status st = decode_subscribe(f, version_, sub);
@@ -124,7 +114,7 @@ void MqttConnection::handle_disconnect(const Frame& f) {
   }
   clean_disconnect_ = true;
   disconnect_with_will_ = version_ == Version::V5 && d.reason == Reason::DisconnectWithWill;
-  state_ = State::Closing;
+  phase_ = Phase::Closing;
   sink_.close_after_flush();
 }
 

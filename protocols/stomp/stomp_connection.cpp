@@ -8,11 +8,6 @@ namespace junction::stomp {
 
 namespace {
 
-// Answers owed (receipts waiting for the store) before we stop reading: a
-// client that floods receipted SENDs is slowed down, never buffered without
-// bound.
-constexpr std::size_t kPauseAnswers = 4096;
-constexpr std::size_t kResumeAnswers = kPauseAnswers / 2;
 // on_tick runs about once a second: a beat is sent when waiting for the next
 // tick would make it late.
 constexpr std::int64_t kTickMs = 1000;
@@ -20,27 +15,22 @@ constexpr std::int64_t kTickMs = 1000;
 }  // namespace
 
 StompConnection::StompConnection(StompProtocol& proto, core::ConnectionSink& sink)
-    : proto_(proto), sink_(sink), broker_(proto.broker()), parser_(proto.options().limits, Version::V1_0) {
-  last_rx_ms_ = last_tx_ms_ = tick_ms_ = broker_.clock().now_ms();
-  publish_rate_ = core::TokenBucket(proto.options().max_publish_rate, last_rx_ms_);
-  proto_.add(this);
+    : ClientConnection(proto, sink), parser_(proto.options().limits, Version::V1_0) {
+  last_tx_ms_ = tick_ms_ = last_rx_ms_;
 }
 
-StompConnection::~StompConnection() {
-  teardown();
-  proto_.remove(this);
-}
+StompConnection::~StompConnection() { teardown(); }
 
 std::string_view StompConnection::owner() const { return client_id_; }
 
 // ---------------------------------------------------------------- input ----
 
 std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
-  if (state_ != State::AwaitConnect && state_ != State::Connected) return data.size();  // ignore input
-  last_rx_ms_ = broker_.clock().now_ms();
+  if (phase_ != Phase::AwaitConnect && phase_ != Phase::Connected) return data.size();  // ignore input
+  last_rx_ms_ = broker().clock().now_ms();
   std::size_t used = 0;
   while (used < data.size()) {
-    if (state_ != State::AwaitConnect && state_ != State::Connected) return data.size();
+    if (phase_ != Phase::AwaitConnect && phase_ != Phase::Connected) return data.size();
     if (read_hold_.any()) return used;
     Status st;
     const ParseResult r = parser_.next(data.subspan(used), frame_, st);
@@ -50,23 +40,21 @@ std::size_t StompConnection::on_bytes(std::span<const std::uint8_t> data) {
       return data.size();
     }
     const std::size_t size = frame_.total_size;
-    if (r == ParseResult::Frame && frame_.command == Command::Send && state_ == State::Connected &&
-        !publish_rate_.take(last_rx_ms_)) {
+    if (r == ParseResult::Frame && frame_.command == Command::Send && phase_ == Phase::Connected &&
+        !take_publish_token(last_rx_ms_)) {
       // Over max_publish_rate: back-pressure, not loss. This SEND and what
-      // follows wait unread until on_tick finds a token again.
-      proto_.count_rate_limited();
-      read_hold_.hold(core::ReadHold::PublishRate, sink_);
+      // follows wait unread until a tick finds a token again.
       return used;
     }
     if (r == ParseResult::Frame) handle(frame_, data.subspan(used, size));
     used += size;  // a Heartbeat only proves the peer is alive
   }
-  return state_ == State::AwaitConnect || state_ == State::Connected ? used : data.size();
+  return phase_ == Phase::AwaitConnect || phase_ == Phase::Connected ? used : data.size();
 }
 
 void StompConnection::handle(const StompFrame& f, ByteSpan raw) {
   receipt_ = f.header("receipt");
-  if (state_ == State::AwaitConnect) {
+  if (phase_ == Phase::AwaitConnect) {
     if (f.command == Command::Connect || f.command == Command::Stomp) {
       handle_connect(f);
     } else {
@@ -75,7 +63,7 @@ void StompConnection::handle(const StompFrame& f, ByteSpan raw) {
     receipt_ = nullptr;
     return;
   }
-  core::Persistence& p = broker_.persistence();
+  core::Persistence& p = broker().persistence();
   const std::size_t ops_before = p.pending_ops();
   switch (f.command) {
     case Command::Send: handle_send(f, raw, false); break;
@@ -96,7 +84,7 @@ void StompConnection::handle(const StompFrame& f, ByteSpan raw) {
   }
   // Whatever this frame wrote must be committed before a later RECEIPT.
   if (p.pending_ops() != ops_before) wrote_ticket_ = p.ticket();
-  if (state_ == State::Connected && receipt_) send_receipt(*receipt_);
+  if (phase_ == Phase::Connected && receipt_) send_receipt(*receipt_);
   receipt_ = nullptr;
 }
 
@@ -127,12 +115,12 @@ std::string StompConnection::encode_error(std::string_view message, std::string_
 }
 
 void StompConnection::fail(std::string_view message, std::string_view detail, const Header* extra) {
-  if (state_ != State::AwaitConnect && state_ != State::Connected) return;
+  if (phase_ != Phase::AwaitConnect && phase_ != Phase::Connected) return;
   log::info("stomp %s (%s): %.*s%s%.*s; closing", sink_.info().peer_address.c_str(),
             client_id_.empty() ? "-" : client_id_.c_str(), int(message.size()), message.data(),
             detail.empty() ? "" : ": ", int(detail.size()), detail.data());
   std::string bytes = encode_error(message, detail, extra);
-  state_ = State::Closing;
+  phase_ = Phase::Closing;
   answer(std::move(bytes), 0, true);
 }
 
@@ -144,8 +132,7 @@ void StompConnection::fail_parse(const Status& st) {
 // -------------------------------------------------------------- answers ----
 
 void StompConnection::send_receipt(std::string_view receipt_id) {
-  core::Persistence& p = broker_.persistence();
-  const bool now = answers_.empty() && (wrote_ticket_ == 0 || (p.committed(wrote_ticket_) && !p.failed(wrote_ticket_)));
+  const bool now = can_answer_now(wrote_ticket_);
   // Common case (nothing owed, nothing to wait for): no allocation.
   std::string queued;
   std::string& out = now ? scratch_ : queued;
@@ -161,64 +148,30 @@ void StompConnection::send_receipt(std::string_view receipt_id) {
   }
 }
 
-void StompConnection::answer(std::string bytes, std::uint64_t ticket, bool close) {
-  core::Persistence& p = broker_.persistence();
-  if (answers_.empty() && (ticket == 0 || (p.committed(ticket) && !p.failed(ticket)))) {
-    emit(bytes);
-    if (close) close_transport();
-    return;
-  }
-  answers_.push_back(PendingAnswer{ticket, std::move(bytes), close});
-  if (answers_.size() == 1 && p.committed(ticket)) {
-    // Its batch is done but failed: no further commit may come to wake us.
-    release_answers();
-    return;
-  }
-  p.wait(this);
-  if (answers_.size() >= kPauseAnswers && state_ == State::Connected) read_hold_.hold(core::ReadHold::Answers, sink_);
-}
-
-void StompConnection::on_commit() { release_answers(); }
-
-void StompConnection::release_answers() {
-  core::Persistence& p = broker_.persistence();
-  while (!answers_.empty()) {
-    PendingAnswer& a = answers_.front();
-    if (a.ticket != 0 && !p.committed(a.ticket)) break;
-    if (a.ticket != 0 && p.failed(a.ticket)) {
-      // The store could not keep what this receipt promised: never say yes.
-      answers_.clear();
-      receipt_ = nullptr;
-      if (state_ == State::Connected || state_ == State::AwaitConnect) {
-        fail("store failure", "the work of a receipted frame could not be stored");
-      } else if (state_ == State::Closing) {
-        emit(encode_error("store failure", "the work of a receipted frame could not be stored", nullptr));
-        close_transport();
-      }
-      return;
-    }
-    const bool close = a.close;
-    emit(a.bytes);
-    answers_.pop_front();
-    if (close) {
-      answers_.clear();
+bool StompConnection::send_answer(Answer& a, bool failed) {
+  if (failed) {
+    // The store could not keep what this receipt promised: never say yes.
+    drop_answers();
+    receipt_ = nullptr;
+    if (phase_ == Phase::Connected || phase_ == Phase::AwaitConnect) {
+      fail("store failure", "the work of a receipted frame could not be stored");
+    } else if (phase_ == Phase::Closing) {
+      emit(encode_error("store failure", "the work of a receipted frame could not be stored", nullptr));
       close_transport();
-      return;
     }
+    return false;
   }
-  if (!answers_.empty()) {
-    p.wait(this);
-  } else {
-    answers_.shrink_if_empty();
+  emit(a.bytes);
+  if (a.tag & kCloseAfter) {
+    drop_answers();
+    close_transport();
+    return false;
   }
-  if (read_hold_.held(core::ReadHold::Answers) && answers_.size() <= kResumeAnswers && state_ == State::Connected) {
-    last_rx_ms_ = broker_.clock().now_ms();  // the silence was ours
-    read_hold_.release(core::ReadHold::Answers, sink_);
-  }
+  return true;
 }
 
 void StompConnection::emit(std::string_view bytes) {
-  if (state_ == State::Closed || bytes.empty()) return;
+  if (phase_ == Phase::Closed || bytes.empty()) return;
   sink_.write(bytes);
   // No clock read per write (four writes per MESSAGE, a hundred MESSAGEs per
   // fan-out publish): on_tick dates the writes it finds.
@@ -226,9 +179,9 @@ void StompConnection::emit(std::string_view bytes) {
 }
 
 void StompConnection::close_transport() {
-  if (state_ == State::Closed) return;
-  state_ = State::Closed;
-  broker_.persistence().cancel(this);
+  if (phase_ == Phase::Closed) return;
+  phase_ = Phase::Closed;
+  broker().persistence().cancel(this);
   sink_.close_after_flush();
 }
 
@@ -237,56 +190,38 @@ void StompConnection::close_transport() {
 void StompConnection::teardown() {
   if (torn_down_) return;
   torn_down_ = true;
-  broker_.persistence().cancel(this);
-  answers_.clear();
+  broker().persistence().cancel(this);
+  drop_answers();
   transactions_.clear();  // a disconnect aborts open transactions
   transaction_bytes_ = 0;
   // Unacknowledged queue messages go back to their queues (and may go to
   // other consumers right away: this connection no longer takes any).
   for (auto& s : subs_) {
-    if (s->qsub) broker_.queues().unsubscribe(s->qsub);
+    if (s->qsub) broker().queues().unsubscribe(s->qsub);
     s->qsub = nullptr;
   }
   drain_temp_queues();
   if (session_) {
     core::Session* s = session_;
     session_ = nullptr;
-    broker_.detach(s, core::DetachKind::Normal, 0);  // ends the session and its topic subscriptions
+    broker().detach(s, core::DetachKind::Normal, 0);  // ends the session and its topic subscriptions
   }
   subs_.clear();
   slots_.clear();
 }
 
 void StompConnection::on_closed() {
-  state_ = State::Closed;
+  phase_ = Phase::Closed;
   teardown();
 }
 
-void StompConnection::on_tick(std::int64_t now_ms) {
-  if (state_ == State::AwaitConnect) {
-    if (now_ms - last_rx_ms_ > std::int64_t(proto_.options().connect_timeout_ms)) {
-      log::info("stomp %s: no CONNECT within %u ms; closing", sink_.info().peer_address.c_str(),
-                proto_.options().connect_timeout_ms);
-      state_ = State::Closed;
-      sink_.abort();
-    }
-    return;
-  }
+void StompConnection::tick(std::int64_t now_ms) {
   // Whatever was written since the previous tick went out after it: dating
   // it then can only make a heart-beat early, never late.
   if (wrote_) last_tx_ms_ = std::max(last_tx_ms_, tick_ms_);
   wrote_ = false;
   tick_ms_ = now_ms;
-  if (state_ != State::Connected) return;
-  const bool held = sink_.queued_bytes() >= proto_.options().outbound_limit ||
-                    (session_ != nullptr && !session_->pending.empty());
-  if (outbound_.tick(sink_.queued_bytes(), held, now_ms, broker_.config().slow_consumer_ms)) {
-    broker_.note_slow_consumer(session_, sink_.queued_bytes(), outbound_.stalled_ms(now_ms));
-  }
-  if (read_hold_.held(core::ReadHold::PublishRate) && publish_rate_.ready(now_ms)) {
-    last_rx_ms_ = now_ms;  // the silence was ours
-    read_hold_.release(core::ReadHold::PublishRate, sink_);
-  }
+  if (phase_ != Phase::Connected) return;
   // 1.1 "Heart-beating": allow twice the agreed interval before giving up.
   // While reading is paused (receipts owed) the client's beats wait unread.
   if (expect_ms_ != 0 && !read_hold_.any() && now_ms - last_rx_ms_ > 2 * std::int64_t(expect_ms_)) {
@@ -301,15 +236,11 @@ void StompConnection::on_tick(std::int64_t now_ms) {
 }
 
 void StompConnection::on_drained() {
-  if (state_ != State::Connected || !session_) return;
-  broker_.resume(session_);
-  for (std::size_t i = 0; i < subs_.size() && state_ == State::Connected; ++i) {
-    if (subs_[i]->qsub) broker_.queues().resume(subs_[i]->qsub);
+  if (phase_ != Phase::Connected || !session_) return;
+  broker().resume(session_);
+  for (std::size_t i = 0; i < subs_.size() && phase_ == Phase::Connected; ++i) {
+    if (subs_[i]->qsub) broker().queues().resume(subs_[i]->qsub);
   }
-}
-
-bool StompConnection::can_deliver() const {
-  return state_ == State::Connected && sink_.queued_bytes() < proto_.options().outbound_limit;
 }
 
 void StompConnection::session_taken_over() {
@@ -320,8 +251,8 @@ void StompConnection::session_taken_over() {
 }
 
 void StompConnection::shutdown() {
-  if (state_ == State::AwaitConnect) {
-    state_ = State::Closed;
+  if (phase_ == Phase::AwaitConnect) {
+    phase_ = Phase::Closed;
     sink_.close_after_flush();
     return;
   }

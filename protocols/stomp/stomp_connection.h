@@ -1,8 +1,9 @@
 // junction::stomp::StompConnection — one STOMP client connection: the session
 // rules between the transport (ConnectionSink) and the core (Broker, Session,
-// QueueManager). It is a ProtocolHandler for the transport, a SessionSink
-// for topic deliveries, a CommitWaiter for receipts that promise durability,
-// and each queue subscription is a QueueConsumer.
+// QueueManager). What every client connection shares (commit-ordered
+// answers, rate back-pressure, connect timeout, delivery window, access
+// re-check) is its base, frontend::ClientConnection; each queue subscription
+// is a QueueConsumer.
 //
 // Files: stomp_connection.cpp (framing, dispatch, ERROR + close, receipts,
 // heart-beats, back-pressure), stomp_handle_connect.cpp (CONNECT/STOMP,
@@ -14,7 +15,7 @@
 //  * Answers (RECEIPT, and the ERROR or close that ends the connection)
 //    leave in the order their frames arrived. A RECEIPT waits until every
 //    store write this connection caused so far is committed (wrote_ticket_);
-//    answers behind it wait too (answers_).
+//    answers behind it wait too (ClientConnection::answer).
 //  * Once an ERROR was decided (fail()) no further input is read; the ERROR
 //    goes out after the answers still owed, then the transport is closed.
 //  * Topic subscriptions reach the core through one core subscription per
@@ -33,24 +34,15 @@
 #include <vector>
 
 #include "access_control.h"
-#include "broker.h"
-#include "frontend.h"
-#include "intrusive_list.h"
-#include "persistence.h"
+#include "client_connection.h"
 #include "queue.h"
-#include "ring.h"
-#include "session.h"
 #include "stomp_codec.h"
 #include "stomp_protocol.h"
 #include "stomp_topic_map.h"
-#include "outbound_watch.h"
-#include "read_hold.h"
-#include "token_bucket.h"
 
 namespace junction::stomp {
 
-class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
-                                  public core::ProtocolHandler, public core::SessionSink, public core::CommitWaiter {
+class StompConnection final : public frontend::ClientConnection {
  public:
   StompConnection(StompProtocol& proto, core::ConnectionSink& sink);
   ~StompConnection() override;
@@ -58,30 +50,16 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   // ProtocolHandler
   std::size_t on_bytes(std::span<const std::uint8_t> data) override;
   void on_closed() override;
-  void on_tick(std::int64_t now_ms) override;
   void on_drained() override;
 
   // SessionSink (topic deliveries, always QoS 0)
   core::DeliverResult deliver(const core::Delivery& d) override;
-  bool can_deliver() const override;
-  bool slow_consumer() const override { return outbound_.slow(); }
   void session_taken_over() override;
-  void access_changed() override;
-
-  // CommitWaiter
-  void on_commit() override;
 
   // Server shutdown: ERROR "server shutting down" after owed receipts, then close.
-  void shutdown();
-
+  void shutdown() override;
 
  private:
-  enum class State : std::uint8_t {
-    AwaitConnect,
-    Connected,
-    Closing,  // no more input; owed answers, then close
-    Closed,   // close requested or transport gone: nothing more is written
-  };
   enum class AckKind : std::uint8_t { Auto, Client, ClientIndividual };
 
   struct Subscription final : core::QueueConsumer {
@@ -113,11 +91,13 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
     std::vector<std::string> frames;  // raw SEND / ACK / NACK frames, replayed at COMMIT
   };
 
-  struct PendingAnswer {
-    std::uint64_t ticket = 0;  // 0: waits only for the answers before it
-    std::string bytes;         // a RECEIPT or the final ERROR (may be empty)
-    bool close = false;        // close the transport after writing it
-  };
+  // ClientConnection: an answer is a RECEIPT or the final ERROR (may be
+  // empty); this tag closes the transport after it is written.
+  static constexpr std::uint8_t kCloseAfter = 1;
+  bool send_answer(Answer& a, bool failed) override;
+  void tick(std::int64_t now_ms) override;  // heart-beats
+  void revoke(const char* why) override;
+  void recheck_access() override;  // read access to the queue subscriptions
 
   // ---- dispatch (stomp_connection.cpp) ----
   void handle(const StompFrame& f, ByteSpan raw);
@@ -125,8 +105,10 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   void fail_parse(const Status& st);
   std::string encode_error(std::string_view message, std::string_view detail, const Header* extra);
   void send_receipt(std::string_view receipt_id);
-  void answer(std::string bytes, std::uint64_t ticket, bool close);
-  void release_answers();
+  void answer(std::string bytes, std::uint64_t ticket, bool close) {
+    ClientConnection::answer(std::move(bytes), ticket, close ? kCloseAfter : 0);
+  }
+  StompProtocol& proto() const { return static_cast<StompProtocol&>(client_proto_); }
   void close_transport();
   void emit(std::string_view bytes);
   void teardown();
@@ -163,18 +145,8 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
                      bool retained);
   std::string_view shared_headers(const core::Message& m);
 
-  StompProtocol& proto_;
-  core::ConnectionSink& sink_;
-  core::Broker& broker_;
-  core::Session* session_ = nullptr;
   std::string client_id_;  // also the owner of this connection's temp queues
-  State state_ = State::AwaitConnect;
   Version version_ = Version::V1_0;
-  // Answers: too many receipts owed (release_answers resumes); PublishRate:
-  // max_publish_rate reached (on_tick resumes).
-  core::ReadHold read_hold_;
-  core::OutboundWatch outbound_;  // slow-consumer rule (outbound_watch.h)
-  core::TokenBucket publish_rate_;
   bool torn_down_ = false;
 
   StompFrameParser parser_;
@@ -184,13 +156,11 @@ class StompConnection final : public core::IntrusiveList<StompConnection>::Hook,
   // Heart-beats (0 = off). Times are the broker clock's monotonic ms.
   std::uint32_t send_ms_ = 0;
   std::uint32_t expect_ms_ = 0;
-  std::int64_t last_rx_ms_ = 0;
   std::int64_t last_tx_ms_ = 0;  // no later than the last write
   std::int64_t tick_ms_ = 0;     // the previous on_tick
   bool wrote_ = false;           // written since the previous on_tick
 
   std::uint64_t wrote_ticket_ = 0;  // batch holding this connection's latest store writes
-  core::Ring<PendingAnswer> answers_;
 
   std::vector<std::unique_ptr<Subscription>> subs_;
   std::vector<TopicSlot> slots_;

@@ -42,7 +42,7 @@ std::string_view StompConnection::shared_headers(const core::Message& m) {
     return hdr_scratch_;
   }
   const bool raw = version_ == Version::V1_0;
-  std::string& cached = m.encoded[proto_.headers_slot(raw)];
+  std::string& cached = m.encoded[proto().headers_slot(raw)];
   if (cached.empty()) {
     std::size_t dropped = 0;
     cached.push_back(!raw && headers_have_cr(m) ? 'r' : '-');

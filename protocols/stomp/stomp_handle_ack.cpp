@@ -67,9 +67,9 @@ void StompConnection::handle_ack(const StompFrame& f, ByteSpan raw, bool nack, b
   if (nack) {
     // RabbitMQ's `requeue: false` dead-letters instead of redelivering.
     const std::string_view* rq = f.header("requeue");
-    known = broker_.queues().nack(s->qsub, n, !(rq && *rq == "false"));
+    known = broker().queues().nack(s->qsub, n, !(rq && *rq == "false"));
   } else {
-    known = broker_.queues().ack(s->qsub, n);
+    known = broker().queues().ack(s->qsub, n);
   }
   if (!known) log::debug("stomp %s: %s of %.*s: not outstanding", client_id_.c_str(), nack ? "NACK" : "ACK",
                          int(id->size()), id->data());
@@ -87,7 +87,7 @@ bool StompConnection::buffer_in_transaction(std::string_view tx, ByteSpan raw) {
     fail("unknown transaction", tx);
     return false;
   }
-  if (transaction_bytes_ + raw.size() > proto_.options().max_transaction_bytes) {
+  if (transaction_bytes_ + raw.size() > proto().options().max_transaction_bytes) {
     fail("transaction too large", tx);
     return false;
   }
@@ -135,13 +135,13 @@ void StompConnection::handle_commit(const StompFrame& f) {
   // Replay with a parser of our own: `f` still points into the read buffer.
   // While a frame replays, receipt_ is its own receipt (an ERROR names it).
   const std::string_view* commit_receipt = receipt_;
-  core::Persistence& p = broker_.persistence();
+  core::Persistence& p = broker().persistence();
   const std::size_t ops_before = p.pending_ops();
   std::vector<std::string> receipts;  // copies: an unescaped header lives in the parser
-  StompFrameParser parser(proto_.options().limits, version_);
+  StompFrameParser parser(proto().options().limits, version_);
   StompFrame replay;
   for (const std::string& fr : frames) {
-    if (state_ != State::Connected) return;  // a replayed frame failed: the rest is not applied
+    if (phase_ != Phase::Connected) return;  // a replayed frame failed: the rest is not applied
     Status st;
     const ByteSpan bytes = bytes_of(fr);
     if (parser.next(bytes, replay, st) != ParseResult::Frame) {
@@ -158,7 +158,7 @@ void StompConnection::handle_commit(const StompFrame& f) {
     if (receipt_) receipts.emplace_back(*receipt_);
   }
   receipt_ = commit_receipt;
-  if (state_ != State::Connected) return;
+  if (phase_ != Phase::Connected) return;
   // The frames' receipts, in order, wait for the commit that holds all of
   // their work; the COMMIT's own receipt follows them.
   if (p.pending_ops() != ops_before) wrote_ticket_ = p.ticket();

@@ -38,7 +38,7 @@ bool StompConnection::authenticate(const std::string_view* login, const std::str
   cred.user = login && !login->empty() ? login : nullptr;
   cred.password = passcode && !passcode->empty() ? &pass : nullptr;
   cred.client_id = client_id_;
-  core::AuthResult r = core::authenticate(broker_.access(), cred, sink_.info(), proto_.options().allow_anonymous);
+  core::AuthResult r = core::authenticate(broker().access(), cred, sink_.info(), proto().options().client.allow_anonymous);
   if (r.status == core::AuthStatus::Ok) {
     identity = std::move(r.identity);
     return true;
@@ -54,7 +54,7 @@ bool StompConnection::authenticate(const std::string_view* login, const std::str
 }
 
 void StompConnection::handle_connect(const StompFrame& f) {
-  const StompOptions& opt = proto_.options();
+  const StompOptions& opt = proto().options();
   const std::string_view* accept = f.header("accept-version");
   Version v = Version::V1_0;
   Status st = negotiate_version(accept ? std::optional<std::string_view>(*accept) : std::nullopt, kAllVersions, v);
@@ -79,7 +79,7 @@ void StompConnection::handle_connect(const StompFrame& f) {
   const HeartBeatPlan plan = negotiate_heart_beat(client, server);
 
   // `host` (1.2) names a virtual host; there is one, so any value is accepted.
-  client_id_ = proto_.next_client_id();
+  client_id_ = proto().next_client_id();
   core::ClientIdentity identity;
   if (!authenticate(f.header("login"), f.header("passcode"), identity)) return;
 
@@ -91,8 +91,8 @@ void StompConnection::handle_connect(const StompFrame& f) {
   req.protocol = kStompProtocol;
   req.sink = this;
   req.identity = std::move(identity);
-  session_ = broker_.attach(req).session;
-  state_ = State::Connected;
+  session_ = broker().attach(req).session;
+  phase_ = Phase::Connected;
   parser_.set_version(v);
   send_ms_ = plan.send_ms;
   expect_ms_ = plan.expect_ms;
@@ -115,18 +115,12 @@ void StompConnection::handle_connect(const StompFrame& f) {
   const std::string_view vs = version_string(v);
   log::debug("stomp %s: connected '%s' (STOMP %.*s, heart-beat send %u ms, expect %u ms)",
              sink_.info().peer_address.c_str(), client_id_.c_str(), int(vs.size()), vs.data(), send_ms_, expect_ms_);
-  broker_.start_delivery(session_);
+  broker().start_delivery(session_);
 }
 
-void StompConnection::access_changed() {
-  if (state_ != State::Connected || session_ == nullptr) return;
-  const core::AccessControl* ac = broker_.access();
-  if (ac && !ac->still_valid(session_->identity())) {
-    log::notice("stomp %s: client '%s': user '%s' was removed from the password file or its password changed; "
-                "disconnecting", sink_.info().peer_address.c_str(), client_id_.c_str(), session_->identity().user.c_str());
-    fail("access revoked", "the login is no longer valid");
-    return;
-  }
+void StompConnection::revoke(const char*) { fail("access revoked", "the login is no longer valid"); }
+
+void StompConnection::recheck_access() {
   // Topic subscriptions are filtered per message by the core; a queue
   // subscription has no per-message check, and STOMP cannot end one
   // subscription on its own: losing read access to a queue ends the connection.
@@ -146,7 +140,7 @@ void StompConnection::handle_disconnect(const StompFrame& f) {
   // 1.2 "DISCONNECT": the RECEIPT says every earlier frame was handled; here
   // it also waits until their store writes are committed. Nothing more is
   // read; the transport closes once the answers are out.
-  state_ = State::Closing;
+  phase_ = Phase::Closing;
   std::string out;
   if (const std::string_view* r = f.header("receipt")) {
     if (!encode_frame(Command::Receipt, {Header{"receipt-id", *r}}, {}, version_, out).ok()) out.clear();

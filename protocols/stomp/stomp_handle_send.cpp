@@ -31,7 +31,7 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   if (d.kind == DestKind::Queue && is_foreign_temp_queue(d.name, owner())) {
     // A reply to a temporary queue whose connection is gone: like RabbitMQ,
     // drop it instead of filling a queue nobody can read.
-    const core::Queue* q = broker_.queues().find(d.name);
+    const core::Queue* q = broker().queues().find(d.name);
     if (q == nullptr || q->consumer_count() == 0) {
       log::debug("stomp %s: reply to %.*s dropped: no consumer", client_id_.c_str(), int(dest->size()), dest->data());
       return;
@@ -53,7 +53,7 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
     if (!is_foreign_temp_queue(queue, owner())) note_temp_queue(queue);
   }
 
-  core::MessageRef msg = broker_.make_message();
+  core::MessageRef msg = broker().make_message();
   core::Message& m = *msg;
   m.topic = std::move(topic);
   m.payload.assign(reinterpret_cast<const char*>(f.body.data()), f.body.size());
@@ -64,13 +64,13 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
     return;
   }
   if (d.kind != DestKind::Topic) m.retain = false;  // queues keep every message anyway
-  if (m.retain && !broker_.config().retain_available) {
+  if (m.retain && !broker().config().retain_available) {
     fail("retain not available");
     return;
   }
   ensure_reply_queue(m);
 
-  const core::PublishResult r = broker_.publish(msg, session_);
+  const core::PublishResult r = broker().publish(msg, session_);
   if (r.refused) {
     fail("$SYS destinations are read-only", *dest);  // the broker's own statistics
     return;

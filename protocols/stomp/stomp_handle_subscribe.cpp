@@ -35,7 +35,7 @@ void StompConnection::Subscription::queue_deliver(core::QueueSubscription& sub, 
 }
 
 bool StompConnection::may_access(std::string_view core_name, core::Access a) const {
-  const core::AccessControl* acl = broker_.acl();
+  const core::AccessControl* acl = broker().acl();
   if (acl == nullptr) return true;
   const core::Principal who = session_->identity().principal(client_id_);
   if (a != core::Access::Subscribe) return acl->allowed(who, core_name, a);
@@ -81,7 +81,7 @@ void StompConnection::handle_subscribe(const StompFrame& f) {
     }
     remove_subscription(old);  // the client now subscribes to its reply queue itself
   }
-  if (subs_.size() >= proto_.options().max_subscriptions) {
+  if (subs_.size() >= proto().options().max_subscriptions) {
     fail("too many subscriptions on one connection");
     return;
   }
@@ -96,7 +96,7 @@ void StompConnection::handle_subscribe(const StompFrame& f) {
       return;
     }
   }
-  std::uint32_t prefetch = proto_.options().default_prefetch;
+  std::uint32_t prefetch = proto().options().default_prefetch;
   if (const std::string_view* pc = f.header("prefetch-count")) {
     const auto r = std::from_chars(pc->data(), pc->data() + pc->size(), prefetch);
     if (r.ec != std::errc() || r.ptr != pc->data() + pc->size()) {
@@ -150,9 +150,9 @@ StompConnection::Subscription* StompConnection::add_subscription(std::string_vie
         subs_.push_back(std::move(owned));
         std::string_view group, plain;
         if (core::split_shared(filter, group, plain) == core::SharedParse::NotShared) {
-          const std::int64_t now = broker_.clock().wall_ms();
-          broker_.retained().match(filter, [&](const core::MessageRef& m) {
-            if (!m->expired(now) && can_deliver() && broker_.may_deliver(session_, m->topic))
+          const std::int64_t now = broker().clock().wall_ms();
+          broker().retained().match(filter, [&](const core::MessageRef& m) {
+            if (!m->expired(now) && can_deliver() && broker().may_deliver(session_, m->topic))
               write_message(*s, *m, m->id, 1, true);
           });
         }
@@ -169,7 +169,7 @@ StompConnection::Subscription* StompConnection::add_subscription(std::string_vie
     o.qos = 0;  // topic deliveries are fire-and-forget; see the header comment
     o.subscription_id = s->slot;
     // Retained messages are delivered from inside subscribe(), marked retained.
-    if (broker_.subscribe(session_, filter, o) != core::SubscribeStatus::Granted) {
+    if (broker().subscribe(session_, filter, o) != core::SubscribeStatus::Granted) {
       remove_subscription(s);
       fail("invalid topic filter", destination);
       return nullptr;
@@ -198,7 +198,7 @@ StompConnection::Subscription* StompConnection::add_subscription(std::string_vie
   subs_.push_back(std::move(owned));
   // Messages may be dispatched to `s` from inside subscribe().
   core::QueueSubscription* q =
-      broker_.queues().subscribe(s->queue, s, queue_ack_mode(std::uint8_t(ack)), ack == AckKind::Auto ? 0 : prefetch);
+      broker().queues().subscribe(s->queue, s, queue_ack_mode(std::uint8_t(ack)), ack == AckKind::Auto ? 0 : prefetch);
   if (q == nullptr) {
     remove_subscription(s);
     fail("invalid queue name", destination);
@@ -213,13 +213,13 @@ void StompConnection::remove_subscription(Subscription* s) {
     TopicSlot& slot = slots_[s->slot - 1];
     std::erase(slot.subs, s);
     if (slot.subs.empty()) {
-      if (session_) broker_.unsubscribe(session_, slot.filter);
+      if (session_) broker().unsubscribe(session_, slot.filter);
       slot.filter.clear();
     }
   } else if (s->qsub) {
     core::QueueSubscription* q = s->qsub;
     s->qsub = nullptr;
-    broker_.queues().unsubscribe(q);  // unacknowledged messages go back to the queue
+    broker().queues().unsubscribe(q);  // unacknowledged messages go back to the queue
   }
   for (std::size_t i = 0; i < subs_.size(); ++i) {
     if (subs_[i].get() == s) {
@@ -256,7 +256,7 @@ void StompConnection::ensure_reply_queue(const core::Message& m) {
   const std::string_view queue = std::string_view(m.props().response_topic).substr(kCoreQueuePrefix.size());
   for (const auto& s : subs_)
     if (s->kind != DestKind::Topic && s->queue == queue) return;
-  if (subs_.size() >= proto_.options().max_subscriptions) return;
+  if (subs_.size() >= proto().options().max_subscriptions) return;
   const std::string_view name = queue.substr(kTempQueueCorePrefix.size() + owner().size() + 1);
   std::string dest(kTempQueuePrefix);
   dest.append(name);
@@ -277,8 +277,8 @@ void StompConnection::drain_temp_queues() {
   // and it does not wait in the store.
   DrainConsumer drain;
   for (const std::string& name : temp_queues_) {
-    if (core::QueueSubscription* q = broker_.queues().subscribe(name, &drain, core::AckMode::Auto, 0)) {
-      broker_.queues().unsubscribe(q);
+    if (core::QueueSubscription* q = broker().queues().subscribe(name, &drain, core::AckMode::Auto, 0)) {
+      broker().queues().unsubscribe(q);
     }
   }
   temp_queues_.clear();

@@ -3,13 +3,12 @@
 #include <cstdio>
 #include <random>
 
-#include "log.h"
 #include "stomp_connection.h"
 
 namespace junction::stomp {
 
 StompProtocol::StompProtocol(core::Broker& broker, const StompOptions& options)
-    : broker_(broker),
+    : ClientProtocol(broker, "stomp", options.client),
       options_(options),
       escaped_slot_(broker.encode_slot("stomp 1.1 headers")),
       raw_slot_(broker.encode_slot("stomp 1.0 headers")) {
@@ -30,20 +29,5 @@ std::unique_ptr<core::ProtocolHandler> StompProtocol::create(core::ConnectionSin
 }
 
 std::string StompProtocol::next_client_id() { return id_prefix_ + std::to_string(next_id_++); }
-
-void StompProtocol::add(StompConnection* c) { connections_.push_front(c); }
-
-void StompProtocol::remove(StompConnection* c) { connections_.remove(c); }
-
-void StompProtocol::shutdown() {
-  connections_.for_each([](StompConnection* c) { c->shutdown(); });
-}
-
-void StompProtocol::count_rate_limited() {
-  if (rate_limited_++ % 1000 == 0) {
-    log::warning("stomp: limits.max_publish_rate (%u/s) reached; pausing that client's input (%llu so far)",
-                 options_.max_publish_rate, static_cast<unsigned long long>(rate_limited_));
-  }
-}
 
 }  // namespace junction::stomp

@@ -8,8 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "frontend.h"
-#include "intrusive_list.h"
+#include "client_protocol.h"
 #include "message.h"
 #include "stomp_codec.h"
 
@@ -20,36 +19,27 @@ class Broker;
 namespace junction::stomp {
 
 struct StompOptions {
+  frontend::ClientOptions client;          // what every client listener has
   StompLimits limits;                      // frame size, header count, header line
   std::uint32_t heart_beat_send_ms = 10000;     // server cx in CONNECTED; 0 = none; < 1000 rounds up to 1000
   std::uint32_t heart_beat_receive_ms = 10000;  // server cy in CONNECTED; 0 = none; < 1000 rounds up to 1000
   std::uint32_t default_prefetch = 100;    // queue subscriptions without prefetch-count; 0 = unlimited
-  bool allow_anonymous = true;             // CONNECT without login
-  std::size_t outbound_limit = 4 * 1024 * 1024;  // bytes queued before deliveries stop (topics: dropped)
-  std::uint32_t connect_timeout_ms = 10000;      // CONNECT must arrive within this
   std::uint32_t max_subscriptions = 1024;        // per connection
   std::size_t max_transaction_bytes = 16 * 1024 * 1024;  // frames buffered by open transactions, per connection
-  std::uint32_t max_publish_rate = 0;            // SEND frames per second per connection; 0 = unlimited
 };
-
-class StompConnection;
 
 // Stored with every message STOMP clients send (core::ProtocolId).
 inline constexpr core::ProtocolId kStompProtocol{2};
 
-class StompProtocol final : public core::ProtocolFactory {
+// Shutdown (ClientProtocol::shutdown): every connection gets ERROR "server
+// shutting down" (after the receipts it still owes) and is closed once flushed.
+class StompProtocol final : public frontend::ClientProtocol {
  public:
   StompProtocol(core::Broker& broker, const StompOptions& options);
   ~StompProtocol() override;
 
   std::unique_ptr<core::ProtocolHandler> create(core::ConnectionSink& sink) override;
-  const char* protocol_name() const override { return "stomp"; }
 
-  // Graceful shutdown: every connection gets ERROR "server shutting down"
-  // (after the receipts it still owes) and is closed once flushed.
-  void shutdown();
-
-  core::Broker& broker() { return broker_; }
   const StompOptions& options() const { return options_; }
   // MESSAGE headers encoded once: escaped (1.1, 1.2) and raw (1.0).
   core::EncodeSlot headers_slot(bool raw) const { return raw ? raw_slot_ : escaped_slot_; }
@@ -58,22 +48,11 @@ class StompProtocol final : public core::ProtocolFactory {
   // (temporary queues are named after it and may survive a crash).
   std::string next_client_id();
 
-  // Connection registry (for shutdown); used by StompConnection.
-  void add(StompConnection* c);
-  void remove(StompConnection* c);
-
-  // Times a client's reading was paused for limits.max_publish_rate.
-  std::uint64_t rate_limited() const { return rate_limited_; }
-  void count_rate_limited();
-
  private:
-  core::Broker& broker_;
   StompOptions options_;
   core::EncodeSlot escaped_slot_, raw_slot_;
   std::string id_prefix_;  // "stomp-<random>-"
   std::uint64_t next_id_ = 1;
-  core::IntrusiveList<StompConnection> connections_;
-  std::uint64_t rate_limited_ = 0;
 };
 
 }  // namespace junction::stomp
