@@ -584,7 +584,7 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
                      // One connector, one transport: a failover list is all amqp or all amqps.
                      if (j == 0) b.tls = parsed->tls;
                      else if (parsed->tls != b.tls) r.fail(x[j].Mark(), uk, "mixes amqp:// and amqps:// in one bridge");
-                     b.uris.push_back(std::move(uri));
+                     b.upstreams.push_back(std::move(*parsed));
                    }
                    uris_node = kk;
                    have_uris = true;
@@ -630,7 +630,7 @@ void read_bridges(const Reader& r, const YAML::Node& k, const YAML::Node& v, std
     if (have_tls && !b.tls) r.fail(tls_node.Mark(), prefix + ".tls", "only valid with amqps:// URIs");
     if (have_uris && b.tls && !have_tls)
       r.fail(uris_node.Mark(), prefix + ".tls", "amqps:// needs a tls block with ca_file (or verify: false)");
-    if (b.uris.empty()) r.fail(item.Mark(), prefix + ".uris", "required key missing");
+    if (b.upstreams.empty()) r.fail(item.Mark(), prefix + ".uris", "required key missing");
     for (const BridgeConfig& o : out)
       if (o.name == b.name) r.fail(item.Mark(), prefix + ".name", "duplicate bridge name '" + b.name + "'");
     out.push_back(std::move(b));

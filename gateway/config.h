@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "amqp_uri.h"
 #include "log.h"
 
 namespace junction {
@@ -180,7 +181,7 @@ struct BridgeTlsConfig {
 };
 struct BridgeConfig {
   std::string name;
-  std::vector<std::string> uris;  // amqp[s]://user:pass@host:port/vhost, failover order
+  std::vector<amqp::AmqpUri> upstreams;  // `uris`, parsed once here: failover order
   bool tls = false;               // the uris are amqps:// (all of them)
   BridgeTlsConfig tls_options;
   std::string node_id;            // "" = host name + store path

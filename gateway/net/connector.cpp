@@ -64,6 +64,8 @@ Connector::~Connector() { close(); }
 
 bool Connector::connected() const noexcept { return phase_ == Phase::Connected; }
 
+bool Connector::idle() const noexcept { return phase_ == Phase::Idle; }
+
 void Connector::start() {
   if (state_ == nullptr) return;  // closed with the loop
   running_ = true;

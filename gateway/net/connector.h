@@ -78,6 +78,9 @@ class Connector final : private detail::Closable, public ConnectionOwner {
   // The TCP connection is up (the handler exists; its own handshake may
   // still be under way).
   bool connected() const noexcept;
+  // Nothing under way: no connection (its handler destroyed), no attempt,
+  // no retry pending. After stop(), the factory may be destroyed once idle.
+  bool idle() const noexcept;
   const Endpoint& endpoint() const noexcept { return spec_.endpoints[index_]; }
   // Empty while a connection is up (for TLS: once its handshake is done).
   const std::string& last_error() const noexcept;

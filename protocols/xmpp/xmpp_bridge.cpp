@@ -45,6 +45,14 @@ std::unique_ptr<core::ProtocolHandler> XmppBridge::create(core::ConnectionSink& 
   return c;
 }
 
+std::size_t XmppBridge::offline_depth() const {
+  std::size_t n = 0;
+  for (const auto& [jid, j] : jids_) {
+    if (const core::Session* s = broker_.find_session(j->client_id)) n += s->queued();
+  }
+  return n;
+}
+
 void XmppBridge::shutdown() {
   for (XmppComponent* c : connections_) c->shutdown();
 }

@@ -85,6 +85,8 @@ class XmppBridge final : public core::ProtocolFactory {
   const XmppOptions& options() const { return options_; }
   bool online() const { return component_ != nullptr; }
   std::size_t jid_count() const { return jids_.size(); }
+  // Deliveries waiting in the JIDs' sessions (while the component is down).
+  std::size_t offline_depth() const;
 
   // ---- from the component connection ----
   void on_ready(XmppComponent* c);  // handshake accepted

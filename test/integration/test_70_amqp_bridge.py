@@ -378,3 +378,47 @@ def test_rabbitmq_down_during_stream_loses_nothing(broker_factory, paho, rabbitm
               % (n, acked, len(bodies), lost, len(bodies) - len(seen)))
     assert lost == 0
     assert seen == list(range(n))
+
+
+# ------------------------------------------------------------ reload
+
+def test_sighup_adds_changes_and_removes_a_bridge(broker_factory, paho, rabbitmq):
+    import signal
+    ex = unique("hup")
+    b = broker_factory()
+    consumer = Consumer(rabbitmq, ex, "#")
+    pub = paho(b.port, version=V5)
+    pub.connect()
+
+    def reload(extra):
+        b.extra_yaml = extra
+        b._write_config()
+        b.signal(signal.SIGHUP)
+
+    try:
+        reload(bridge_yaml(rabbitmq.uri(), "hup", outbound=['{filter: "one/#", exchange: %s, qos: 1}' % ex]))
+        wait_log(b, r"SIGHUP: bridge amqp:hup started")
+        wait_connected(b, "hup")
+        pub.publish("one/a", b"first", qos=1)
+        got = consumer.collect(1)
+        assert [g[2] for g in got] == [b"first"]
+
+        # Changed: the bridge restarts with its new rules.
+        reload(bridge_yaml(rabbitmq.uri(), "hup", outbound=['{filter: "two/#", exchange: %s, qos: 1}' % ex]))
+        wait_log(b, r"SIGHUP: bridge amqp:hup changed; stopping it")
+        wait_log(b, r"SIGHUP: bridge amqp:hup started", count=2)
+        wait_connected(b, "hup", count=2)
+        pub.publish("one/b", b"not any more", qos=1)
+        pub.publish("two/a", b"second", qos=1)
+        got = consumer.collect(2, timeout=10)
+        assert [g[2] for g in got] == [b"first", b"second"]
+
+        # Removed: it stops; nothing goes upstream any more.
+        reload("")
+        wait_log(b, r"SIGHUP: bridge amqp:hup removed; stopping it")
+        wait_log(b, r"bridge amqp:hup stopped", count=2)
+        pub.publish("two/b", b"after removal", qos=1)
+        got = consumer.collect(3, timeout=1.5)
+        assert [g[2] for g in got] == [b"first", b"second"]
+    finally:
+        consumer.close()

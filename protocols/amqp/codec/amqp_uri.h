@@ -19,6 +19,7 @@ struct AmqpUri {
   std::uint16_t port = 5672;
   std::string vhost = "/";
   bool tls = false;  // amqps://
+  bool operator==(const AmqpUri&) const = default;
 };
 
 // nullopt with `error` set when the text is not a usable amqp:// or amqps:// URI.

@@ -446,7 +446,9 @@ TEST_CASE("bridges: parsed with defaults; errors name file, line and key", "[con
   REQUIRE(c.bridges.size() == 1);
   const auto& b = c.bridges[0];
   CHECK(b.name == "up");
-  CHECK(b.uris.size() == 2);
+  REQUIRE(b.upstreams.size() == 2);
+  CHECK((b.upstreams[0].host == "h1" && b.upstreams[0].port == 5673 && b.upstreams[0].vhost == "v"));
+  CHECK((b.upstreams[1].host == "h2" && b.upstreams[1].port == 5672));
   CHECK(b.outbox_max_messages == 10);
   CHECK(b.outbox_drop_oldest);
   CHECK(b.heartbeat == 30);

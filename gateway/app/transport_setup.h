@@ -14,7 +14,7 @@
 #include "frontend.h"
 #include "transport.h"
 
-namespace junction {
+namespace junction::app {
 
 // `group` are the config listeners sharing one socket (listener_groups),
 // `factories[i]` serves config listener i. Null for tcp.
@@ -25,4 +25,4 @@ std::shared_ptr<const net::TransportSpec> make_transport(const std::vector<Liste
 // The same spec with the TLS files read again (SIGHUP).
 std::shared_ptr<const net::TransportSpec> reload_tls(const net::TransportSpec& running, const TlsListenerConfig& tls);
 
-}  // namespace junction
+}  // namespace junction::app

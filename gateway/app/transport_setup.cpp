@@ -1,6 +1,6 @@
 #include "transport_setup.h"
 
-namespace junction {
+namespace junction::app {
 
 namespace {
 
@@ -73,4 +73,4 @@ std::shared_ptr<const net::TransportSpec> reload_tls(const net::TransportSpec& r
   return spec;
 }
 
-}  // namespace junction
+}  // namespace junction::app
