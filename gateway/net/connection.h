@@ -126,11 +126,13 @@ class Connection final : public core::ConnectionSink {
   // The layers (TLS handshake) are open and the handler exists.
   bool handler_ready() const noexcept { return handler_ != nullptr; }
 
-  // Intrusive list of the loop's live connections.
-  Connection* prev = nullptr;
-  Connection* next = nullptr;
-
  private:
+  // The loop's intrusive list of live connections is the loop's business:
+  // others walk it with LoopImpl::for_each_connection.
+  friend struct detail::LoopImpl;
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+
   enum class State : std::uint8_t { Connecting, Open, Draining, Closing };
   struct Buffers;         // connection.cpp; allocated on first need
   struct ConnectRequest;  // connection.cpp; outbound, until connected

@@ -139,9 +139,9 @@ Listener::Listener(Loop& loop, ListenerSpec spec, core::ProtocolFactory& factory
 Listener::~Listener() {
   close();
   // Connections outlive their listener; they must not report back to it.
-  for (Connection* c = loop_.impl().connections; c != nullptr; c = c->next) {
+  loop_.impl().for_each_connection([this](Connection* c) {
     if (c->owner() == this) c->detach_owner();
-  }
+  });
 }
 
 std::string Listener::address() const { return format_address(spec_.bind, port_); }

@@ -159,9 +159,9 @@ std::uint16_t LoopImpl::intern_marks(std::uint32_t high, std::uint32_t low) {
 }
 
 void LoopImpl::add_connection(Connection* c) noexcept {
-  c->prev = nullptr;
-  c->next = connections;
-  if (connections) connections->prev = c;
+  c->prev_ = nullptr;
+  c->next_ = connections;
+  if (connections) connections->prev_ = c;
   connections = c;
   ++connection_count;
   update_epoll_ref();
@@ -171,11 +171,15 @@ void LoopImpl::add_connection(Connection* c) noexcept {
   }
 }
 
+void LoopImpl::for_each_connection(const std::function<void(Connection*)>& fn) {
+  for (Connection* c = connections; c != nullptr; c = c->next_) fn(c);
+}
+
 void LoopImpl::remove_connection(Connection* c) noexcept {
-  if (c->prev) c->prev->next = c->next;
-  else if (connections == c) connections = c->next;
-  if (c->next) c->next->prev = c->prev;
-  c->prev = c->next = nullptr;
+  if (c->prev_) c->prev_->next_ = c->next_;
+  else if (connections == c) connections = c->next_;
+  if (c->next_) c->next_->prev_ = c->prev_;
+  c->prev_ = c->next_ = nullptr;
   --connection_count;
   update_epoll_ref();
   // Rare (a close racing a flush or a resume), so a linear erase is fine.
@@ -303,9 +307,9 @@ void LoopImpl::on_tick(uv_timer_t* h) noexcept {
   std::int64_t now = self->clock.now_ms();
   // A handler may close connections here; they stay linked until the
   // reaper finishes them, which never happens inside this loop.
-  for (Connection* c = self->connections; c != nullptr; c = c->next) {
+  self->for_each_connection([now](Connection* c) {
     if (c->open()) c->tick(now);
-  }
+  });
 }
 
 }  // namespace detail
@@ -458,7 +462,7 @@ Traffic Loop::traffic() const noexcept { return impl_->traffic; }
 
 void Loop::abort_connections() noexcept {
   // abort() only starts the close; unlinking happens in the close callback.
-  for (Connection* c = impl_->connections; c != nullptr; c = c->next) c->abort();
+  impl_->for_each_connection([](Connection* c) { c->abort(); });
 }
 
 uv_loop_s* Loop::uv() noexcept { return &impl_->uv; }

@@ -96,6 +96,9 @@ struct LoopImpl {
 
   void add_connection(Connection* c) noexcept;
   void remove_connection(Connection* c) noexcept;
+  // Calls fn(c) for every live connection; fn must not unlink any (a closed
+  // connection stays linked until the reaper finishes it).
+  void for_each_connection(const std::function<void(Connection*)>& fn);
   void mark_dirty(Connection* c) noexcept;
   void mark_replay(Connection* c) noexcept;
   // Make sure the next poll does not block (check phase work is pending).
