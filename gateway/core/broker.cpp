@@ -29,7 +29,7 @@ Broker::~Broker() {
   // Sessions reference tree nodes and messages; drop them before the tree.
   for (Session* s : sessions_) {
     if (SessionExtras* x = s->extras()) x->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
-    for (auto& [filter, opts] : s->subscriptions) {
+    for (auto& [filter, opts] : s->subscriptions_) {
       if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
       std::string_view group, plain;
       if (split_shared(filter, group, plain) != SharedParse::Shared) {
@@ -89,7 +89,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
     s = sessions_.insert(std::make_unique<Session>(id));
   }
 
-  const bool was_persistent = s->stored;
+  const bool was_persistent = s->stored_;
   s->expiry_interval_s = std::min(req.session_expiry_s, config_.max_session_expiry_s);
   s->protocol = req.protocol;
   s->protocol_version = req.protocol_version;
@@ -145,8 +145,8 @@ void Broker::start_delivery(Session* s) {
   // Everything in flight again, in order (MQTT: [MQTT-4.4.0-1]): the
   // message marked as a resend, or for a received two-step delivery its
   // second step.
-  for (std::size_t i = 0; i < s->inflight.size();) {
-    OutEntry& e = s->inflight[i];
+  for (std::size_t i = 0; i < s->inflight_.size();) {
+    OutEntry& e = s->inflight_[i];
     if (e.state == kReceived) {
       s->sink->resume_received(e.packet_id);
       ++i;
@@ -165,7 +165,7 @@ void Broker::start_delivery(Session* s) {
 }
 
 void Broker::start_queue_consumers(Session* s) {
-  for (const auto& [filter, o] : s->subscriptions) {
+  for (const auto& [filter, o] : s->subscriptions_) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) != 0) continue;
     // A stored subscription of a session whose client may no longer read the
     // queue (rules changed while it was away) stays idle.
@@ -219,11 +219,11 @@ void Broker::deliver_from_queue(Session* s, QueueSubscription& sub, std::uint8_t
     ++stats_.messages_out;
     return;
   }
-  if (s->pending.empty() && s->inflight.size() < s->send_window) {
+  if (s->pending_.empty() && s->inflight_.size() < s->send_window) {
     OutEntry& sent = s->push_inflight(std::move(e));
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->erase_inflight(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight_.size() - 1);
     }
     return;
   }
@@ -237,8 +237,8 @@ void SessionQueueConsumer::queue_deliver(QueueSubscription& qsub, const MessageR
 }
 
 bool SessionQueueConsumer::queue_can_take() const {
-  return session_.online() && session_.sink->can_deliver() && session_.pending.empty() &&
-         session_.inflight.size() < session_.send_window;
+  return session_.online() && session_.sink->can_deliver() && session_.pending().empty() &&
+         session_.inflight().size() < session_.send_window;
 }
 
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
@@ -248,7 +248,7 @@ void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
   // Retained messages go to the subscriber that asked, not to a later one.
   if (SessionExtras* x = s->extras()) x->retained_backlog.clear();
   s->expiry_interval_s = std::min(expiry_s, config_.max_session_expiry_s);
-  for (std::size_t i = 0; i < s->inflight.size(); ++i) s->inflight[i].dup = true;
+  for (std::size_t i = 0; i < s->inflight_.size(); ++i) s->inflight_[i].dup = true;
 
   if (kind == DetachKind::Normal) s->will.reset();
   if (s->will) {
@@ -268,8 +268,8 @@ void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
     s->expires_at_ms = clock_.now_ms() + std::int64_t(s->expiry_interval_s) * 1000;
     expiries_.insert({s->expires_at_ms, s});
   }
-  s->pending.shrink_if_empty();
-  s->inflight.shrink_if_empty();
+  s->pending_.shrink_if_empty();
+  s->inflight_.shrink_if_empty();
   persist_session(s);
 }
 
@@ -292,7 +292,7 @@ void Broker::cancel_will(Session* s) {
 
 void Broker::end_session(Session* s) {
   stop_queue_consumers(s);
-  for (auto& [filter, opts] : s->subscriptions) {
+  for (auto& [filter, opts] : s->subscriptions_) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
     std::string_view group, plain;
     if (split_shared(filter, group, plain) != SharedParse::Shared) {
@@ -301,14 +301,14 @@ void Broker::end_session(Session* s) {
     }
     tree_.unsubscribe(plain, group, s);
   }
-  s->subscriptions.clear();
+  s->subscriptions_.clear();
   // The will goes out when the session ends, whatever delay was left [MQTT-3.1.2-8].
   if (s->will && s->will->at_ms) publish_will(s);
   cancel_will(s);
   if (s->expires_at_ms) expiries_.erase({s->expires_at_ms, s});
-  if (s->stored) erase_session_records(s);
-  for (std::size_t i = 0; i < s->pending.size(); ++i) finish_entry(s, s->pending[i]);
-  for (std::size_t i = 0; i < s->inflight.size(); ++i) finish_entry(s, s->inflight[i]);
+  if (s->stored_) erase_session_records(s);
+  for (std::size_t i = 0; i < s->pending_.size(); ++i) finish_entry(s, s->pending_[i]);
+  for (std::size_t i = 0; i < s->inflight_.size(); ++i) finish_entry(s, s->inflight_[i]);
   sessions_.erase(s);  // destroys `s`
 }
 
@@ -326,9 +326,9 @@ void Broker::erase_session_records(Session* s) {
       e.seq = 0;
     }
   };
-  drop_seq(s->pending);
-  drop_seq(s->inflight);
-  s->stored = false;
+  drop_seq(s->pending_);
+  drop_seq(s->inflight_);
+  s->stored_ = false;
 }
 
 void Broker::persist_session(Session* s) {
@@ -338,14 +338,14 @@ void Broker::persist_session(Session* s) {
   rec.disconnected_ms = s->disconnected_wall_ms;
   rec.protocol_version = s->protocol_version;
   rec.next_packet_id = s->next_packet_id;
-  rec.subscriptions.reserve(s->subscriptions.size());
-  for (const auto& [filter, o] : s->subscriptions) {
+  rec.subscriptions.reserve(s->subscriptions_.size());
+  for (const auto& [filter, o] : s->subscriptions_) {
     rec.subscriptions.push_back(store::StoredSubscription{filter, o.qos, o.no_local, o.retain_as_published,
                                                           o.retain_handling, o.subscription_id});
   }
   persistence_.put(store::Table::Sessions, s->client_id, store::encode(rec));
-  if (!s->stored) {
-    s->stored = true;
+  if (!s->stored_) {
+    s->stored_ = true;
     // Entries queued while the session was not stored become durable now.
     auto adopt = [&](Ring<OutEntry>& ring) {
       for (std::size_t i = 0; i < ring.size(); ++i) {
@@ -356,8 +356,8 @@ void Broker::persist_session(Session* s) {
         persist_entry(s, e);
       }
     };
-    adopt(s->inflight);
-    adopt(s->pending);
+    adopt(s->inflight_);
+    adopt(s->pending_);
     for (std::uint16_t pid : s->inbound_held_ids()) {
       persistence_.put(store::Table::InboundHeld, store::inbound_held_key(s->client_id, pid), {});
     }
@@ -380,11 +380,11 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
     if (!QueueManager::valid_name(name)) return SubscribeStatus::FilterInvalid;
-    auto it = s->subscriptions.find(full_filter);
-    if (it != s->subscriptions.end()) {
+    auto it = s->subscriptions_.find(full_filter);
+    if (it != s->subscriptions_.end()) {
       it->second = o;
     } else {
-      s->subscriptions.emplace(std::string(full_filter), o);
+      s->subscriptions_.emplace(std::string(full_filter), o);
     }
     if (s->persistent()) persist_session(s);
     if (s->online()) start_queue_consumers(s);
@@ -399,9 +399,9 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
     if (!valid_topic_filter(filter)) return SubscribeStatus::FilterInvalid;
   }
   const bool is_new = tree_.subscribe(filter, group, s, o);
-  auto it = s->subscriptions.find(full_filter);
-  if (it == s->subscriptions.end()) {
-    s->subscriptions.emplace(std::string(full_filter), o);
+  auto it = s->subscriptions_.find(full_filter);
+  if (it == s->subscriptions_.end()) {
+    s->subscriptions_.emplace(std::string(full_filter), o);
   } else {
     it->second = o;
   }
@@ -416,8 +416,8 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
 }
 
 bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
-  auto it = s->subscriptions.find(full_filter);
-  if (it == s->subscriptions.end()) return false;
+  auto it = s->subscriptions_.find(full_filter);
+  if (it == s->subscriptions_.end()) return false;
   s->invalidate_acl_cache();
   if (full_filter.substr(0, kQueueTopicPrefix.size()) == kQueueTopicPrefix) {
     const std::string_view name = full_filter.substr(kQueueTopicPrefix.size());
@@ -430,7 +430,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
       consumers.erase(consumers.begin() + std::ptrdiff_t(i));
       break;
     }
-    s->subscriptions.erase(it);
+    s->subscriptions_.erase(it);
     if (s->persistent()) persist_session(s);
     return true;
   }
@@ -440,7 +440,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
     group = {};
   }
   tree_.unsubscribe(filter, group, s);
-  s->subscriptions.erase(it);
+  s->subscriptions_.erase(it);
   if (s->persistent()) persist_session(s);
   return true;
 }

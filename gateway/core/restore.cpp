@@ -83,7 +83,7 @@ class Restorer {
       s->expiry_interval_s = rec.expiry_interval_s;
       s->protocol_version = rec.protocol_version;
       s->next_packet_id = rec.next_packet_id ? rec.next_packet_id : 1;
-      s->stored = true;
+      s->stored_ = true;
       // A session that was connected when the broker stopped counts as
       // disconnected now.
       s->disconnected_wall_ms = rec.disconnected_ms ? rec.disconnected_ms : wall;
@@ -98,7 +98,7 @@ class Restorer {
           if (!valid_topic_filter(filter)) continue;
         }
         b_.tree_.subscribe(filter, group, s, o);
-        s->subscriptions.emplace(sub.filter, o);
+        s->subscriptions_.emplace(sub.filter, o);
       }
       b_.sessions_.insert(std::move(owned));
       if (s->expiry_interval_s != 0xFFFFFFFFu) {
@@ -305,7 +305,7 @@ class RetainedLoader {
                 static_cast<long long>(b_.clock_.now_ms() - started_ms_), garbage_);
     for (const Deferred& d : deferred_) {
       Session* s = b_.find_session(d.client_id);
-      if (s == nullptr || !s->online() || s->subscriptions.find(d.full_filter) == s->subscriptions.end()) continue;
+      if (s == nullptr || !s->online() || s->subscription(d.full_filter) == nullptr) continue;
       b_.deliver_retained(s, d.filter, d.options);
     }
     deferred_.clear();

@@ -92,7 +92,7 @@ Session* Broker::pick_shared_member(SharedGroup& g) {
   for (std::size_t k = 0; k < n; ++k) {
     std::size_t i = (g.next + k) % n;
     auto* s = static_cast<Session*>(g.members[i].subscriber);
-    if (s->online() && s->sink->can_deliver() && s->pending.empty()) {
+    if (s->online() && s->sink->can_deliver() && s->pending_.empty()) {
       g.next = static_cast<std::uint32_t>((i + 1) % n);
       return s;
     }
@@ -119,7 +119,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   // known only once it is connected, and the rules may change meanwhile).
   if (acl_ && s->online() && !may_deliver(s, msg->topic)) return;
   if (qos == 0) {
-    if (s->online() && s->pending.empty() && s->sink->can_deliver()) {
+    if (s->online() && s->pending_.empty() && s->sink->can_deliver()) {
       Delivery d{*msg, 0, retain, false, 0, sub_ids};
       s->sink->deliver(d);
       ++stats_.messages_out;
@@ -150,10 +150,10 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
 
   // Drop-oldest overflow (bridge outboxes): the oldest messages not yet sent
   // go until the new one fits (one at the message cap; maybe more at the byte cap).
-  while (s->drop_oldest() && !s->pending.empty() && queue_full(s, *msg) != QueueFull::No) {
+  while (s->drop_oldest() && !s->pending_.empty() && queue_full(s, *msg) != QueueFull::No) {
     ++stats_.dropped_oldest;
     ++s->extras()->dropped_oldest;
-    finish_entry(s, s->pending.front());
+    finish_entry(s, s->pending_.front());
     s->pop_pending();
   }
   if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
@@ -169,16 +169,16 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   e.subscription_ids.assign(sub_ids.begin(), sub_ids.end());
   if (result) ++result->matched;
 
-  const bool send_now = s->online() && s->pending.empty() && s->inflight.size() < s->send_window &&
+  const bool send_now = s->online() && s->pending_.empty() && s->inflight_.size() < s->send_window &&
                         s->sink->can_deliver();
   if (send_now) {
     OutEntry& sent = s->push_inflight(std::move(e));
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->erase_inflight(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight_.size() - 1);
       return;
     }
-    if (s->stored) {
+    if (s->stored_) {
       sent.seq = next_entry_seq_++;
       persistence_.persist_ref(*msg);
       persist_entry(s, sent);
@@ -186,7 +186,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     return;
   }
   OutEntry& queued = s->push_pending(std::move(e));
-  if (s->stored) {
+  if (s->stored_) {
     queued.seq = next_entry_seq_++;
     persistence_.persist_ref(*msg);
     persist_entry(s, queued);
@@ -199,7 +199,7 @@ Broker::QueueFull Broker::queue_full(const Session* s, const Message& m) const {
   // one message, however large (max_packet_size bounds it): a cap below the
   // largest message must not make a subscriber unreachable.
   const std::uint64_t cap = config_.max_queued_bytes;
-  if (cap != 0 && s->queued_bytes != 0 && s->queued_bytes + m.payload.size() > cap) return QueueFull::Bytes;
+  if (cap != 0 && s->queued_bytes_ != 0 && s->queued_bytes_ + m.payload.size() > cap) return QueueFull::Bytes;
   return QueueFull::No;
 }
 
@@ -212,7 +212,7 @@ void Broker::note_queue_full(const Session* s, QueueFull full) {
                  "QoS >= 1 refused (%llu so far)",
                  s->client_id.c_str(), bytes ? "max_queued_bytes" : "message limit",
                  static_cast<unsigned long long>(bytes ? config_.max_queued_bytes : queue_limit(s)),
-                 static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes),
+                 static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes_),
                  static_cast<unsigned long long>(n));
   }
 }
@@ -257,8 +257,8 @@ void Broker::finish_entry(Session* s, OutEntry& e, bool acked) {
 
 void Broker::pump(Session* s) {
   std::int64_t now = 0;  // read from the clock only for a message with an expiry
-  while (s->online() && !s->pending.empty()) {
-    OutEntry& e = s->pending.front();
+  while (s->online() && !s->pending_.empty()) {
+    OutEntry& e = s->pending_.front();
     if (e.msg->expiry_ms != 0 && e.msg->expired(now ? now : (now = clock_.wall_ms()))) {
       ++stats_.expired;
       finish_entry(s, e);
@@ -276,12 +276,12 @@ void Broker::pump(Session* s) {
       s->pop_pending();
       continue;
     }
-    if (s->inflight.size() >= s->send_window) return;
+    if (s->inflight_.size() >= s->send_window) return;
     s->pending_to_inflight();
-    OutEntry& sent = s->inflight.back();
+    OutEntry& sent = s->inflight_.back();
     if (!send_entry(s, sent)) {
       finish_entry(s, sent);
-      s->erase_inflight(s->inflight.size() - 1);
+      s->erase_inflight(s->inflight_.size() - 1);
       continue;
     }
     if (sent.seq != 0) persist_entry(s, sent);
@@ -290,8 +290,8 @@ void Broker::pump(Session* s) {
 }
 
 bool Broker::complete_delivery(Session* s, std::uint16_t packet_id) {
-  for (std::size_t i = 0; i < s->inflight.size(); ++i) {
-    OutEntry& e = s->inflight[i];
+  for (std::size_t i = 0; i < s->inflight_.size(); ++i) {
+    OutEntry& e = s->inflight_[i];
     if (e.packet_id != packet_id) continue;
     QueueSubscription* from_queue = e.qsub;
     finish_entry(s, e, true);
@@ -339,7 +339,7 @@ bool Broker::inbound_held(Session* s, std::uint16_t packet_id) const {
 void Broker::hold_inbound(Session* s, std::uint16_t packet_id) {
   if (inbound_held(s, packet_id)) return;
   s->extras_or_create().inbound_held.push_back(packet_id);
-  if (s->stored) {
+  if (s->stored_) {
     persistence_.put(store::Table::InboundHeld, store::inbound_held_key(s->client_id, packet_id), {});
   }
 }
@@ -350,7 +350,7 @@ bool Broker::release_inbound(Session* s, std::uint16_t packet_id) {
   auto it = std::find(ids.begin(), ids.end(), packet_id);
   if (it == ids.end()) return false;
   ids.erase(it);
-  if (s->stored) persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, packet_id));
+  if (s->stored_) persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, packet_id));
   return true;
 }
 
@@ -368,9 +368,9 @@ void Broker::deliver_retained(Session* s, std::string_view filter, const Subscri
 
 void Broker::pump_retained(Session* s) {
   Ring<RetainedItem>& backlog = s->extras()->retained_backlog;
-  while (s->online() && s->pending.empty() && !backlog.empty()) {
+  while (s->online() && s->pending_.empty() && !backlog.empty()) {
     if (!s->sink->can_deliver()) return;
-    if (backlog.front().qos > 0 && s->inflight.size() >= s->send_window) return;
+    if (backlog.front().qos > 0 && s->inflight_.size() >= s->send_window) return;
     RetainedItem item = std::move(backlog.front());
     backlog.pop_front();
     std::span<const std::uint32_t> ids = item.subscription_id

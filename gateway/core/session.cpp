@@ -10,15 +10,15 @@ std::uint16_t Session::allocate_packet_id() {
     std::uint16_t id = next_packet_id++;
     if (next_packet_id == 0) next_packet_id = 1;
     if (id == 0) continue;
-    if (inflight.empty() || find_inflight(id) == nullptr) return id;
+    if (inflight_.empty() || find_inflight(id) == nullptr) return id;
   }
 }
 
 OutEntry* Session::find_inflight(std::uint16_t packet_id) {
   // Acks nearly always come in order: the oldest entry is checked first.
-  const std::size_t n = inflight.size();
+  const std::size_t n = inflight_.size();
   for (std::size_t i = 0; i < n; ++i) {
-    OutEntry& e = inflight[i];
+    OutEntry& e = inflight_[i];
     if (e.packet_id == packet_id) return &e;
   }
   return nullptr;
@@ -51,45 +51,46 @@ SessionExtras& Session::extras_or_create() {
 }
 
 OutEntry& Session::push_pending(OutEntry e) {
-  queued_bytes += entry_bytes(e);
-  pending.push_back(std::move(e));
-  return pending.back();
+  queued_bytes_ += entry_bytes(e);
+  pending_.push_back(std::move(e));
+  return pending_.back();
 }
 
 OutEntry& Session::push_inflight(OutEntry e) {
-  queued_bytes += entry_bytes(e);
-  inflight.push_back(std::move(e));
-  return inflight.back();
+  queued_bytes_ += entry_bytes(e);
+  inflight_.push_back(std::move(e));
+  return inflight_.back();
 }
 
 void Session::pop_pending() {
-  queued_bytes -= entry_bytes(pending.front());
-  pending.pop_front();
+  queued_bytes_ -= entry_bytes(pending_.front());
+  pending_.pop_front();
 }
 
 void Session::erase_inflight(std::size_t i) {
-  queued_bytes -= entry_bytes(inflight[i]);
+  queued_bytes_ -= entry_bytes(inflight_[i]);
   if (i == 0) {
-    inflight.pop_front();
+    inflight_.pop_front();
   } else {
-    inflight.erase(i);
+    inflight_.erase(i);
   }
 }
 
 void Session::pending_to_inflight() {
-  inflight.push_back(std::move(pending.front()));
-  pending.pop_front();
+  inflight_.push_back(std::move(pending_.front()));
+  pending_.pop_front();
 }
 
 bool Session::queued_bytes_consistent() const {
   std::uint64_t sum = 0;
-  for (std::size_t i = 0; i < pending.size(); ++i) sum += entry_bytes(pending[i]);
-  for (std::size_t i = 0; i < inflight.size(); ++i) sum += entry_bytes(inflight[i]);
-  return sum == queued_bytes;
+  for (std::size_t i = 0; i < pending_.size(); ++i) sum += entry_bytes(pending_[i]);
+  for (std::size_t i = 0; i < inflight_.size(); ++i) sum += entry_bytes(inflight_[i]);
+  return sum == queued_bytes_;
 }
 
 }  // namespace junction::core
 
-// One Session per client (10,000 idle clients, DESIGN §5): a new member
+// One Session per client (10,000 idle clients must stay small,
+// docs/PERFORMANCE.md): a new member
 // must find room in an existing word or replace one.
 static_assert(sizeof(void*) != 8 || sizeof(junction::core::Session) <= 200);

@@ -139,19 +139,40 @@ class Session final : public Subscriber {
   ProtocolId protocol = kInternalProtocol;
   std::uint16_t send_window = 65535;    // client's receive maximum, capped by config
   std::uint16_t next_packet_id = 1;
-  bool stored = false;                  // a Sessions record exists in the store
+
+ private:
+  bool stored_ = false;  // here, to share the word above (see stored())
+
+ public:
   SessionSink* sink = nullptr;          // null while offline
   std::int64_t disconnected_wall_ms = 0;
   std::int64_t expires_at_ms = 0;       // monotonic deadline while offline; 0 = none
-  std::uint64_t queued_bytes = 0;       // payload bytes in pending + inflight
-
-  // Full filter (with any $share prefix) -> options.
-  FlatStringMap<SubscriptionOptions> subscriptions;
-
-  Ring<OutEntry> pending;
-  Ring<OutEntry> inflight;
 
   std::unique_ptr<WillMessage> will;
+
+  // Read-only views; only the broker changes them (through the helpers
+  // below for the two queues, which keep queued_bytes() right).
+  // Full filter (with any $share prefix) -> options.
+  const FlatStringMap<SubscriptionOptions>& subscriptions() const { return subscriptions_; }
+  const SubscriptionOptions* subscription(std::string_view full_filter) const {
+    auto it = subscriptions_.find(full_filter);
+    return it == subscriptions_.end() ? nullptr : &it->second;
+  }
+  const Ring<OutEntry>& pending() const { return pending_; }    // waiting to be sent
+  const Ring<OutEntry>& inflight() const { return inflight_; }  // sent, not acknowledged
+  std::uint64_t queued_bytes() const { return queued_bytes_; }  // payload bytes in pending + inflight
+  bool stored() const { return stored_; }                        // a Sessions record exists in the store
+
+  // The owner's limits on what the session may hold (bridges: the outbox,
+  // the XMPP offline limit); not persisted. max_queued 0: the broker's
+  // max_queued_messages. drop_oldest: full means the oldest waiting entry
+  // goes, instead of refusing the new one (counted: dropped_oldest()).
+  void set_queue_limit(std::uint32_t max_queued, bool drop_oldest) {
+    SessionExtras& x = extras_or_create();
+    x.max_queued = max_queued;
+    x.drop_oldest = drop_oldest;
+  }
+  std::uint64_t dropped_oldest() const { return extras_ ? extras_->dropped_oldest : 0; }
 
   // Who the connected client authenticated as (set by attach). A session
   // restored from the store has no identity until its client reconnects;
@@ -171,7 +192,7 @@ class Session final : public Subscriber {
 
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }
-  std::size_t queued() const { return pending.size() + inflight.size(); }
+  std::size_t queued() const { return pending_.size() + inflight_.size(); }
 
   // The only ways in and out of `pending` and `inflight` (queued_bytes).
   static std::uint64_t entry_bytes(const OutEntry& e) { return e.msg ? e.msg->payload.size() : 0; }
@@ -183,8 +204,8 @@ class Session final : public Subscriber {
   // Keeps the entries of both rings for which keep(e) is true, in order.
   template <class Keep>
   void retain_entries(Keep keep) {
-    retain_in(pending, keep);
-    retain_in(inflight, keep);
+    retain_in(pending_, keep);
+    retain_in(inflight_, keep);
   }
   bool queued_bytes_consistent() const;
 
@@ -206,14 +227,21 @@ class Session final : public Subscriber {
     while (!ring.empty()) {
       OutEntry& e = ring.front();
       if (keep(e)) kept.push_back(std::move(e));
-      else queued_bytes -= entry_bytes(e);
+      else queued_bytes_ -= entry_bytes(e);
       ring.pop_front();
     }
     ring = std::move(kept);
   }
 
   friend class SessionTable;
+  friend class Broker;    // subscriptions, the queues (through the helpers), stored
+  friend class Restorer;  // the same, from the store at start-up
   static const ClientIdentity& anonymous_identity();
+
+  FlatStringMap<SubscriptionOptions> subscriptions_;
+  Ring<OutEntry> pending_;
+  Ring<OutEntry> inflight_;
+  std::uint64_t queued_bytes_ = 0;
 
   Session* table_next_ = nullptr;  // SessionTable's chain
 

@@ -26,7 +26,7 @@ bool Broker::may_deliver_slow(Session* s, std::string_view topic) {
     // Every topic a wholly readable filter matches is readable, so a session
     // whose filters are all wholly readable needs no per-message check.
     bool whole = true;
-    for (const auto& [filter, o] : s->subscriptions) {
+    for (const auto& [filter, o] : s->subscriptions_) {
       if (is_queue_filter(filter)) continue;  // queue deliveries do not come through here
       std::string_view group, plain;
       if (split_shared(filter, group, plain) != SharedParse::Shared) plain = filter;
@@ -52,7 +52,7 @@ void Broker::access_changed() {
       // had unacknowledged goes back to the queue.
       const Principal who = s->identity().principal(s->client_id);
       std::vector<std::string> lost;
-      for (const auto& [filter, o] : s->subscriptions) {
+      for (const auto& [filter, o] : s->subscriptions_) {
         if (is_queue_filter(filter) && !acl_->allowed(who, filter, Access::Read)) lost.push_back(filter);
       }
       for (const std::string& f : lost) {

@@ -58,7 +58,7 @@ bool ClientConnection::can_deliver() const {
 }
 
 bool ClientConnection::held_back() const {
-  return sink_.queued_bytes() >= client_options().outbound_limit || (session_ && !session_->pending.empty());
+  return sink_.queued_bytes() >= client_options().outbound_limit || (session_ && !session_->pending().empty());
 }
 
 void ClientConnection::access_changed() {

@@ -48,8 +48,7 @@ core::Session* AmqpBridge::attach(core::SessionSink* sink) {
   req.receive_maximum = std::max<std::uint16_t>(1, opt_.max_unconfirmed);
   req.sink = sink;
   core::Session* s = broker_.attach(req).session;
-  s->extras_or_create().max_queued = opt_.outbox_max;
-  s->extras_or_create().drop_oldest = opt_.outbox_drop_oldest;
+  s->set_queue_limit(opt_.outbox_max, opt_.outbox_drop_oldest);
   return s;
 }
 
@@ -57,7 +56,7 @@ void AmqpBridge::start() {
   session_ = attach(this);
   // Subscriptions follow the configuration: stale ones (a rule removed) go.
   std::vector<std::string> stale;
-  for (const auto& [filter, o] : session_->subscriptions) {
+  for (const auto& [filter, o] : session_->subscriptions()) {
     if (std::none_of(opt_.outbound.begin(), opt_.outbound.end(), [&](const OutboundRule& r) { return r.filter == filter; }))
       stale.push_back(filter);
   }
@@ -146,10 +145,10 @@ void AmqpBridge::tick() {
     if (client_ && gen == generation_) client_->nack(tag, true);
   }
   requeue_.clear();
-  if (core::Session* s = broker_.find_session(client_id_); s && s->extras() && s->extras()->dropped_oldest != dropped_oldest_logged_) {
+  if (core::Session* s = broker_.find_session(client_id_); s && s->dropped_oldest() != dropped_oldest_logged_) {
     log::warning("bridge %s: outbox full (%u messages): %llu oldest messages dropped so far", opt_.name.c_str(),
-                 unsigned(opt_.outbox_max), static_cast<unsigned long long>(s->extras()->dropped_oldest));
-    dropped_oldest_logged_ = s->extras()->dropped_oldest;
+                 unsigned(opt_.outbox_max), static_cast<unsigned long long>(s->dropped_oldest()));
+    dropped_oldest_logged_ = s->dropped_oldest();
   }
 }
 

@@ -133,7 +133,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     const bool failed = reason >= Reason::UnspecifiedError;
     if (!failed) broker().hold_inbound(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, reason), PacketType::Pubrec,
-           durable || session_->stored, failed);
+           durable || session_->stored(), failed);
   }
 }
 
@@ -166,7 +166,7 @@ void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
   } else {
     broker().hold_inbound(session_, pub.packet_id);
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
-           session_->stored, false);
+           session_->stored(), false);
   }
 }
 
@@ -181,7 +181,7 @@ void MqttConnection::handle_pubrel(const Frame& f) {
   // v3 has no error code here: answer anyway, the client may be retrying after a reconnect.
   Reason reason = known || version_ != Version::V5 ? Reason::Success : Reason::PacketIdentifierNotFound;
   answer(encode_ack_bytes(version_, PacketType::Pubcomp, a.packet_id, reason), PacketType::Pubcomp,
-         session_->stored, known);
+         session_->stored(), known);
 }
 
 void MqttConnection::handle_ack(const Frame& f) {

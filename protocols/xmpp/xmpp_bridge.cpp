@@ -25,7 +25,7 @@ XmppBridge::XmppBridge(core::Broker& broker, XmppOptions options) : broker_(brok
   // Sessions restored from the store: the JIDs subscribed before a restart.
   for (core::Session* s : broker_.sessions_with_prefix(kClientIdPrefix)) {
     const std::string jid = s->client_id.substr(kClientIdPrefix.size());
-    s->extras_or_create().max_queued = options_.offline_limit;
+    s->set_queue_limit(options_.offline_limit, false);
     jids_.emplace(jid, std::make_unique<JidSink>(*this, jid));
   }
   if (!jids_.empty()) log::info("xmpp: %zu subscribed JIDs restored", jids_.size());
@@ -123,14 +123,14 @@ void XmppBridge::attach(JidSink& j) {
   req.protocol = kXmppProtocol;
   req.sink = &j;
   j.session = broker_.attach(req).session;
-  j.session->extras_or_create().max_queued = options_.offline_limit;
+  j.session->set_queue_limit(options_.offline_limit, false);
 }
 
 bool XmppBridge::add_subscription(JidSink& j, std::string_view filter, std::uint32_t kind) {
   if (!j.session) return false;
   std::uint32_t bits = kind;
   bool existed = false;
-  if (auto it = j.session->subscriptions.find(filter); it != j.session->subscriptions.end()) {
+  if (auto it = j.session->subscriptions().find(filter); it != j.session->subscriptions().end()) {
     existed = true;
     bits |= it->second.subscription_id;
   }
@@ -143,8 +143,8 @@ bool XmppBridge::add_subscription(JidSink& j, std::string_view filter, std::uint
 
 bool XmppBridge::remove_subscription(JidSink& j, std::string_view filter, std::uint32_t kind) {
   if (!j.session) return false;
-  auto it = j.session->subscriptions.find(filter);
-  if (it == j.session->subscriptions.end() || (it->second.subscription_id & kind) == 0) return false;
+  auto it = j.session->subscriptions().find(filter);
+  if (it == j.session->subscriptions().end() || (it->second.subscription_id & kind) == 0) return false;
   const std::uint32_t bits = it->second.subscription_id & ~kind;
   if (bits == 0) {
     broker_.unsubscribe(j.session, filter);
@@ -159,7 +159,7 @@ bool XmppBridge::remove_subscription(JidSink& j, std::string_view filter, std::u
 }
 
 void XmppBridge::forget_if_empty(JidSink& j) {
-  if (!j.session || !j.session->subscriptions.empty()) return;
+  if (!j.session || !j.session->subscriptions().empty()) return;
   broker_.detach(j.session, core::DetachKind::Normal, 0);  // ends the session and its records
   jids_.erase(j.jid);
 }
@@ -169,7 +169,7 @@ void XmppBridge::forget_if_empty(JidSink& j) {
 core::DeliverResult XmppBridge::deliver(JidSink& j, const core::Delivery& d) {
   if (!j.session || component_ == nullptr) return core::DeliverResult::Discarded;
   const core::Message& m = d.msg;
-  for (const auto& [filter, opts] : j.session->subscriptions) {
+  for (const auto& [filter, opts] : j.session->subscriptions()) {
     if (!core::topic_matches(filter, m.topic)) continue;
     std::string body;
     if (opts.subscription_id & kPubsub) {

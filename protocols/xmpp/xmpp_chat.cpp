@@ -116,8 +116,8 @@ void XmppBridge::handle_presence(const Element& p) {
   } else if (type == "probe") {
     JidSink* j = find_jid(bare);
     if (j && j->session) {
-      auto it = j->session->subscriptions.find(filter);
-      if (it != j->session->subscriptions.end() && (it->second.subscription_id & kChat)) {
+      auto it = j->session->subscriptions().find(filter);
+      if (it != j->session->subscriptions().end() && (it->second.subscription_id & kChat)) {
         send_presence(contact, from, "");
         return;
       }
@@ -134,7 +134,7 @@ void XmppBridge::probe_presence() {
   for (auto& [jid, j] : jids_) {
     if (!j->session) continue;
     bool probed = false;
-    for (const auto& [filter, o] : j->session->subscriptions) {
+    for (const auto& [filter, o] : j->session->subscriptions()) {
       if (!(o.subscription_id & kChat)) continue;
       const std::string contact = topic_to_localpart(filter) + "@" + options_.component;
       send_presence(contact, jid, "");

@@ -115,7 +115,7 @@ void XmppBridge::handle_pubsub(const Element& iq, const Element& pubsub, bool se
     for (const std::string_view jid : {from, bare_jid(from)}) {
       JidSink* j = find_jid(jid);
       if (!j || !j->session) continue;
-      for (const auto& [filter, o] : j->session->subscriptions) {
+      for (const auto& [filter, o] : j->session->subscriptions()) {
         if (!(o.subscription_id & kPubsub)) continue;
         subs.add("subscription").set("node", topic_to_node(filter)).set("jid", jid).set("subscription", "subscribed");
       }

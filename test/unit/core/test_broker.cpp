@@ -53,7 +53,7 @@ TEST_CASE("QoS 1 respects the send window and PUBACK releases the next", "[core]
   f.broker->subscribe(s, "q", f.qos(1));
   for (int i = 0; i < 5; ++i) f.publish("q", std::to_string(i), 1);
   REQUIRE(a.got.size() == 2);
-  CHECK(s->pending.size() == 3);
+  CHECK(s->pending().size() == 3);
   CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   REQUIRE(a.got.size() == 3);
   CHECK(a.got[2].payload == "2");
@@ -91,7 +91,7 @@ TEST_CASE("an acknowledgement of the wrong type completes nothing; the delivery 
   CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Completed) == Broker::AckResult::WrongType);    // PUBCOMP for QoS 1
   CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Received) == Broker::AckResult::WrongType);     // PUBREC for QoS 1
   CHECK(f.broker->acknowledge(s, p1, Broker::AckStep::Refused) == Broker::AckResult::WrongType);
-  CHECK(s->inflight.size() == 2);
+  CHECK(s->inflight().size() == 2);
   CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Received) == Broker::AckResult::Done);
   CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Done) == Broker::AckResult::WrongType);     // PUBACK in reply to PUBREL
   CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Refused) == Broker::AckResult::WrongType);
@@ -103,7 +103,7 @@ TEST_CASE("an acknowledgement of the wrong type completes nothing; the delivery 
   CHECK((b.got[0].payload == "one" && b.got[0].dup));
   CHECK(f.broker->acknowledge(s, p2, Broker::AckStep::Completed) == Broker::AckResult::Done);
   CHECK(f.broker->acknowledge(s, b.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
-  CHECK(s->inflight.empty());
+  CHECK(s->inflight().empty());
 }
 
 TEST_CASE("persistent session queues while offline and resends in-flight with DUP", "[core][broker][session]") {

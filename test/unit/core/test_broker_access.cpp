@@ -175,7 +175,7 @@ TEST_CASE("queue consumers that lose read access stop", "[core][acl]") {
   f.acl.readable = [](std::string_view t) { return t != "$queue/jobs"; };
   ++f.acl.gen;
   f.broker.access_changed();
-  CHECK(s->subscriptions.find("$queue/jobs") == s->subscriptions.end());
+  CHECK(s->subscriptions().find("$queue/jobs") == s->subscriptions().end());
   f.publish("$queue/jobs");
   CHECK(sink.got.size() == 1);
   CHECK(f.broker.queues().find("jobs") != nullptr);

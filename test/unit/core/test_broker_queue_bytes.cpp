@@ -34,7 +34,7 @@ TEST_CASE("byte cap: reached with three messages; QoS 0 dropped, QoS 1 refused",
   f.restart();
   Session* s = offline_subscriber(f, "sub");
   for (char c : {'a', 'b', 'c'}) CHECK_FALSE(f.publish("t", bytes(300, c), 1).quota_exceeded);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
   CHECK(s->queued() == 3);  // far below max_queued_messages
 
   PublishResult r = f.publish("t", bytes(300, 'd'), 1);
@@ -45,11 +45,11 @@ TEST_CASE("byte cap: reached with three messages; QoS 0 dropped, QoS 1 refused",
   CHECK(f.broker->stats().dropped_qos0 == 1);
   CHECK(f.broker->stats().queue_full_bytes == 2);
   CHECK(f.broker->stats().queue_full_messages == 0);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
 
   // What still fits goes in: exactly up to the cap.
   CHECK_FALSE(f.publish("t", bytes(100, 'f'), 1).quota_exceeded);
-  CHECK(s->queued_bytes == 1000);
+  CHECK(s->queued_bytes() == 1000);
   CHECK(f.publish("t", "g", 1).quota_exceeded);
   CHECK(f.queued_bytes_consistent());
 
@@ -60,7 +60,7 @@ TEST_CASE("byte cap: reached with three messages; QoS 0 dropped, QoS 1 refused",
   CHECK(back.got[2].payload == bytes(300, 'c'));
   CHECK(back.got[3].payload == bytes(100, 'f'));
   for (const auto& g : back.got) CHECK(f.broker->acknowledge(s, g.packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
-  CHECK(s->queued_bytes == 0);
+  CHECK(s->queued_bytes() == 0);
   CHECK(s->queued_bytes_consistent());
 }
 
@@ -70,7 +70,7 @@ TEST_CASE("byte cap: a message larger than the cap enters an empty session only"
   f.restart();
   Session* s = offline_subscriber(f, "sub");
   CHECK_FALSE(f.publish("t", bytes(500), 1).quota_exceeded);  // like Mosquitto: an empty queue takes it
-  CHECK(s->queued_bytes == 500);
+  CHECK(s->queued_bytes() == 500);
   CHECK(f.publish("t", bytes(1), 1).quota_exceeded);
   CHECK(f.publish("t", "", 1).quota_exceeded);  // over the cap: nothing more, however small
   CHECK(s->queued() == 1);
@@ -80,7 +80,7 @@ TEST_CASE("byte cap: zero means no limit", "[core][broker][limits][bytes]") {
   Fixture f;
   Session* s = offline_subscriber(f, "sub");
   for (int i = 0; i < 20; ++i) CHECK_FALSE(f.publish("t", bytes(100000), 1).quota_exceeded);
-  CHECK(s->queued_bytes == 2000000);
+  CHECK(s->queued_bytes() == 2000000);
   CHECK(f.broker->stats().queue_full_bytes == 0);
 }
 
@@ -96,40 +96,40 @@ TEST_CASE("byte cap: in-flight bytes count and acknowledgements release them", "
   f.publish("q2", bytes(300, '2'), 2);
   f.publish("q1", bytes(300, '3'), 1);
   REQUIRE(a.got.size() == 2);  // the window is full; the third waits
-  CHECK(s->inflight.size() == 2);
-  CHECK(s->pending.size() == 1);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->inflight().size() == 2);
+  CHECK(s->pending().size() == 1);
+  CHECK(s->queued_bytes() == 900);
   CHECK(s->queued_bytes_consistent());
   CHECK(f.publish("q1", bytes(300, '4'), 1).quota_exceeded);
 
   CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);  // the pending one goes in flight
   REQUIRE(a.got.size() == 3);
-  CHECK(s->queued_bytes == 600);
+  CHECK(s->queued_bytes() == 600);
   CHECK(s->queued_bytes_consistent());
   CHECK(f.broker->acknowledge(s, a.got[1].packet_id, Broker::AckStep::Received) == Broker::AckResult::Done);  // QoS 2 still holds its bytes until PUBCOMP
-  CHECK(s->queued_bytes == 600);
+  CHECK(s->queued_bytes() == 600);
   CHECK(f.broker->acknowledge(s, a.got[1].packet_id, Broker::AckStep::Completed) == Broker::AckResult::Done);
-  CHECK(s->queued_bytes == 300);
+  CHECK(s->queued_bytes() == 300);
   CHECK(f.broker->acknowledge(s, a.got[2].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
-  CHECK(s->queued_bytes == 0);
+  CHECK(s->queued_bytes() == 0);
   CHECK(s->queued_bytes_consistent());
 
   // QoS 0 sent at once to an online client is never queued or counted.
   f.broker->subscribe(s, "z", f.qos(0));
   f.publish("z", bytes(5000), 0);
   CHECK(a.got.size() == 4);
-  CHECK(s->queued_bytes == 0);
+  CHECK(s->queued_bytes() == 0);
   // ... but waits (and counts) behind a slow socket's queue.
   a.open = false;
   f.publish("q1", bytes(400), 1);
   f.publish("z", bytes(500), 0);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
   f.publish("z", bytes(200), 0);
   CHECK(f.broker->stats().dropped_qos0 == 1);
   a.open = true;
   f.broker->resume(s);
   CHECK(a.got.size() == 6);
-  CHECK(s->queued_bytes == 400);  // the QoS 1 one is in flight
+  CHECK(s->queued_bytes() == 400);  // the QoS 1 one is in flight
   CHECK(s->queued_bytes_consistent());
 }
 
@@ -141,23 +141,23 @@ TEST_CASE("byte cap: takeover and clean start", "[core][broker][limits][bytes]")
   Session* s = f.connect("same", a, false, 100, /*receive_max=*/1);
   f.broker->subscribe(s, "t", f.qos(1));
   for (int i = 0; i < 3; ++i) f.publish("t", bytes(300), 1);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
   Session* s2 = f.connect("same", b, false, 100, 1);  // takeover: in flight resent, the rest waits
   REQUIRE(s2 == s);
   CHECK(a.taken_over);
   REQUIRE(b.got.size() == 1);
   CHECK(b.got[0].dup);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
   CHECK(s->queued_bytes_consistent());
   CHECK(f.publish("t", bytes(300), 1).quota_exceeded);
   CHECK(f.broker->acknowledge(s, b.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
-  CHECK(s->queued_bytes == 600);
+  CHECK(s->queued_bytes() == 600);
 
   Session* s3 = f.connect("same", c, true, 100, 1);  // clean start: a new, empty session
-  CHECK(s3->queued_bytes == 0);
+  CHECK(s3->queued_bytes() == 0);
   f.broker->subscribe(s3, "t", f.qos(1));
   for (int i = 0; i < 3; ++i) CHECK_FALSE(f.publish("t", bytes(300), 1).quota_exceeded);
-  CHECK(s3->queued_bytes == 900);
+  CHECK(s3->queued_bytes() == 900);
   CHECK(s3->queued_bytes_consistent());
 }
 
@@ -172,15 +172,15 @@ TEST_CASE("byte cap: restart restores the counter from the store", "[core][broke
   f.publish("t", bytes(250, 'b'), 2);  // pending
   f.broker->detach(s, DetachKind::Normal, 3600);
   f.publish("t", bytes(200, 'c'), 0);  // QoS 0: queued in memory, not stored
-  CHECK(s->queued_bytes == 750);
+  CHECK(s->queued_bytes() == 750);
   f.broker->shutdown();
 
   f.restart();
   Session* r = f.broker->find_session("dev");
   REQUIRE(r != nullptr);
-  CHECK(r->inflight.size() == 1);
-  CHECK(r->pending.size() == 1);
-  CHECK(r->queued_bytes == 550);
+  CHECK(r->inflight().size() == 1);
+  CHECK(r->pending().size() == 1);
+  CHECK(r->queued_bytes() == 550);
   CHECK(r->queued_bytes_consistent());
   CHECK_FALSE(f.publish("t", bytes(450, 'd'), 1).quota_exceeded);  // 1000: exactly full
   CHECK(f.publish("t", bytes(1, 'e'), 1).quota_exceeded);
@@ -194,7 +194,7 @@ TEST_CASE("byte cap: restart restores the counter from the store", "[core][broke
   CHECK(f.broker->acknowledge(r, b.got[2].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   CHECK(f.broker->acknowledge(r, b.got[1].packet_id, Broker::AckStep::Received) == Broker::AckResult::Done);
   CHECK(f.broker->acknowledge(r, b.got[1].packet_id, Broker::AckStep::Completed) == Broker::AckResult::Done);
-  CHECK(r->queued_bytes == 0);
+  CHECK(r->queued_bytes() == 0);
 }
 
 TEST_CASE("byte cap: expired messages and expired sessions give their bytes back",
@@ -211,13 +211,13 @@ TEST_CASE("byte cap: expired messages and expired sessions give their bytes back
   m->expiry_ms = m->created_ms + 1000;
   f.broker->publish(m, nullptr);
   f.publish("t", bytes(300, 'd'), 1);
-  CHECK(s->queued_bytes == 900);
+  CHECK(s->queued_bytes() == 900);
   f.clock.advance(2000);
   FakeSink b;
   f.connect("x", b, false, 3600);  // pump() drops the expired one
   REQUIRE(b.got.size() == 1);
   CHECK(b.got[0].payload == bytes(300, 'd'));
-  CHECK(s->queued_bytes == 300);
+  CHECK(s->queued_bytes() == 300);
   CHECK(s->queued_bytes_consistent());
 
   // A whole session expiring takes its entries (and their bytes) with it.
@@ -231,11 +231,11 @@ TEST_CASE("byte cap: expired messages and expired sessions give their bytes back
   g.publish("t", bytes(700), 1);
   Session* other = offline_subscriber(g, "other");
   g.publish("t", bytes(200), 1);
-  CHECK(e->queued_bytes == 900);
+  CHECK(e->queued_bytes() == 900);
   g.clock.advance(3000);
   g.broker->tick();
   CHECK(g.broker->find_session("e") == nullptr);
-  CHECK(other->queued_bytes == 200);
+  CHECK(other->queued_bytes() == 200);
   CHECK(g.queued_bytes_consistent());
 }
 
@@ -253,12 +253,12 @@ TEST_CASE("byte cap: drop-oldest sessions drop until the new message fits", "[co
   CHECK(s->extras()->dropped_oldest == 2);
   CHECK(f.broker->stats().dropped_oldest == 2);
   CHECK(f.broker->stats().refused_quota == 0);
-  CHECK(s->queued_bytes == 1000);
+  CHECK(s->queued_bytes() == 1000);
   CHECK(s->queued_bytes_consistent());
   // Bigger than the cap: everything waiting goes and it enters the empty queue.
   CHECK_FALSE(f.publish("t", bytes(1500, 'e'), 1).quota_exceeded);
   CHECK(s->extras()->dropped_oldest == 4);
-  CHECK(s->queued_bytes == 1500);
+  CHECK(s->queued_bytes() == 1500);
 
   // The dropped entries left the store too: after a restart only 'e' is there.
   f.broker->flush();
@@ -283,7 +283,7 @@ TEST_CASE("byte cap: drop-oldest refuses when only in-flight bytes are left", "[
   f.publish("t", bytes(400), 1);  // both in flight, nothing pending to drop
   CHECK(f.publish("t", bytes(400), 1).quota_exceeded);
   CHECK(s->extras()->dropped_oldest == 0);
-  CHECK(s->queued_bytes == 800);
+  CHECK(s->queued_bytes() == 800);
 }
 
 TEST_CASE("byte cap and message cap together: whichever is reached first refuses", "[core][broker][limits][bytes]") {
@@ -296,7 +296,7 @@ TEST_CASE("byte cap and message cap together: whichever is reached first refuses
   CHECK(f.publish("small", bytes(10), 1).quota_exceeded);  // 30 bytes, but 3 messages
   CHECK(f.broker->stats().queue_full_messages == 1);
   CHECK(f.broker->stats().queue_full_bytes == 0);
-  CHECK(few->queued_bytes == 30);
+  CHECK(few->queued_bytes() == 30);
 
   Session* big = offline_subscriber(f, "big", "large");
   CHECK_FALSE(f.publish("large", bytes(400), 1).quota_exceeded);
@@ -304,14 +304,14 @@ TEST_CASE("byte cap and message cap together: whichever is reached first refuses
   CHECK(f.publish("large", bytes(400), 1).quota_exceeded);  // 2 messages, but 1200 bytes
   CHECK(f.broker->stats().queue_full_messages == 1);
   CHECK(f.broker->stats().queue_full_bytes == 1);
-  CHECK(big->queued_bytes == 800);
+  CHECK(big->queued_bytes() == 800);
 
   // One publish reaching both: the one that fits gets it, the other is refused.
   Session* both = offline_subscriber(f, "both", "#");
   PublishResult r = f.publish("large", bytes(400), 1);
   CHECK(r.quota_exceeded);
   CHECK(r.matched == 1);
-  CHECK(both->queued_bytes == 400);
+  CHECK(both->queued_bytes() == 400);
   CHECK(f.queued_bytes_consistent());
 }
 
@@ -324,14 +324,14 @@ TEST_CASE("byte counter: queue deliveries in flight are counted and purged on un
   f.publish("$queue/jobs", bytes(123), 1);
   f.publish("$queue/jobs", bytes(77), 1);
   REQUIRE(a.got.size() == 1);
-  CHECK(s->queued_bytes == 123);
+  CHECK(s->queued_bytes() == 123);
   CHECK(s->queued_bytes_consistent());
   CHECK(f.broker->acknowledge(s, a.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
   // The ack frees the window: the queue offers its next message at once,
   // not on the next tick or publish.
   REQUIRE(a.got.size() == 2);
-  CHECK(s->queued_bytes == 77);
+  CHECK(s->queued_bytes() == 77);
   CHECK(f.broker->unsubscribe(s, "$queue/jobs"));  // requeued: the session forgets its copy
-  CHECK(s->queued_bytes == 0);
+  CHECK(s->queued_bytes() == 0);
   CHECK(s->queued_bytes_consistent());
 }
