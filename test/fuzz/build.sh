@@ -1,71 +1,64 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target into OUTDIR (default build-fuzz/):
 #   fuzz_<name>.cpp  ->  OUTDIR/fuzz_<name>
-# Each target links only the pure codec it exercises.
+# A thin wrapper around meson: the targets and what each links are declared
+# in test/fuzz/meson.build (the root meson.build includes it with -Dfuzz=true).
+# The first run configures OUTDIR/meson (clang, ASan + UBSan, -O1 -g, every
+# source with -fsanitize=fuzzer-no-link), or uses OUTDIR itself if it is a
+# meson dir already configured with -Dfuzz=true; every run builds its `fuzz`
+# target (the fuzz executables and only the objects they link, never the
+# whole broker; ninja rebuilds only what changed) and links the executables
+# into OUTDIR.
+#
+# Environment: FUZZ_CXX (default clang++; FUZZ_CC defaults to its C twin),
+# FUZZ_JOBS (default JUNCTION_JOBS or 2), FUZZ_MESON_DIR (default OUTDIR/meson).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="${1:-$ROOT/build-fuzz}"
 mkdir -p "$OUT"
+OUT="$(cd "$OUT" && pwd)"
+if [[ -n "${FUZZ_MESON_DIR:-}" ]]; then
+  DIR="$FUZZ_MESON_DIR"
+elif [[ -f "$OUT/build.ninja" ]]; then
+  DIR="$OUT"          # OUTDIR is itself a meson dir (configured by hand, -Dfuzz=true)
+else
+  DIR="$OUT/meson"
+fi
 CXX="${FUZZ_CXX:-clang++}"
-FLAGS=(-std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+CC="${FUZZ_CC:-${CXX/clang++/clang}}"
+JOBS="${FUZZ_JOBS:-${JUNCTION_JOBS:-2}}"
+SETUP=(-Dfuzz=true -Dtests=false "-Db_sanitize=address,undefined" -Db_lundef=false
+       --buildtype=plain -Db_ndebug=false "-Dcpp_args=-O1 -g -fno-sanitize-recover=undefined")
+LOG="$OUT/build.log"
+: >"$LOG"
 
-# Targets compile two at a time (FUZZ_JOBS): one clang per target, each a
-# few seconds to half a minute, was a minute of the test command one by one.
-JOBS="${FUZZ_JOBS:-2}"
-RUNNING=0
-reap_one() { wait -n; RUNNING=$((RUNNING - 1)); }  # a failed compile stops the script (set -e)
-
-EXTRA=()  # extra include flags for the next build
-LIBS=()   # libraries for the next build
-build() { # name, include dir, sources... [-- link flags]
-  local name="$1" inc="$2"; shift 2
-  local libs=()
-  if [[ " $* " == *" -- "* ]]; then
-    local srcs=()
-    while [[ "$1" != "--" ]]; do srcs+=("$1"); shift; done
-    shift
-    libs=("$@")
-    set -- "${srcs[@]}"
+# Configure once; again only if the compiler or these options changed. A dir
+# configured by hand (no .fuzz-setup stamp) is used as it is.
+STAMP="CXX=$CXX CC=$CC ${SETUP[*]}"
+if [[ -f "$DIR/.fuzz-setup" && "$(cat "$DIR/.fuzz-setup")" != "$STAMP" ]]; then
+  rm -rf "$DIR"
+fi
+if [[ ! -f "$DIR/build.ninja" ]]; then
+  echo "fuzz: meson setup $DIR" >&2
+  if ! CXX="$CXX" CC="$CC" meson setup "$DIR" "$ROOT" "${SETUP[@]}" >>"$LOG" 2>&1; then
+    tail -40 "$LOG" >&2
+    exit 1
   fi
-  local src="$ROOT/test/fuzz/$name.cpp"
-  [[ -f "$src" ]] || return 0
-  # Rebuild only when a source changed.
-  local exe="$OUT/$name" newest
-  newest=$(ls -t "$src" "$@" "$inc"/*.h 2>/dev/null | head -1)
-  if [[ -x "$exe" && "$exe" -nt "$newest" ]]; then return 0; fi
-  echo "building $name" >&2
-  if (( RUNNING >= JOBS )); then reap_one; fi
-  "$CXX" "${FLAGS[@]}" -I"$inc" -I"$ROOT/test/unit/mqtt" "${EXTRA[@]}" "$@" "$src" "${LIBS[@]}" ${libs[@]+"${libs[@]}"} -o "$exe" &
-  RUNNING=$((RUNNING + 1))
-}
+  echo "$STAMP" >"$DIR/.fuzz-setup"
+fi
 
-build fuzz_mqtt_decoder "$ROOT/protocols/mqtt/codec" "$ROOT"/protocols/mqtt/codec/*.cpp
-if [[ -d "$ROOT/protocols/stomp/codec" ]]; then
-  build fuzz_stomp_parser "$ROOT/protocols/stomp/codec" "$ROOT"/protocols/stomp/codec/*.cpp
+if ! ninja -C "$DIR" -j"$JOBS" fuzz >>"$LOG" 2>&1; then
+  tail -80 "$LOG" >&2
+  exit 1
 fi
-# WebSocket: the upgrade parser needs mbedcrypto (SHA-1, base64); the frame
-# path also needs wslay (Debian's build, not instrumented: the coverage
-# guidance comes from our layer around it).
-NET="$ROOT/gateway/net"
-LIBS=(-lmbedcrypto)
-build fuzz_ws_upgrade "$NET" "$NET/http_upgrade.cpp"
-LIBS=(-lwslay -lmbedcrypto)
-build fuzz_ws_frames "$NET" "$NET/ws_layer.cpp" "$NET/http_upgrade.cpp"
-LIBS=()
+echo "fuzz: built in $DIR ($(grep -c 'warning:' "$LOG" || true) compiler warnings, log $LOG)" >&2
 
-# Password and ACL file parsers: gateway/auth plus the core's topic rules; mbedTLS for base64/hashes.
-if [[ -f "$ROOT/test/fuzz/fuzz_auth_files.cpp" ]]; then
-  EXTRA=(-I"$ROOT/gateway/core")
-  LIBS=(-lmbedcrypto)
-  build fuzz_auth_files "$ROOT/gateway/auth" "$ROOT"/gateway/auth/*.cpp "$ROOT/gateway/core/topic.cpp"
-  EXTRA=()
-  LIBS=()
-fi
-if [[ -d "$ROOT/protocols/xmpp/codec" ]]; then
-  # The stream parser and the serializer; expat is the one library it needs.
-  build fuzz_xmpp_stream "$ROOT/protocols/xmpp/codec" "$ROOT"/protocols/xmpp/codec/xml_*.cpp -- -lexpat
-fi
-if [[ -d "$ROOT/protocols/amqp/codec" ]]; then
-  build fuzz_amqp_frames "$ROOT/protocols/amqp/codec" "$ROOT"/protocols/amqp/codec/*.cpp
-fi
-while (( RUNNING > 0 )); do reap_one; done
+for src in "$ROOT"/test/fuzz/fuzz_*.cpp; do
+  name="$(basename "$src" .cpp)"
+  exe="$DIR/test/fuzz/$name"
+  if [[ -x "$exe" ]]; then
+    ln -sfn "$exe" "$OUT/$name"
+  else
+    echo "fuzz: $name was not built (no entry in test/fuzz/meson.build?)" >&2
+  fi
+done

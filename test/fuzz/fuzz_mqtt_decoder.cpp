@@ -6,8 +6,7 @@
 // encode -> frame -> decode with equal fields and re-encode to the same bytes
 // (see mqtt_testkit::round_trip). Any mismatch aborts.
 //
-// Build: clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined
-//        -Iprotocols/mqtt/codec protocols/mqtt/codec/*.cpp test/fuzz/fuzz_mqtt_decoder.cpp
+// Build: test/fuzz/build.sh (test/fuzz/meson.build: links mqtt_codec_dep only)
 // Seeds: test/fuzz/corpus/mqtt/
 #include "../unit/mqtt/mqtt_testkit.h"
 

@@ -10,8 +10,7 @@
 // and the whole stream must give the same results fed whole, split at one
 // input-chosen offset, and (for short inputs) byte by byte. Any mismatch aborts.
 //
-// Build: clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined
-//        -Iprotocols/stomp/codec protocols/stomp/codec/*.cpp test/fuzz/fuzz_stomp_parser.cpp
+// Build: test/fuzz/build.sh (test/fuzz/meson.build: links stomp_codec_dep only)
 // Seeds: test/fuzz/corpus/stomp/
 #include "../unit/stomp/stomp_testkit.h"
 

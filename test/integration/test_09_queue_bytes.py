@@ -1,4 +1,4 @@
-"""08: limits.max_queued_bytes, the payload bytes one session may hold
+"""09: limits.max_queued_bytes, the payload bytes one session may hold
 (pending + in flight), with paho-mqtt v5, mosquitto_pub/mosquitto_sub and
 stomp.py. A 1000-byte cap and 300-byte messages: three fit, the fourth would
 pass the cap."""

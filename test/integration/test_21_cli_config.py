@@ -1,4 +1,4 @@
-"""09: command line, configuration file, signals, durability modes."""
+"""21: command line, configuration file, signals, durability modes."""
 
 import os
 import re
