@@ -272,6 +272,7 @@ bool Connection::start(core::ProtocolFactory& factory, std::shared_ptr<const Tra
 bool Connection::create_handler(core::ProtocolFactory& factory) noexcept {
   try {
     handler_ = factory.create(*this);
+    handler_made_ = handler_ != nullptr;
   } catch (const std::exception& e) {
     log::error("%s: cannot create a %s handler: %s", info_.listener.data(), factory.protocol_name(), e.what());
   } catch (...) {

@@ -123,8 +123,11 @@ class Connection final : public core::ConnectionSink {
   // Why a layer (TLS) ended the stream, e.g. mbedTLS's text for a failed
   // handshake; empty for tcp or when no layer complained.
   std::string layer_error() const;
-  // The layers (TLS handshake) are open and the handler exists.
-  bool handler_ready() const noexcept { return handler_ != nullptr; }
+  // The layers (TLS handshake) were passed and a handler was made. Stays
+  // true after the close (the handler is destroyed before the owner hears
+  // of the close): an owner tells a connection that was up from a failed
+  // handshake by it.
+  bool handler_ready() const noexcept { return handler_made_; }
 
  private:
   // The loop's intrusive list of live connections is the loop's business:
@@ -184,6 +187,7 @@ class Connection final : public core::ConnectionSink {
   bool above_high_ : 1 = false;
   bool established_ : 1 = false;
   bool want_write_ : 1 = false;       // output the kernel did not take yet
+  bool handler_made_ : 1 = false;     // see handler_ready()
 
  public:
   // Loop side: queued in the loop's dirty / replay lists.

@@ -145,6 +145,43 @@ TEST_CASE("Connector backs off with jitter while the server is down, then fails 
   CHECK(delays[1] <= 40);
 }
 
+TEST_CASE("A healthy connection that ends resets the back-off and is reported as ended, not as a failed handshake") {
+  net::Loop loop;
+  Events server, client;
+  ScriptFactory server_factory(server), client_factory(client);
+  net::Listener listener(loop, {"127.0.0.1", 0, "server", 0}, server_factory);
+  const std::uint16_t dead = echo_testkit::closed_port();
+  // Three failures first (the back-off grows), then a connection that stays
+  // up past healthy_after_ms before the server ends it.
+  net::ConnectorSpec spec = spec_for({{"127.0.0.1", dead}, {"127.0.0.1", dead}, {"127.0.0.1", dead},
+                                      {"127.0.0.1", listener.port()}});
+  spec.min_backoff_ms = 20;
+  spec.max_backoff_ms = 5000;
+  spec.healthy_after_ms = 50;
+  net::Connector connector(loop, spec, client_factory);
+  server.on_create = [&](core::ConnectionSink& s) {
+    loop.after(150, [&s] { s.close_after_flush(); });
+  };
+  std::uint64_t delay_after_end = 0;
+  std::string error_after_end;
+  loop.on_iteration_end([&] {
+    if (client.closed == 1 && delay_after_end == 0 && connector.pending_backoff_ms() != 0) {
+      delay_after_end = connector.pending_backoff_ms();
+      error_after_end = connector.last_error();
+      connector.stop();
+      loop.stop();
+    }
+  });
+  connector.start();
+  REQUIRE(loop.run() == 0);
+  CHECK(client.created == 1);
+  CHECK(connector.attempts() == 4);
+  CHECK(delay_after_end >= 10);  // [min/2, min]: the healthy connection reset the count
+  CHECK(delay_after_end <= 20);
+  CHECK(error_after_end.find("connection ended") != std::string::npos);
+  CHECK(error_after_end.find("TLS") == std::string::npos);
+}
+
 TEST_CASE("Connector reports why it cannot connect and keeps trying until stopped") {
   net::Loop loop;
   Events client;
