@@ -24,6 +24,8 @@ class Ring {
   std::size_t size() const { return size_; }
   T& front() { return slot(0); }
   T& back() { return slot(size_ - 1); }
+  const T& front() const { return (*this)[0]; }
+  const T& back() const { return (*this)[size_ - 1]; }
   T& operator[](std::size_t i) { return slot(i); }
   const T& operator[](std::size_t i) const { return const_cast<Ring*>(this)->slot(i); }
 

@@ -148,15 +148,19 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     return;
   }
 
-  // Drop-oldest overflow (bridge outboxes): the oldest messages not yet sent
-  // go until the new one fits (one at the message cap; maybe more at the byte cap).
-  while (s->drop_oldest() && !s->pending_.empty() && queue_full(s, *msg) != QueueFull::No) {
-    ++stats_.dropped_oldest;
-    ++s->extras()->dropped_oldest;
-    finish_entry(s, s->pending_.front());
-    s->pop_pending();
-  }
-  if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
+  // Drop-oldest overflow (bridge outboxes) never refuses: the oldest messages
+  // not yet sent go until the new one fits (one at the message cap; maybe
+  // more at the byte cap). What is left over the limit then is in flight
+  // (sent, awaiting the upstream's confirm): the new message waits anyway,
+  // so the session exceeds its limit by at most its in-flight window.
+  if (s->drop_oldest()) {
+    while (!s->pending_.empty() && queue_full(s, *msg) != QueueFull::No) {
+      ++stats_.dropped_oldest;
+      ++s->extras()->dropped_oldest;
+      finish_entry(s, s->pending_.front());
+      s->pop_pending();
+    }
+  } else if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
     ++stats_.refused_quota;
     note_queue_full(s, full);
     if (result) result->quota_exceeded = true;

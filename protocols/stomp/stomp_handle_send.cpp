@@ -84,7 +84,7 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
       // Some subscriber's session queue is full. A receipt would promise
       // delivery to all of them; without one, like MQTT QoS 0, the others
       // got it and the publisher goes on.
-      fail("subscriber queue full", *dest);
+      fail("subscriber queue full", *dest);  // a subscriber's queue or a bridge's outbox
     } else {
       log::debug("stomp %s: a subscriber of %.*s could not take a message", client_id_.c_str(),
                  int(dest->size()), dest->data());

@@ -245,19 +245,19 @@ TEST_CASE("byte cap: drop-oldest sessions drop until the new message fits", "[co
   f.restart();
   FakeSink a;
   Session* s = f.connect("outbox", a, false, 3600);
-  s->extras_or_create().drop_oldest = true;
+  s->set_queue_limit(0, /*drop_oldest=*/true);
   f.broker->subscribe(s, "t", f.qos(1));
   f.broker->detach(s, DetachKind::Normal, 3600);
   for (char c : {'a', 'b', 'c'}) f.publish("t", bytes(300, c), 1);
   CHECK_FALSE(f.publish("t", bytes(700, 'd'), 1).quota_exceeded);  // a and b go
-  CHECK(s->extras()->dropped_oldest == 2);
+  CHECK(s->dropped_oldest() == 2);
   CHECK(f.broker->stats().dropped_oldest == 2);
   CHECK(f.broker->stats().refused_quota == 0);
   CHECK(s->queued_bytes() == 1000);
   CHECK(s->queued_bytes_consistent());
   // Bigger than the cap: everything waiting goes and it enters the empty queue.
   CHECK_FALSE(f.publish("t", bytes(1500, 'e'), 1).quota_exceeded);
-  CHECK(s->extras()->dropped_oldest == 4);
+  CHECK(s->dropped_oldest() == 4);
   CHECK(s->queued_bytes() == 1500);
 
   // The dropped entries left the store too: after a restart only 'e' is there.
@@ -271,19 +271,29 @@ TEST_CASE("byte cap: drop-oldest sessions drop until the new message fits", "[co
   CHECK(b.got[0].payload == bytes(1500, 'e'));
 }
 
-TEST_CASE("byte cap: drop-oldest refuses when only in-flight bytes are left", "[core][broker][limits][bytes]") {
+TEST_CASE("drop-oldest never refuses: with only in-flight entries left the new one waits anyway",
+          "[core][broker][limits][bytes]") {
+  // A bridge outbox with max_messages at or below its unconfirmed window:
+  // everything held is sent and awaiting the upstream's confirm, so there is
+  // nothing waiting to drop. The new message is queued; the outbox goes past
+  // its limit by at most the in-flight window.
   Fixture f;
-  f.config.max_queued_bytes = 1000;
+  f.config.max_queued_bytes = GENERATE(0, 1000);
   f.restart();
   FakeSink a;
   Session* s = f.connect("outbox", a, false, 3600, /*receive_max=*/2);
-  s->extras_or_create().drop_oldest = true;
+  s->set_queue_limit(2, /*drop_oldest=*/true);
   f.broker->subscribe(s, "t", f.qos(1));
-  f.publish("t", bytes(400), 1);
-  f.publish("t", bytes(400), 1);  // both in flight, nothing pending to drop
-  CHECK(f.publish("t", bytes(400), 1).quota_exceeded);
-  CHECK(s->extras()->dropped_oldest == 0);
-  CHECK(s->queued_bytes() == 800);
+  f.publish("t", bytes(400, 'a'), 1);
+  f.publish("t", bytes(400, 'b'), 1);  // both in flight, nothing pending to drop
+  CHECK_FALSE(f.publish("t", bytes(400, 'c'), 1).quota_exceeded);
+  CHECK(s->dropped_oldest() == 0);
+  CHECK(s->pending().size() == 1);
+  CHECK_FALSE(f.publish("t", bytes(400, 'd'), 1).quota_exceeded);  // c was waiting: it goes
+  CHECK(s->dropped_oldest() == 1);
+  CHECK(s->pending().size() == 1);
+  CHECK(s->pending().front().msg->payload == bytes(400, 'd'));
+  CHECK(f.broker->stats().refused_quota == 0);
 }
 
 TEST_CASE("byte cap and message cap together: whichever is reached first refuses", "[core][broker][limits][bytes]") {
