@@ -254,7 +254,9 @@ class Broker {
   enum class QueueFull : std::uint8_t { No, Messages, Bytes };
   // Can `s` queue `m` (max_queued_messages / Session::max_queued, max_queued_bytes)?
   QueueFull queue_full(const Session* s, const Message& m) const;
-  void note_queue_full(const Session* s, QueueFull full);  // counter and rate-limited log
+  // Counter and rate-limited log; `refused`: a QoS >= 1 publish was turned
+  // down (else a QoS 0 copy was dropped).
+  void note_queue_full(const Session* s, QueueFull full, bool refused);
   bool send_entry(Session* s, OutEntry& e);
   // The delivery is over. `acked`: the client acknowledged it (a queue
   // message is then acknowledged to its queue); otherwise it was discarded.

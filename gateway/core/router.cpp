@@ -135,8 +135,11 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       return;
     }
     if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
+      // A subscriber matched; its copy is what was dropped (QoS 0 has no
+      // refusal): the publisher is not told "no matching subscribers".
       ++stats_.dropped_qos0;
-      note_queue_full(s, full);
+      note_queue_full(s, full, /*refused=*/false);
+      if (result) ++result->matched;
       return;
     }
     OutEntry e;
@@ -162,7 +165,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     }
   } else if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
     ++stats_.refused_quota;
-    note_queue_full(s, full);
+    note_queue_full(s, full, /*refused=*/true);
     if (result) result->quota_exceeded = true;
     return;
   }
@@ -207,17 +210,16 @@ Broker::QueueFull Broker::queue_full(const Session* s, const Message& m) const {
   return QueueFull::No;
 }
 
-void Broker::note_queue_full(const Session* s, QueueFull full) {
+void Broker::note_queue_full(const Session* s, QueueFull full, bool refused) {
   // Rate-limited: a full subscriber can be hit by every publish.
   const bool bytes = full == QueueFull::Bytes;
   std::uint64_t& n = bytes ? stats_.queue_full_bytes : stats_.queue_full_messages;
   if (n++ % 1000 == 0) {
-    log::warning("session %s: queue full (%s %llu; %llu messages, %llu bytes queued): QoS 0 dropped, "
-                 "QoS >= 1 refused (%llu so far)",
+    log::warning("session %s: queue full (%s %llu; %llu messages, %llu bytes queued): %s (%llu so far)",
                  s->client_id.c_str(), bytes ? "max_queued_bytes" : "message limit",
                  static_cast<unsigned long long>(bytes ? config_.max_queued_bytes : queue_limit(s)),
                  static_cast<unsigned long long>(s->queued()), static_cast<unsigned long long>(s->queued_bytes_),
-                 static_cast<unsigned long long>(n));
+                 refused ? "a QoS >= 1 publish refused" : "a QoS 0 copy dropped", static_cast<unsigned long long>(n));
   }
 }
 

@@ -345,3 +345,22 @@ TEST_CASE("byte counter: queue deliveries in flight are counted and purged on un
   CHECK(s->queued_bytes() == 0);
   CHECK(s->queued_bytes_consistent());
 }
+
+TEST_CASE("a QoS 0 copy dropped at a full queue still counts as a matching subscriber", "[core][broker][limits]") {
+  // An XMPP JID's offline queue (QoS 0 subscription, owner limit) is full:
+  // its copy of a QoS 1 publish is dropped, but the publisher must not be
+  // told "no matching subscribers" (MQTT 5 PUBACK 0x10): one matched.
+  Fixture f;
+  FakeSink sink;
+  Session* s = f.connect("xmpp:someone", sink, false, 3600);
+  s->set_queue_limit(1, false);
+  f.broker->subscribe(s, "j", f.qos(0));
+  f.broker->detach(s, DetachKind::Normal, 3600);
+  PublishResult first = f.publish("j", "one", 1);
+  CHECK(first.matched == 1);
+  PublishResult second = f.publish("j", "two", 1);  // the queue holds one: this copy is dropped
+  CHECK(second.matched == 1);
+  CHECK_FALSE(second.quota_exceeded);
+  CHECK(f.broker->stats().queue_full_messages == 1);
+  CHECK(f.broker->stats().refused_quota == 0);
+}
