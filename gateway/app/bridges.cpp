@@ -9,6 +9,7 @@
 #include "amqp_bridge.h"
 #include "connector.h"
 #include "log.h"
+#include "tls_files.h"
 #include "xmpp_bridge.h"
 
 namespace junction::app {
@@ -56,7 +57,7 @@ std::shared_ptr<const net::TransportSpec> client_transport(const BridgeConfig& b
   auto spec = std::make_shared<net::TransportSpec>();
   spec->kind = net::TransportKind::Tls;
   try {
-    spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Client, s);
+    spec->tls = load_tls_context(net::TlsContext::Role::Client, s);
   } catch (const std::exception& e) {
     throw std::runtime_error("bridge " + bc.name + ": " + e.what());
   }

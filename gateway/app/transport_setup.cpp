@@ -1,5 +1,7 @@
 #include "transport_setup.h"
 
+#include "tls_files.h"
+
 namespace junction::app {
 
 namespace {
@@ -46,7 +48,7 @@ std::shared_ptr<const net::TransportSpec> make_transport(const std::vector<Liste
   else spec->kind = net::TransportKind::Wss;
   spec->handshake_timeout_ms = 0;
   if (net::uses_tls(spec->kind)) {
-    spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Server, tls_settings(first.tls));
+    spec->tls = load_tls_context(net::TlsContext::Role::Server, tls_settings(first.tls));
     spec->use_identity_as_username = first.tls.use_identity_as_username;
     spec->handshake_timeout_ms += first.tls.handshake_timeout_ms;
   }
@@ -69,7 +71,7 @@ std::shared_ptr<const net::TransportSpec> make_transport(const std::vector<Liste
 
 std::shared_ptr<const net::TransportSpec> reload_tls(const net::TransportSpec& running, const TlsListenerConfig& tls) {
   auto spec = std::make_shared<net::TransportSpec>(running);
-  spec->tls = std::make_shared<const net::TlsContext>(net::TlsContext::Role::Server, tls_settings(tls));
+  spec->tls = load_tls_context(net::TlsContext::Role::Server, tls_settings(tls));
   return spec;
 }
 

@@ -70,6 +70,31 @@ struct TlsContext::Impl {
   }
 };
 
+namespace {
+
+std::string format_time(const mbedtls_x509_time& t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d UTC", t.year, t.mon, t.day, t.hour, t.min, t.sec);
+  return buf;
+}
+
+// A certificate outside its validity still loads (an operator may be in the
+// middle of a rotation, and clients decide what they accept), but not
+// silently: the caller logs this at start-up and at every reload.
+std::string validity_warning(const std::string& file, const mbedtls_x509_crt& crt) {
+  const std::string dates = "valid from " + format_time(crt.valid_from) + " until " + format_time(crt.valid_to);
+  if (mbedtls_x509_time_is_past(&crt.valid_to)) {
+    return "certificate file " + file + " has expired (" + dates + "); peers will refuse it";
+  }
+  if (mbedtls_x509_time_is_future(&crt.valid_from)) {
+    return "certificate file " + file + " is not valid before " + format_time(crt.valid_from) + " (" + dates +
+           "); peers will refuse it";
+  }
+  return {};
+}
+
+}  // namespace
+
 TlsContext::TlsContext(Role role, const TlsSettings& s) : role_(role), impl_(std::make_unique<Impl>()) {
   Impl& d = *impl_;
   static const char kPersonal[] = "junction-tls";
@@ -92,6 +117,7 @@ TlsContext::TlsContext(Role role, const TlsSettings& s) : role_(role), impl_(std
     if (r != 0)
       throw std::runtime_error("key file " + s.key_file + " does not match certificate file " + s.cert_file + ": " +
                                tls_error_text(r));
+    certificate_warning_ = validity_warning(s.cert_file, d.cert);
   }
   if (!s.ca_file.empty()) {
     check_readable("CA file", s.ca_file);

@@ -48,6 +48,10 @@ class TlsContext {
 
   Role role() const { return role_; }
   bool has_ca() const;
+  // Non-empty when the own certificate is outside its validity now
+  // ("certificate file F has expired (valid from ... until ...)"): it is
+  // loaded anyway (an operator may be mid-rotation); the caller logs this.
+  const std::string& certificate_warning() const { return certificate_warning_; }
   // The mbedtls_ssl_config*, as void* to keep mbedTLS headers out of here.
   void* ssl_config() const;
 
@@ -56,6 +60,7 @@ class TlsContext {
  private:
   Role role_;
   std::unique_ptr<Impl> impl_;
+  std::string certificate_warning_;
 };
 
 // mbedTLS's text for an error code ("X509 - Certificate verification failed").

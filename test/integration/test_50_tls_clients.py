@@ -232,3 +232,23 @@ def test_bad_certificate_files_stop_start_up(tmp_path, pki, what):
     assert r.returncode == 2, r.stderr
     assert named in r.stderr
     assert "start-up failed" in r.stderr
+
+
+@pytest.mark.junction_only("certificate validity warnings")
+def test_an_expired_server_certificate_is_warned_about_at_start_and_on_reload(broker_factory, pki):
+    # It still loads (an operator may be mid-rotation), but not silently:
+    # the log names the file and the dates, at start-up and on SIGHUP.
+    b = broker_factory(listeners=[tls_listener(pki, cert_file=pki["expired.crt"], key_file=pki["expired.key"])])
+    text = "certificate file %s has expired" % pki["expired.crt"]
+    assert wait_log(b, text), b.log[-2000:]
+    line = [l for l in b.log.splitlines() if text in l][0]
+    assert "warning" in line and "valid from" in line and "until" in line
+    b.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while b.log.count(text) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert b.log.count(text) == 2
+    # A valid certificate says nothing of the kind.
+    ok = broker_factory(listeners=[tls_listener(pki)])
+    time.sleep(0.2)
+    assert "has expired" not in ok.log and "not valid before" not in ok.log
