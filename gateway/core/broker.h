@@ -284,7 +284,7 @@ class Broker {
   RetainedStore retained_;
   MatchResult match_scratch_;
   // Keyed by the session's own client_id: a set node is three words, where
-  // a map would hold a second copy of every client id (DESIGN §5: 10,000
+  // a map would hold a second copy of every client id (docs/PERFORMANCE.md: 10,000
   // idle clients).
   SessionTable sessions_;
   std::set<std::pair<std::int64_t, Session*>> expiries_;  // offline sessions by deadline

@@ -1,7 +1,7 @@
 // A sorted-vector map for the few entries a session holds (its
 // subscriptions): one array instead of one 80-byte tree node per entry, and
 // 24 bytes in the owner instead of std::map's 48. 10,000 idle sessions with
-// one subscription each is a benchmark case (DESIGN §5). Lookups take any
+// one subscription each is a benchmark case (docs/PERFORMANCE.md). Lookups take any
 // key comparable with std::string_view; insertion and erase are O(n), fine
 // for the handful of filters a client subscribes to.
 #pragma once

@@ -169,7 +169,7 @@ class Restorer {
 
 // Retained messages, loaded in steps while the broker already serves
 // clients, so that start-up with a million of them takes milliseconds
-// (DESIGN §5). Both tables are keyed by message id, so one pass in id order
+// (docs/PERFORMANCE.md). Both tables are keyed by message id, so one pass in id order
 // joins them: a Messages record is retained when the Retained table has its
 // id, kept when a session or queue holds it, and otherwise garbage. Ids at
 // or above the cutoff were made by this run and are not looked at.

@@ -104,7 +104,7 @@ struct OutEntry {
 };
 
 // Per-session state that most sessions never need: an idle subscriber
-// (10,000 of them, DESIGN §5) pays one null pointer for all of it.
+// (10,000 of them: docs/PERFORMANCE.md) pays one null pointer for all of it.
 struct SessionExtras {
   std::vector<std::uint16_t> inbound_held;  // exactly-once publishes taken, release awaited
   std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online

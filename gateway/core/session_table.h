@@ -2,7 +2,7 @@
 //
 // An intrusive chained hash table: the chain link lives in the Session, so a
 // session costs the table one bucket word instead of a separately allocated
-// node (32 B with its malloc header; 10,000 idle clients, DESIGN §5). The
+// node (32 B with its malloc header; 10,000 idle clients: docs/PERFORMANCE.md). The
 // table owns its sessions. Buckets double when the load passes 1, and are
 // never fewer than 16.
 #pragma once

@@ -7,7 +7,7 @@
 // read machinery we do not need, a uv_poll_t 160 and four syscalls to
 // register; the loop keeps one epoll set for all connections, watched by
 // libuv as a single fd (LoopImpl::epoll_watch), so a connection is its fd
-// and one epoll_ctl (10,000 idle clients, DESIGN §5).
+// and one epoll_ctl (10,000 idle clients: docs/PERFORMANCE.md).
 //
 // Input: on EPOLLIN, read() into the loop's shared buffer (up to 32
 // full buffers per wake-up) and feed it straight to on_bytes(); only the

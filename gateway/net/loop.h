@@ -1,4 +1,4 @@
-// junction::net::Loop — the one event loop of the process (DESIGN §5).
+// junction::net::Loop — the one event loop of the process (docs/ARCHITECTURE.md).
 //
 // Iteration order (libuv phases, what runs in each):
 //   timers    Loop::every/after callbacks; the 1 s connection tick

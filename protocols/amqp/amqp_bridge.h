@@ -1,5 +1,5 @@
 // junction::amqp::AmqpBridge — one configured bridge to an upstream AMQP
-// 0-9-1 broker (issue 5). It is the ProtocolFactory a net::Connector uses
+// 0-9-1 broker (README "AMQP bridge"). It is the ProtocolFactory a net::Connector uses
 // (one AmqpClient per TCP connection) and owns what lives across
 // reconnects: the core session, confirm bookkeeping, counters, state.
 //

@@ -1,4 +1,4 @@
-// Core Message <-> AMQP basic properties (DESIGN §3 "names across protocols").
+// Core Message <-> AMQP basic properties (README "Names across protocols").
 //
 //   core                          AMQP
 //   content_type             <->  content-type

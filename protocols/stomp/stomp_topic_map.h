@@ -2,7 +2,7 @@
 // (STYLE 6): destinations, and the headers of SEND / MESSAGE frames versus a
 // core Message's properties. No I/O, no broker; the unit tests drive it.
 //
-// Destinations (DESIGN §3):
+// Destinations (docs/STOMP.md):
 //   /topic/<t>        core topic t; SUBSCRIBE may use + and # (and $share/g/f)
 //   /queue/<n>        core queue n (published as topic "$queue/<n>")
 //   /temp-queue/<n>   queue private to one connection: core queue

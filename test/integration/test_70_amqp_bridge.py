@@ -1,4 +1,4 @@
-"""AMQP 0-9-1 bridge (issue 5) against a real RabbitMQ the suite starts on its
+"""AMQP 0-9-1 bridge (README "AMQP bridge") against a real RabbitMQ the suite starts on its
 own ports (fixture `rabbitmq`), checked with pika as the independent AMQP
 client and paho-mqtt / stomp.py on the Junction side.
 

@@ -1,5 +1,5 @@
 // junction::amqp name mapping between core topics and AMQP routing keys
-// (DESIGN §3). Pure and lossless in the topic -> key -> topic direction:
+// (README "Names across protocols"). Pure and lossless in the topic -> key -> topic direction:
 //
 //   topic  a/b/c     <->  routing key  a.b.c      ('/' <-> '.')
 //   filter a/+/#     <->  binding key  a.*.#      ('+' <-> '*', '#' <-> '#')
