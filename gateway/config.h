@@ -4,7 +4,16 @@
 //   FILE:LINE: key 'listeners[0].port': expected an integer, got a string
 // (LINE is 1-based, from yaml-cpp's marks). Unknown keys anywhere are errors,
 // so a typo never silently falls back to a default. The keys are a contract:
-// see conf/junction.yaml, which is also the embedded default.
+// see conf/junction.yaml, which is also the embedded default. Each section's
+// keys (name, type, range, target member) are declared once, in the binder
+// tables of config*.cpp (config_binder.h).
+//
+// Defaults: a value that configures a module defaults to that module's own
+// default, read from its option struct (MqttOptions, StompOptions,
+// ClientOptions, BrokerConfig, QueuePolicy, LmdbOptions, XmppOptions,
+// BridgeOptions, the net specs); only what no module has a default for is
+// written here. conf/junction.yaml states the same values (a unit test
+// checks that the file and these structs agree).
 //
 // Start-up (and SIGHUP) only: nothing here is on the data path.
 #pragma once
@@ -15,8 +24,23 @@
 #include <string_view>
 #include <vector>
 
+#include "amqp_bridge.h"
 #include "amqp_uri.h"
+#include "broker.h"
+#include "client_protocol.h"
+#include "connector.h"
+#include "http_upgrade.h"
+#include "listener.h"
+#include "lmdb_options.h"
 #include "log.h"
+#include "loop.h"
+#include "mqtt_protocol.h"
+#include "queue.h"
+#include "stomp_protocol.h"
+#include "tls_context.h"
+#include "transport.h"
+#include "ws_options.h"
+#include "xmpp_bridge.h"
 
 namespace junction {
 
@@ -25,15 +49,23 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// listeners[].protocol: which front-end serves the listener.
+enum class Protocol : std::uint8_t { Mqtt, Stomp };
+const char* protocol_name(Protocol p);  // "mqtt", "stomp" (the config values)
+
+// listeners[].transport: tcp | tls | ws | wss, the net layer's own kinds;
+// net::transport_name() gives the config value.
+using Transport = net::TransportKind;
+
 // listeners[].tls (transport tls and wss).
 struct TlsListenerConfig {
   std::string cert_file;           // PEM certificate chain (required)
   std::string key_file;            // PEM private key (required)
   std::string ca_file;             // PEM CAs for client certificates
-  bool require_certificate = false;       // needs ca_file
-  bool use_identity_as_username = false;  // needs require_certificate
+  bool require_certificate = net::TlsSettings{}.require_certificate;             // needs ca_file
+  bool use_identity_as_username = net::TransportSpec{}.use_identity_as_username;  // needs require_certificate
   std::string ciphers;             // mbedTLS suite names; "" = default policy
-  std::uint32_t handshake_timeout_ms = 10000;
+  std::uint32_t handshake_timeout_ms = net::TransportSpec{}.handshake_timeout_ms;
 
   bool operator==(const TlsListenerConfig&) const = default;
 };
@@ -41,57 +73,57 @@ struct TlsListenerConfig {
 // listeners[].websocket (transport ws and wss).
 struct WebSocketListenerConfig {
   std::vector<std::string> allowed_origins;  // empty: any Origin
-  std::uint32_t max_request_size = 8192;     // HTTP upgrade request, bytes
-  std::uint32_t max_headers = 64;
-  std::uint32_t max_frame_size = 16777216;   // one WebSocket frame's payload
-  std::uint32_t handshake_timeout_ms = 10000;
+  std::uint32_t max_request_size = net::HttpLimits{}.max_request_size;  // HTTP upgrade request, bytes
+  std::uint32_t max_headers = net::HttpLimits{}.max_headers;
+  std::uint32_t max_frame_size = net::WsOptions{}.max_frame_size;  // one WebSocket frame's payload
+  std::uint32_t handshake_timeout_ms = net::TransportSpec{}.handshake_timeout_ms;
 
   bool operator==(const WebSocketListenerConfig&) const = default;
 };
 
 struct ListenerConfig {
-  std::string protocol = "mqtt";   // mqtt | stomp
-  std::string transport = "tcp";   // tcp | tls | ws | wss
-  std::string bind = "127.0.0.1";  // IPv4 or IPv6 literal
-  std::uint16_t port = 0;          // 0: ephemeral (tests)
-  std::string name;                // optional label for logs
-  std::string path;                // ws/wss: "" = any path
-  std::uint32_t max_connections = 0;  // 0: unlimited
-  bool allow_anonymous = true;     // default: true only on a loopback bind
+  Protocol protocol = Protocol::Mqtt;        // required
+  Transport transport = net::TransportSpec{}.kind;
+  std::string bind = net::ListenerSpec{}.bind;  // IPv4 or IPv6 literal
+  std::uint16_t port = net::ListenerSpec{}.port;  // 0: ephemeral (tests)
+  std::string name;                          // optional label for logs
+  std::string path;                          // ws/wss: "" = any path
+  std::uint32_t max_connections = net::ListenerSpec{}.max_connections;  // 0: unlimited
+  bool allow_anonymous = frontend::ClientOptions{}.allow_anonymous;  // unless given: true only on a loopback bind
   TlsListenerConfig tls;
   WebSocketListenerConfig websocket;
-  int line = 0;                    // where it was defined (for messages)
+  int line = 0;                              // where it was defined (for messages)
 
   bool operator==(const ListenerConfig&) const = default;
 };
 
 enum class Durability : std::uint8_t { Sync, Batch, Memory };
-const char* durability_name(Durability d);
+const char* durability_name(Durability d);  // "sync", "batch", "memory" (the config values)
 
 struct StoreConfig {
   std::string path = "./junction-data";
-  Durability durability = Durability::Batch;
-  std::uint32_t sync_interval_ms = 1000;  // batch: fsync at most this late
-  std::uint64_t map_size_mb = 64;         // initial LMDB map
-  std::uint64_t max_map_size_mb = 0;      // 0: grow without a cap
+  Durability durability = Durability::Batch;  // LmdbOptions' own default is sync
+  std::uint32_t sync_interval_ms = store::LmdbOptions{}.sync_interval_ms;  // batch: fsync at most this late
+  std::uint64_t map_size_mb = store::LmdbOptions{}.initial_map_size >> 20;  // initial LMDB map
+  std::uint64_t max_map_size_mb = store::LmdbOptions{}.max_map_size >> 20;  // 0: grow without a cap
 
   bool operator==(const StoreConfig&) const = default;
 };
 
 struct LimitsConfig {
-  std::uint32_t max_queued_messages = 100000;
-  std::uint64_t max_queued_bytes = 0;  // payload bytes per session; 0: no limit
-  std::uint32_t max_packet_size = 1048576;
-  std::uint16_t max_keepalive = 600;
-  std::uint16_t max_inflight = 1000;
-  std::uint16_t receive_maximum = 1024;
-  std::uint16_t topic_alias_maximum = 64;
-  std::uint64_t outbound_buffer = 4194304;
-  std::uint32_t slow_consumer_ms = 5000;  // 0: never a slow consumer
-  std::uint32_t max_session_expiry = 4294967295u;
-  std::uint32_t max_connections = 0;   // all listeners together; 0: unlimited
-  std::uint32_t max_connect_rate = 0;  // new connections per second; 0: unlimited
-  std::uint32_t max_publish_rate = 0;  // PUBLISH/SEND per second per client; 0: unlimited
+  std::uint32_t max_queued_messages = core::BrokerConfig{}.max_queued_messages;
+  std::uint64_t max_queued_bytes = core::BrokerConfig{}.max_queued_bytes;  // payload bytes per session; 0: no limit
+  std::uint32_t max_packet_size = mqtt::MqttOptions{}.max_packet_size;
+  std::uint16_t max_keepalive = mqtt::MqttOptions{}.max_keepalive;
+  std::uint16_t max_inflight = core::BrokerConfig{}.max_inflight;
+  std::uint16_t receive_maximum = mqtt::MqttOptions{}.receive_maximum;
+  std::uint16_t topic_alias_maximum = mqtt::MqttOptions{}.topic_alias_maximum;
+  std::uint64_t outbound_buffer = frontend::ClientOptions{}.outbound_limit;
+  std::uint32_t slow_consumer_ms = core::BrokerConfig{}.slow_consumer_ms;  // 0: never a slow consumer
+  std::uint32_t max_session_expiry = core::BrokerConfig{}.max_session_expiry_s;
+  std::uint32_t max_connections = net::AdmissionLimits{}.max_connections;    // all listeners together; 0: unlimited
+  std::uint32_t max_connect_rate = net::AdmissionLimits{}.max_connect_rate;  // new connections per second; 0: unlimited
+  std::uint32_t max_publish_rate = frontend::ClientOptions{}.max_publish_rate;  // per client; 0: unlimited
 
   bool operator==(const LimitsConfig&) const = default;
 };
@@ -100,23 +132,23 @@ struct LimitsConfig {
 // queue name ('*' matches any run of characters).
 struct QueueConfig {
   std::string pattern;
-  std::uint32_t max_length = 100000;   // 0: unlimited
-  std::uint64_t max_bytes = 0;         // 0: unlimited
-  bool drop_head = false;              // overflow: false = reject-publish, true = drop-head
-  std::uint32_t max_deliveries = 0;    // 0: never dead-letter for redeliveries
-  std::string dead_letter;             // "": DLQ.<name>; "none": drop
-  std::uint64_t ttl_ms = 0;            // 0: no default TTL
+  std::uint32_t max_length = core::QueuePolicy{}.max_length;          // 0: unlimited
+  std::uint64_t max_bytes = core::QueuePolicy{}.max_bytes;            // 0: unlimited
+  core::Overflow overflow = core::QueuePolicy{}.overflow;             // reject-publish | drop-head
+  std::uint32_t max_deliveries = core::QueuePolicy{}.max_deliveries;  // 0: never dead-letter for redeliveries
+  std::string dead_letter = core::QueuePolicy{}.dead_letter;          // "": DLQ.<name>; "none": drop
+  std::uint64_t ttl_ms = core::QueuePolicy{}.ttl_ms;                  // 0: no default TTL
   int line = 0;
 
   bool operator==(const QueueConfig&) const = default;
 };
 
 struct StompConfig {
-  std::uint32_t heart_beat_ms = 10000;   // both directions, offered in CONNECTED
-  std::uint32_t prefetch = 100;          // default prefetch-count of a queue subscription
-  std::uint32_t max_frame_size = 4194304;
-  std::uint32_t max_headers = 256;
-  std::uint32_t max_header_line = 16384;
+  std::uint32_t heart_beat_ms = stomp::StompOptions{}.heart_beat_send_ms;  // both directions, offered in CONNECTED
+  std::uint32_t prefetch = stomp::StompOptions{}.default_prefetch;  // default prefetch-count of a queue subscription
+  std::uint32_t max_frame_size = stomp::StompLimits{}.max_frame_size;
+  std::uint32_t max_headers = stomp::StompLimits{}.max_headers;
+  std::uint32_t max_header_line = stomp::StompLimits{}.max_header_line;
 
   bool operator==(const StompConfig&) const = default;
 };
@@ -125,15 +157,15 @@ struct StompConfig {
 struct XmppConfig {
   bool enabled = false;
   std::string host = "127.0.0.1";        // the XMPP server's component listener
-  std::uint16_t port = 5347;
+  std::uint16_t port = 5347;             // XEP-0114's customary port
   std::string component;                 // the component's domain (required when enabled)
   std::string secret;                    // shared secret, or read from secret_file
   std::string secret_file;
-  std::vector<std::string> scope{"#"};   // topic filters the bridge exposes
-  std::uint8_t qos = 0;                  // QoS of what XMPP users publish
-  bool retain_pubsub = true;             // a PubSub publish is retained
-  std::uint32_t offline_limit = 1000;    // deliveries kept per JID while disconnected
-  std::uint32_t max_stanza_size = 1048576;
+  std::vector<std::string> scope = xmpp::XmppOptions{}.scope;  // topic filters the bridge exposes
+  std::uint8_t qos = xmpp::XmppOptions{}.qos;                  // QoS of what XMPP users publish
+  bool retain_pubsub = xmpp::XmppOptions{}.retain_pubsub;      // a PubSub publish is retained
+  std::uint32_t offline_limit = xmpp::XmppOptions{}.offline_limit;  // deliveries kept per JID while disconnected
+  std::uint32_t max_stanza_size = xmpp::StreamLimits{}.max_stanza_bytes;
   int line = 0;
 
   bool operator==(const XmppConfig&) const = default;
@@ -145,20 +177,21 @@ bool glob_match(std::string_view pattern, std::string_view text);
 
 // Authentication and authorization (Mosquitto-format files; see README).
 struct AuthConfig {
-  std::string password_file;         // "": no password file (any user name is accepted)
-  std::string acl_file;              // "": no ACL (every topic open)
-  bool disconnect_on_denied_publish_v3 = false;  // deny_publish_v3: drop (false) | disconnect (true)
+  std::string password_file;  // "": no password file (any user name is accepted)
+  std::string acl_file;       // "": no ACL (every topic open)
+  // deny_publish_v3: drop (false) | disconnect (true)
+  bool disconnect_on_denied_publish_v3 = mqtt::MqttOptions{}.disconnect_on_denied_publish_v3;
 
   bool operator==(const AuthConfig&) const = default;
 };
 
 // An upstream AMQP 0-9-1 bridge (README "AMQP bridge").
 struct BridgeOutboundConfig {
-  std::string filter;                   // local topic filter
-  std::string exchange;                 // "" = the default exchange
-  std::string routing_key = "{topic}";  // template
-  std::uint8_t qos = 1;
-  bool mandatory = false;
+  std::string filter;                                             // local topic filter
+  std::string exchange;                                           // "" = the default exchange
+  std::string routing_key = amqp::OutboundRule{}.routing_key;     // template
+  std::uint8_t qos = amqp::OutboundRule{}.qos;
+  bool mandatory = amqp::OutboundRule{}.mandatory;
   bool operator==(const BridgeOutboundConfig&) const = default;
 };
 struct BridgeInboundConfig {
@@ -167,7 +200,7 @@ struct BridgeInboundConfig {
   std::string binding_key;
   std::string topic_prefix;  // local topic = prefix + mapped routing key
   std::string local_queue;   // or publish into this local queue
-  std::uint8_t qos = 1;
+  std::uint8_t qos = amqp::InboundRule{}.qos;
   bool operator==(const BridgeInboundConfig&) const = default;
 };
 // bridges[].tls, for amqps:// URIs: the client side of the TLS layer.
@@ -176,7 +209,7 @@ struct BridgeTlsConfig {
   std::string cert_file;    // PEM client certificate chain (optional, with key_file)
   std::string key_file;
   std::string server_name;  // checked against the server certificate; "" = the URI host
-  bool verify = true;       // false: accept any server certificate (tests only)
+  bool verify = net::TlsSettings{}.verify_peer;  // false: accept any server certificate (tests only)
   bool operator==(const BridgeTlsConfig&) const = default;
 };
 struct BridgeConfig {
@@ -185,12 +218,13 @@ struct BridgeConfig {
   bool tls = false;               // the uris are amqps:// (all of them)
   BridgeTlsConfig tls_options;
   std::string node_id;            // "" = host name + store path
-  std::uint16_t heartbeat = 30;
-  std::uint16_t prefetch = 100;
-  std::uint16_t max_unconfirmed = 1000;
-  std::uint32_t outbox_max_messages = 100000;
-  bool outbox_drop_oldest = false;
-  std::uint32_t min_backoff_ms = 500, max_backoff_ms = 30000;
+  std::uint16_t heartbeat = amqp::BridgeOptions{}.heartbeat_s;
+  std::uint16_t prefetch = amqp::BridgeOptions{}.prefetch;
+  std::uint16_t max_unconfirmed = amqp::BridgeOptions{}.max_unconfirmed;
+  std::uint32_t outbox_max_messages = amqp::BridgeOptions{}.outbox_max;
+  bool outbox_drop_oldest = amqp::BridgeOptions{}.outbox_drop_oldest;
+  std::uint32_t min_backoff_ms = net::ConnectorSpec{}.min_backoff_ms;
+  std::uint32_t max_backoff_ms = net::ConnectorSpec{}.max_backoff_ms;
   std::vector<BridgeOutboundConfig> outbound;
   std::vector<BridgeInboundConfig> inbound;
   bool operator==(const BridgeConfig&) const = default;
@@ -198,7 +232,7 @@ struct BridgeConfig {
 
 // The $SYS/broker/... statistics tree (README "$SYS").
 struct SysConfig {
-  std::uint32_t interval_s = 10;  // seconds between updates; 0: no $SYS tree at all
+  std::uint32_t interval_s = 10;  // seconds between updates (Mosquitto's sys_interval); 0: no $SYS tree at all
 
   bool operator==(const SysConfig&) const = default;
 };

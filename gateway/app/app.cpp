@@ -83,12 +83,13 @@ void App::start() {
 
   std::vector<core::ProtocolFactory*> factories;
   for (const ListenerConfig& lc : cfg_.listeners) {
-    if (lc.protocol == "mqtt") {
-      protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_, lc)));
-    } else if (lc.protocol == "stomp") {
-      protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
-    } else {
-      throw std::runtime_error("protocol '" + lc.protocol + "' is not built into this binary");
+    switch (lc.protocol) {
+      case Protocol::Mqtt:
+        protocols_.push_back(std::make_unique<mqtt::MqttProtocol>(*broker_, mqtt_options(cfg_, lc)));
+        break;
+      case Protocol::Stomp:
+        protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
+        break;
     }
     factories.push_back(protocols_.back().get());
   }
@@ -121,7 +122,7 @@ void App::start() {
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     for (std::size_t i : groups_[g]) {
       const ListenerConfig& lc = cfg_.listeners[i];
-      log::notice("listening: %s/%s %s%s", lc.protocol.c_str(), lc.transport.c_str(),
+      log::notice("listening: %s/%s %s%s", protocol_name(lc.protocol), net::transport_name(lc.transport),
                   listeners_[g]->address().c_str(), lc.path.c_str());
     }
   }

@@ -123,6 +123,7 @@ class AmqpLink final : public Bridge {
     if (s.last_error.empty() && !bridge_->connected()) s.last_error = bridge_->last_error();
     s.outbox = bridge_->outbox_depth();
     s.attempts = connector_->attempts();
+    s.started_ms = started_ms();
     return s;
   }
   bool same_config(const Config& cfg) const override {
@@ -184,6 +185,7 @@ class XmppLink final : public Bridge {
     s.last_error = bridge_->online() ? std::string() : connector_->last_error();
     s.outbox = bridge_->offline_depth();
     s.attempts = connector_->attempts();
+    s.started_ms = started_ms();
     return s;
   }
   bool same_config(const Config& cfg) const override {
@@ -238,7 +240,10 @@ std::vector<std::unique_ptr<Bridge>> BridgeSet::build(const Config& cfg) {
 
 void BridgeSet::start(const Config& cfg) {
   live_ = build(cfg);
-  for (auto& b : live_) b->start();
+  for (auto& b : live_) {
+    b->set_started(loop_.now_ms());
+    b->start();
+  }
 }
 
 void BridgeSet::reload(const Config& cfg) {
@@ -277,6 +282,7 @@ void BridgeSet::start_pending() {
     }
     try {
       std::unique_ptr<Bridge> b = build_one(pending_, *it);
+      b->set_started(loop_.now_ms());
       b->start();
       log::notice("SIGHUP: bridge %s started", it->c_str());
       live_.push_back(std::move(b));

@@ -34,6 +34,7 @@ struct BridgeStatus {
   std::string last_error; // empty while up
   std::size_t outbox = 0; // messages waiting to go out (AMQP outbox, XMPP offline deliveries)
   std::uint64_t attempts = 0;  // connection attempts so far (this bridge object)
+  std::int64_t started_ms = 0; // when this bridge object started (loop clock): a restart changes it
 };
 
 class Bridge {
@@ -53,11 +54,15 @@ class Bridge {
   // True when `cfg` asks for exactly this bridge (a reload leaves it alone).
   virtual bool same_config(const Config& cfg) const = 0;
 
+  std::int64_t started_ms() const { return started_ms_; }
+  void set_started(std::int64_t now_ms) { started_ms_ = now_ms; }
+
  protected:
   explicit Bridge(std::string name) : name_(std::move(name)) {}
 
  private:
   std::string name_;
+  std::int64_t started_ms_ = 0;
 };
 
 class BridgeSet {

@@ -15,13 +15,17 @@ std::unique_ptr<store::Store> open_store(const StoreConfig& s) {
   std::error_code ec;
   std::filesystem::create_directories(s.path, ec);
   if (ec) throw std::runtime_error("cannot create the data directory " + s.path + ": " + ec.message());
+  return std::make_unique<store::LmdbStore>(lmdb_options(s));
+}
+
+store::LmdbOptions lmdb_options(const StoreConfig& s) {
   store::LmdbOptions o;
   o.path = s.path;
   o.durability = s.durability == Durability::Sync ? store::Durability::Sync : store::Durability::Batch;
   o.sync_interval_ms = s.sync_interval_ms;
   o.initial_map_size = static_cast<std::size_t>(s.map_size_mb) << 20;
   o.max_map_size = static_cast<std::size_t>(s.max_map_size_mb) << 20;
-  return std::make_unique<store::LmdbStore>(o);
+  return o;
 }
 
 core::BrokerConfig broker_config(const Config& cfg) {
@@ -37,7 +41,7 @@ core::BrokerConfig broker_config(const Config& cfg) {
     if (const QueueConfig* q = match_queue_config(queues, name)) {
       p.max_length = q->max_length;
       p.max_bytes = q->max_bytes;
-      p.overflow = q->drop_head ? core::Overflow::DropHead : core::Overflow::RejectPublish;
+      p.overflow = q->overflow;
       p.max_deliveries = q->max_deliveries;
       p.dead_letter = q->dead_letter;
       p.ttl_ms = static_cast<std::int64_t>(q->ttl_ms);

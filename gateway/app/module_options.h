@@ -11,6 +11,7 @@
 #include "client_protocol.h"
 #include "config.h"
 #include "listener.h"
+#include "lmdb_options.h"
 #include "mqtt_protocol.h"
 #include "store.h"
 #include "stomp_protocol.h"
@@ -19,6 +20,8 @@ namespace junction::app {
 
 // Throws std::runtime_error (the data directory cannot be made, LMDB fails).
 std::unique_ptr<store::Store> open_store(const StoreConfig& s);
+// For durability sync and batch (memory opens a MemStore instead).
+store::LmdbOptions lmdb_options(const StoreConfig& s);
 core::BrokerConfig broker_config(const Config& cfg);
 frontend::ClientOptions client_options(const Config& cfg, const ListenerConfig& l);
 mqtt::MqttOptions mqtt_options(const Config& cfg, const ListenerConfig& l);

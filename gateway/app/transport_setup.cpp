@@ -23,14 +23,17 @@ net::TlsSettings tls_settings(const TlsListenerConfig& t) {
 net::WsEndpoint endpoint_for(const ListenerConfig& l, bool& text) {
   net::WsEndpoint e;
   e.path = l.path;
-  if (l.protocol == "mqtt") {
-    e.subprotocols = {"mqtt", "mqttv3.1"};
-    e.subprotocol_required = true;
-    text = false;
-  } else {
-    e.subprotocols = {"v12.stomp", "v11.stomp", "v10.stomp"};
-    e.subprotocol_required = false;
-    text = true;
+  switch (l.protocol) {
+    case Protocol::Mqtt:
+      e.subprotocols = {"mqtt", "mqttv3.1"};
+      e.subprotocol_required = true;
+      text = false;
+      break;
+    case Protocol::Stomp:
+      e.subprotocols = {"v12.stomp", "v11.stomp", "v10.stomp"};
+      e.subprotocol_required = false;
+      text = true;
+      break;
   }
   return e;
 }
@@ -41,11 +44,9 @@ std::shared_ptr<const net::TransportSpec> make_transport(const std::vector<Liste
                                                          const std::vector<std::size_t>& group,
                                                          const std::vector<core::ProtocolFactory*>& factories) {
   const ListenerConfig& first = listeners[group.front()];
+  if (first.transport == Transport::Tcp) return nullptr;
   auto spec = std::make_shared<net::TransportSpec>();
-  if (first.transport == "tcp") return nullptr;
-  if (first.transport == "tls") spec->kind = net::TransportKind::Tls;
-  else if (first.transport == "ws") spec->kind = net::TransportKind::Ws;
-  else spec->kind = net::TransportKind::Wss;
+  spec->kind = first.transport;
   spec->handshake_timeout_ms = 0;
   if (net::uses_tls(spec->kind)) {
     spec->tls = load_tls_context(net::TlsContext::Role::Server, tls_settings(first.tls));

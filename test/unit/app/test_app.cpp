@@ -233,8 +233,8 @@ TEST_CASE("a reload applies bridges: added ones start, changed ones restart, rem
   broker.restore();
   app::BridgeSet set(loop, broker);
   auto state = [&] {
-    std::map<std::string, std::pair<std::string, std::uint64_t>> m;
-    for (const auto& st : set.status()) m[st.name] = {st.state, st.attempts};
+    std::map<std::string, std::pair<std::string, std::int64_t>> m;
+    for (const auto& st : set.status()) m[st.name] = {st.state, st.started_ms};
     return m;
   };
 
@@ -243,7 +243,7 @@ TEST_CASE("a reload applies bridges: added ones start, changed ones restart, rem
   CHECK(state()["amqp:a"].first == "connecting");
 
   int step = 0;
-  std::uint64_t xmpp_attempts = 0;
+  std::int64_t xmpp_started = 0, a_started = 0;
   loop.every(100, [&] {
     set.tick();
     switch (++step) {
@@ -252,18 +252,18 @@ TEST_CASE("a reload applies bridges: added ones start, changed ones restart, rem
         CHECK(set.size() == 3);
         break;
       case 12:  // a changed, b removed, xmpp unchanged
-        xmpp_attempts = state()["xmpp"].second;
-        CHECK(xmpp_attempts >= 1);
+        xmpp_started = state()["xmpp"].second;
+        a_started = state()["amqp:a"].second;
         set.reload(cfg("bridges:\n" + a2 + xmpp));
         break;
       case 20: {
         const auto m = state();
         CHECK(m.count("amqp:b") == 0);  // stopped and gone
         REQUIRE(m.count("amqp:a") == 1);
-        CHECK(m.at("amqp:a").first == "connecting");  // the new one
-        CHECK(m.at("amqp:a").second < 10);            // restarted: its own attempts
+        CHECK(m.at("amqp:a").first == "connecting");
+        CHECK(m.at("amqp:a").second > a_started);  // restarted: a new bridge object
         REQUIRE(m.count("xmpp") == 1);
-        CHECK(m.at("xmpp").second > xmpp_attempts);  // the same bridge, still trying
+        CHECK(m.at("xmpp").second == xmpp_started);  // the same bridge, untouched
         set.stop();
         break;
       }

@@ -39,19 +39,19 @@ TEST_CASE("the embedded default configuration parses", "[config]") {
   Config c = junction::default_config();
   CHECK(c.source == "<default>");
   REQUIRE(c.listeners.size() == 4);
-  CHECK(c.listeners[1].protocol == "stomp");
+  CHECK(c.listeners[1].protocol == junction::Protocol::Stomp);
   CHECK(c.listeners[1].port == 61613);
   // DESIGN §6: browsers get MQTT and STOMP over WebSocket on one port.
-  CHECK(c.listeners[2].transport == "ws");
+  CHECK(c.listeners[2].transport == junction::Transport::Ws);
   CHECK(c.listeners[2].path == "/mqtt");
-  CHECK(c.listeners[3].protocol == "stomp");
+  CHECK(c.listeners[3].protocol == junction::Protocol::Stomp);
   CHECK(c.listeners[3].path == "/stomp");
   CHECK(junction::listener_groups(c.listeners) == std::vector<std::vector<std::size_t>>{{0}, {1}, {2, 3}});
   CHECK(c.stomp == junction::StompConfig{});
   CHECK(c.queues.empty());
   const auto& l = c.listeners[0];
-  CHECK(l.protocol == "mqtt");
-  CHECK(l.transport == "tcp");
+  CHECK(l.protocol == junction::Protocol::Mqtt);
+  CHECK(l.transport == junction::Transport::Tcp);
   CHECK(l.bind == "127.0.0.1");
   CHECK(l.port == 1883);
   CHECK(l.allow_anonymous);
@@ -256,7 +256,7 @@ TEST_CASE("queue policies: parsed, first matching pattern wins", "[config]") {
   const QueueConfig* q = match_queue_config(c.queues, "orders.eu");
   REQUIRE(q != nullptr);
   CHECK(q->max_length == 10);
-  CHECK(q->drop_head);
+  CHECK(q->overflow == junction::core::Overflow::DropHead);
   CHECK(q->max_deliveries == 3);
   CHECK(q->dead_letter == "bad");
   CHECK(q->ttl_ms == 500);
@@ -264,7 +264,7 @@ TEST_CASE("queue policies: parsed, first matching pattern wins", "[config]") {
   CHECK(glob_match("a*b*c", "axxbyyc"));
   CHECK_FALSE(glob_match("a*b", "ac"));
   CHECK(glob_match("*", ""));
-  CHECK(c.listeners[0].protocol == "stomp");
+  CHECK(c.listeners[0].protocol == junction::Protocol::Stomp);
 }
 
 TEST_CASE("transport keys: tls, websocket, shared WebSocket ports", "[config]") {
@@ -274,7 +274,7 @@ TEST_CASE("transport keys: tls, websocket, shared WebSocket ports", "[config]") 
   SECTION("a tls listener with every key") {
     Config c = parse_config("listeners:\n  - protocol: mqtt\n    transport: tls\n    port: 8883\n" + tls, "t.yaml");
     const auto& t = c.listeners[0].tls;
-    CHECK(c.listeners[0].transport == "tls");
+    CHECK(c.listeners[0].transport == junction::Transport::Tls);
     CHECK(t.cert_file == "s.crt");
     CHECK(t.key_file == "s.key");
     CHECK(t.ca_file == "ca.crt");
