@@ -5,6 +5,7 @@
 // encoded once and cached in Message::encoded.
 #include "log.h"
 #include "mqtt_connection.h"
+#include "mqtt_message_map.h"
 
 namespace junction::mqtt {
 
@@ -20,12 +21,7 @@ const std::string& v5_props(const core::Message& m, core::EncodeSlot slot) {
   if (m.props().empty()) return none;
   std::string& cached = m.encoded[slot];
   if (cached.empty()) {
-    Properties p;
-    if (m.props().payload_format >= 0) p.payload_format_indicator = std::uint8_t(m.props().payload_format);
-    if (!m.props().content_type.empty()) p.content_type = m.props().content_type;
-    if (!m.props().response_topic.empty()) p.response_topic = m.props().response_topic;
-    if (!m.props().correlation_data.empty()) p.correlation_data = m.props().correlation_data;
-    for (const auto& up : m.props().user_properties) p.user_properties.push_back(UserProperty{up.name, up.value});
+    const Properties p = properties_of(m);
     std::string with_len;
     encode_properties(p, with_len);
     cached.assign(with_len, varint_size(std::uint32_t(properties_size(p))));

@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "mqtt_connection.h"
+#include "mqtt_message_map.h"
 
 namespace junction::mqtt {
 
@@ -43,12 +44,7 @@ core::MessageRef make_will(core::Broker& broker, const Will& w, const std::strin
   m->retain = w.retain;
   m->origin_client = client_id;
   m->origin_protocol = kMqttProtocol;
-  const Properties& p = w.properties;
-  if (p.payload_format_indicator) m->mutable_props().payload_format = *p.payload_format_indicator;
-  if (p.content_type) m->mutable_props().content_type.assign(*p.content_type);
-  if (p.response_topic) m->mutable_props().response_topic.assign(*p.response_topic);
-  if (p.correlation_data) m->mutable_props().correlation_data.assign(*p.correlation_data);
-  for (const auto& up : p.user_properties) m->mutable_props().user_properties.push_back({std::string(up.name), std::string(up.value)});
+  message_properties_from(w.properties, *m);  // the will's expiry runs from when it is published
   return m;
 }
 

@@ -2,6 +2,7 @@
 // acknowledgement packet in both directions [MQTT-3.3 .. 3.7, 4.3].
 #include "log.h"
 #include "mqtt_connection.h"
+#include "mqtt_message_map.h"
 #include "topic.h"
 
 namespace junction::mqtt {
@@ -87,14 +88,8 @@ void MqttConnection::handle_publish(const Frame& f) {
   m.origin_protocol = kMqttProtocol;
   if (version_ == Version::V5) {
     const Properties& p = pub.properties;
-    if (p.payload_format_indicator) m.mutable_props().payload_format = *p.payload_format_indicator;
     if (p.message_expiry_interval) m.expiry_ms = m.created_ms + std::int64_t(*p.message_expiry_interval) * 1000;
-    if (p.content_type) m.mutable_props().content_type.assign(*p.content_type);
-    if (p.response_topic) m.mutable_props().response_topic.assign(*p.response_topic);
-    if (p.correlation_data) m.mutable_props().correlation_data.assign(*p.correlation_data);
-    for (const auto& up : p.user_properties) {
-      m.mutable_props().user_properties.push_back({std::string(up.name), std::string(up.value)});
-    }
+    message_properties_from(p, m);
   }
 
   auto& persistence = broker().persistence();
