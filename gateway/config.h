@@ -1,4 +1,4 @@
-// junction::Config — the typed configuration, loaded from YAML (DESIGN §6).
+// junction::Config — the typed configuration, loaded from YAML (README "Configuration").
 //
 // Every error throws ConfigError with a message of the form
 //   FILE:LINE: key 'listeners[0].port': expected an integer, got a string
@@ -153,7 +153,7 @@ struct StompConfig {
   bool operator==(const StompConfig&) const = default;
 };
 
-// The XMPP bridge (issue 7): one outbound XEP-0114 component connection.
+// The XMPP bridge (README "XMPP bridge"): one outbound XEP-0114 component connection.
 struct XmppConfig {
   bool enabled = false;
   std::string host = "127.0.0.1";        // the XMPP server's component listener

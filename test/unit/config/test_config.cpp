@@ -41,7 +41,7 @@ TEST_CASE("the embedded default configuration parses", "[config]") {
   REQUIRE(c.listeners.size() == 4);
   CHECK(c.listeners[1].protocol == junction::Protocol::Stomp);
   CHECK(c.listeners[1].port == 61613);
-  // DESIGN §6: browsers get MQTT and STOMP over WebSocket on one port.
+  // The embedded default: browsers get MQTT and STOMP over WebSocket on one port.
   CHECK(c.listeners[2].transport == junction::Transport::Ws);
   CHECK(c.listeners[2].path == "/mqtt");
   CHECK(c.listeners[3].protocol == junction::Protocol::Stomp);
