@@ -104,8 +104,11 @@ void MqttConnection::on_closed() {
 }
 
 void MqttConnection::tick(std::int64_t now_ms) {
-  // [MQTT-3.1.2-22] one and a half keep-alive periods without a packet.
-  if (phase_ == Phase::Connected && keep_alive_s_ != 0 && now_ms - last_rx_ms_ > std::int64_t(keep_alive_s_) * 1500) {
+  // [MQTT-3.1.2-22] one and a half keep-alive periods without a packet. Not
+  // while we ourselves stopped reading (answers owed to a slow store, or the
+  // publish rate spent): the client's PINGREQs wait unread in the socket.
+  if (phase_ == Phase::Connected && keep_alive_s_ != 0 && !read_hold_.any() &&
+      now_ms - last_rx_ms_ > std::int64_t(keep_alive_s_) * 1500) {
     fail(Reason::KeepAliveTimeout, "keep alive timeout");
   }
 }

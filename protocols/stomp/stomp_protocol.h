@@ -45,14 +45,13 @@ class StompProtocol final : public frontend::ClientProtocol {
   core::EncodeSlot headers_slot(bool raw) const { return raw ? raw_slot_ : escaped_slot_; }
 
   // A client id no other connection has, in this process or an earlier one
-  // (temporary queues are named after it and may survive a crash).
+  // (temporary queues are named after it and may survive a crash), and that
+  // cannot be guessed from another one.
   std::string next_client_id();
 
  private:
   StompOptions options_;
   core::EncodeSlot escaped_slot_, raw_slot_;
-  std::string id_prefix_;  // "stomp-<random>-"
-  std::uint64_t next_id_ = 1;
 };
 
 }  // namespace junction::stomp
