@@ -1,4 +1,5 @@
-// Record formats, version 1.
+// Record formats. Messages, sessions and session entries are at version 1;
+// queue entries at version 2 (the message inline; version 1 still decodes).
 //
 // Layout: one version byte, then the fields in declaration order. Integers are
 // fixed-width little-endian; bools are one byte (0/1); strings are a u32
@@ -129,11 +130,7 @@ bool read_subscription(Reader& r, StoredSubscription& s) {
          r.u32(s.subscription_id);
 }
 
-}  // namespace
-
-std::string encode(const StoredMessage& m) {
-  Writer w;
-  w.u8(kRecordVersion);
+void write_message_fields(Writer& w, const StoredMessage& m) {
   w.u64(m.id);
   w.str(m.topic);
   w.str(m.payload);
@@ -152,6 +149,32 @@ std::string encode(const StoredMessage& m) {
     w.str(k);
     w.str(v);
   }
+}
+
+bool read_message_fields(Reader& r, StoredMessage& m) {
+  if (!r.u64(m.id) || !r.str(m.topic) || !r.str(m.payload) || !r.bounded(m.qos, kMaxQos) ||
+      !r.boolean(m.retain) || !r.i64(m.created_ms) || !r.i64(m.expiry_ms) || !r.str(m.origin_client) ||
+      !r.u8(m.origin_protocol) || !r.str(m.content_type) || !r.str(m.response_topic) ||
+      !r.str(m.correlation_data) || !r.i16(m.payload_format))
+    return false;
+  if (m.payload_format < -1 || m.payload_format > 1) return false;
+  std::uint32_t n = 0;
+  if (!r.count(n, kMinPropertyBytes)) return false;
+  m.user_properties.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i) {
+    std::pair<std::string, std::string> p;
+    if (!r.str(p.first) || !r.str(p.second)) return false;
+    m.user_properties.push_back(std::move(p));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string encode(const StoredMessage& m) {
+  Writer w;
+  w.u8(kRecordVersion);
+  write_message_fields(w, m);
   return w.take();
 }
 
@@ -193,22 +216,7 @@ std::string encode(const StoredEntry& e) {
 bool decode(std::string_view bytes, StoredMessage& out) {
   Reader r(bytes);
   StoredMessage m;
-  if (!read_version(r) || !r.u64(m.id) || !r.str(m.topic) || !r.str(m.payload) ||
-      !r.bounded(m.qos, kMaxQos) || !r.boolean(m.retain) || !r.i64(m.created_ms) ||
-      !r.i64(m.expiry_ms) || !r.str(m.origin_client) || !r.u8(m.origin_protocol) ||
-      !r.str(m.content_type) || !r.str(m.response_topic) || !r.str(m.correlation_data) ||
-      !r.i16(m.payload_format))
-    return false;
-  if (m.payload_format < -1 || m.payload_format > 1) return false;
-  std::uint32_t n = 0;
-  if (!r.count(n, kMinPropertyBytes)) return false;
-  m.user_properties.reserve(n);
-  for (std::uint32_t i = 0; i < n; ++i) {
-    std::pair<std::string, std::string> p;
-    if (!r.str(p.first) || !r.str(p.second)) return false;
-    m.user_properties.push_back(std::move(p));
-  }
-  if (!r.done()) return false;
+  if (!read_version(r) || !read_message_fields(r, m) || !r.done()) return false;
   out = std::move(m);
   return true;
 }
@@ -298,17 +306,46 @@ bool split_inbound_held_key(std::string_view key, std::string_view& client_id, s
 
 std::string encode(const StoredQueueEntry& e) {
   Writer w;
-  w.u8(kRecordVersion);
-  w.u64(e.msg_id);
+  w.u8(kQueueEntryVersion);
   w.u32(e.deliveries);
+  write_message_fields(w, e.message);
   return w.take();
 }
 
 bool decode(std::string_view bytes, StoredQueueEntry& out) {
   Reader r(bytes);
   StoredQueueEntry e;
-  if (!read_version(r) || !r.u64(e.msg_id) || !r.u32(e.deliveries) || !r.done()) return false;
-  out = e;
+  std::uint8_t version = 0;
+  if (!r.u8(version)) return false;
+  if (version == 1) {  // a reference to a Messages record
+    if (!r.u64(e.msg_id) || !r.u32(e.deliveries) || !r.done()) return false;
+  } else if (version == 2) {
+    if (!r.u32(e.deliveries) || !read_message_fields(r, e.message) || !r.done()) return false;
+  } else {
+    return false;
+  }
+  out = std::move(e);
+  return true;
+}
+
+std::string encode(const StoredQueueMeta& m) {
+  Writer w;
+  w.u8(1);
+  w.u64(m.count);
+  w.u64(m.bytes);
+  w.u64(m.next_seq);
+  w.u64(m.max_msg_id);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, StoredQueueMeta& out) {
+  Reader r(bytes);
+  StoredQueueMeta m;
+  std::uint8_t version = 0;
+  if (!r.u8(version) || version != 1 || !r.u64(m.count) || !r.u64(m.bytes) || !r.u64(m.next_seq) ||
+      !r.u64(m.max_msg_id) || !r.done())
+    return false;
+  out = m;
   return true;
 }
 

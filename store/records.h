@@ -15,7 +15,13 @@
 
 namespace junction::store {
 
+// Version byte of message, session and session-entry records.
 inline constexpr std::uint8_t kRecordVersion = 1;
+// Version byte of queue entries: 2 carries the message inline (see below).
+inline constexpr std::uint8_t kQueueEntryVersion = 2;
+// The store's format marker (Meta "format"): the highest record version any
+// table may hold. A build refuses a store marked higher than this.
+inline constexpr std::uint8_t kStoreFormat = 2;
 
 struct StoredMessage {
   std::uint64_t id = 0;
@@ -63,13 +69,30 @@ struct StoredEntry {
 };
 
 // One message in a durable queue (ready or delivered and not yet acknowledged).
+// Version 2 holds the message itself: a queued message has exactly one owner,
+// and a backlog read back from disk then costs one record per message, with
+// no reference count to keep for bodies that are not in memory. Version 1
+// named a Messages record (msg_id); start-up rewrites those as version 2.
 struct StoredQueueEntry {
-  std::uint64_t msg_id = 0;
   std::uint32_t deliveries = 0;  // deliveries so far (written when a message is requeued)
+  std::uint64_t msg_id = 0;      // version 1 only; 0 when the message is inline
+  StoredMessage message;         // version 2
 };
 
+// Per queue (QueueMeta table, key: the queue name): what a restart needs
+// without reading the queue's entries, written in the same commit as them.
+struct StoredQueueMeta {
+  std::uint64_t count = 0;       // entries (ready + unacknowledged)
+  std::uint64_t bytes = 0;       // their payload bytes
+  std::uint64_t next_seq = 1;    // the next entry's key
+  std::uint64_t max_msg_id = 0;  // highest message id held (ids stay unique across restarts)
+};
+
+// Always writes version 2.
 std::string encode(const StoredQueueEntry& e);
 bool decode(std::string_view bytes, StoredQueueEntry& out);
+std::string encode(const StoredQueueMeta& m);
+bool decode(std::string_view bytes, StoredQueueMeta& out);
 std::string queue_entry_key(std::string_view queue, std::uint64_t seq);
 bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq);
 

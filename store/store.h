@@ -30,7 +30,8 @@ enum class Table : std::uint8_t {
   Sessions = 3,        // client id -> StoredSession
   SessionEntries = 4,  // client id \0 seq (u64 BE) -> StoredEntry (pending / in-flight)
   InboundHeld = 5,     // client id \0 packet id (u16 BE) -> empty: an exactly-once publish taken, its release awaited
-  QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged)
+  QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged), message inline
+  QueueMeta = 7,       // queue name -> StoredQueueMeta (counters, next seq)
   Count
 };
 

@@ -33,9 +33,21 @@ class CommitWaiter {
   bool waiting_ = false;  // managed by Persistence
 };
 
+// Adds its own ops to every batch just before it is submitted (per-batch
+// summaries, e.g. a queue's counters, written once however many messages
+// changed them).
+class BatchContributor {
+ public:
+  virtual ~BatchContributor() = default;
+  virtual void before_flush() = 0;
+};
+
 class Persistence {
  public:
   explicit Persistence(store::Store& store);
+
+  void add_contributor(BatchContributor* c) { contributors_.push_back(c); }
+  store::Store& store() { return store_; }
 
   std::uint64_t ticket() const { return current_seq_; }
   bool committed(std::uint64_t ticket) const { return ticket <= committed_seq_; }
@@ -78,6 +90,7 @@ class Persistence {
   std::deque<std::uint64_t> failed_;          // recent failed seqs
   std::vector<CommitWaiter*> waiters_;
   std::vector<CommitWaiter*> notify_scratch_;
+  std::vector<BatchContributor*> contributors_;
   bool degraded_ = false;
   std::uint64_t commits_ = 0;
   store::Batch batch_;

@@ -25,7 +25,9 @@ std::size_t Queue::unacked_count() const {
 }
 
 QueueManager::QueueManager(Persistence& persistence, const Clock& clock, QueuePolicyResolver policies)
-    : persistence_(persistence), clock_(clock), policies_(std::move(policies)) {}
+    : persistence_(persistence), clock_(clock), policies_(std::move(policies)) {
+  persistence_.add_contributor(this);
+}
 
 QueueManager::~QueueManager() = default;
 
@@ -60,23 +62,164 @@ std::int64_t QueueManager::deadline(const Queue& q, const Message& m) const {
   return q.policy_.ttl_ms ? m.created_ms + q.policy_.ttl_ms : 0;
 }
 
-void QueueManager::append(Queue& q, QueuedMessage qm, bool persist) {
-  if (persist) {
-    qm.seq = q.next_seq_++;
-    persistence_.persist_ref(*qm.msg);
-    persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
-                     store::encode(store::StoredQueueEntry{qm.msg->id, qm.deliveries}));
-  }
+void QueueManager::write_entry(Queue& q, const QueuedMessage& qm) {
+  store::StoredQueueEntry rec;
+  rec.deliveries = qm.deliveries;
+  to_record(*qm.msg, rec.message);
+  persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq), store::encode(rec));
+}
+
+void QueueManager::mark(Queue& q) {
+  if (q.meta_dirty_) return;
+  q.meta_dirty_ = true;
+  dirty_.push_back(&q);
+}
+
+std::size_t QueueManager::window(const Queue& q) const { return q.subs_.empty() ? kIdleWindow : kWindow; }
+
+void QueueManager::append(Queue& q, QueuedMessage qm) {
+  qm.seq = q.next_seq_++;
+  write_entry(q, qm);
   ++q.held_;
   q.bytes_ += qm.msg->payload.size();
-  q.ready_.push_back(std::move(qm));
+  q.max_msg_id_ = std::max(q.max_msg_id_, qm.msg->id);
+  mark(q);
+  // Order is ready_, disk, spilled_: once anything is past the window, every
+  // newer message is too.
+  if (q.disk_count_ == 0 && q.spilled_.empty() && q.ready_.size() < window(q)) {
+    q.ready_.push_back(std::move(qm));
+    return;
+  }
+  q.spilled_.push_back(Queue::Spilled{std::move(qm), persistence_.ticket()});
+  settle(q);
+}
+
+void QueueManager::settle(Queue& q) {
+  while (!q.spilled_.empty() && persistence_.committed(q.spilled_.front().ticket)) {
+    Queue::Spilled& sp = q.spilled_.front();
+    if (persistence_.failed(sp.ticket)) {
+      // Its record never reached the disk and its publisher was refused.
+      --q.held_;
+      q.bytes_ -= sp.qm.msg->payload.size();
+      mark(q);
+    } else {
+      if (q.disk_count_ == 0) q.disk_next_seq_ = sp.qm.seq;
+      ++q.disk_count_;
+    }
+    q.spilled_.pop_front();
+  }
+}
+
+std::size_t QueueManager::read_disk(Queue& q, std::size_t n) {
+  // Records at or past the first spilled one are still in memory (and maybe
+  // not yet committed): never read them back.
+  const std::uint64_t stop = q.spilled_.empty() ? UINT64_MAX : q.spilled_.front().qm.seq;
+  std::size_t visited = 0;  // records of this queue's disk range, readable or not
+  bool beyond = false;
+  std::uint64_t last = 0;
+  try {
+    persistence_.store().scan_from(
+        store::Table::QueueEntries, store::queue_entry_key(q.name_, q.disk_next_seq_), n,
+        [&](std::string_view k, std::string_view v) {
+          std::string_view name;
+          std::uint64_t seq = 0;
+          if (beyond || !store::split_queue_entry_key(k, name, seq) || name != q.name_ || seq >= stop) {
+            beyond = true;
+            return;
+          }
+          ++visited;
+          last = seq;
+          --q.disk_count_;
+          store::StoredQueueEntry rec;
+          if (!store::decode(v, rec) || rec.msg_id != 0) {
+            // Version-1 entries were rewritten at start-up; anything else here is damage.
+            log::warning("queue %s: dropping unreadable entry %llu", q.name_.c_str(), (unsigned long long)seq);
+            persistence_.erase(store::Table::QueueEntries, k);
+            --q.held_;
+            mark(q);
+            return;
+          }
+          QueuedMessage qm;
+          qm.msg = from_record(rec.message);
+          qm.msg->persisted = false;  // the queue entry holds it, not a Messages record
+          qm.seq = seq;
+          qm.deliveries = rec.deliveries;
+          qm.expires_ms = deadline(q, *qm.msg);
+          q.ready_.push_back(std::move(qm));
+          ++stats_.read_back;
+        });
+  } catch (const std::exception& e) {
+    log::error("queue %s: cannot read its backlog from the store: %s", q.name_.c_str(), e.what());
+    return 0;
+  }
+  if (last != 0) q.disk_next_seq_ = last + 1;
+  if (visited == 0 && q.disk_count_ != 0) {
+    // The counters said more than the store holds (a crash of a build that
+    // wrote no counters, or a commit that failed): believe the store.
+    log::warning("queue %s: %llu messages counted on disk are not there; counter corrected", q.name_.c_str(),
+                 (unsigned long long)q.disk_count_);
+    q.held_ -= std::min<std::uint64_t>(q.held_, q.disk_count_);
+    q.disk_count_ = 0;
+    mark(q);
+  }
+  return visited;
+}
+
+bool QueueManager::refill(Queue& q, std::size_t target) {
+  settle(q);
+  const std::size_t before = q.ready_.size();
+  while (q.ready_.size() < target) {
+    if (q.disk_count_ != 0) {
+      const std::size_t want = std::min<std::uint64_t>(target - q.ready_.size(), q.disk_count_);
+      if (read_disk(q, want) == 0 && q.disk_count_ != 0) break;  // the store failed: try again later
+      continue;
+    }
+    if (q.spilled_.empty()) break;
+    // Not committed yet, or committed but never counted on disk: in memory either way.
+    q.ready_.push_back(std::move(q.spilled_.front().qm));
+    q.spilled_.pop_front();
+  }
+  return q.ready_.size() > before;
+}
+
+void QueueManager::evict(Queue& q) {
+  if (!q.subs_.empty() || q.ready_.size() <= kIdleWindow || !persistence_.all_committed()) return;
+  // No consumer holds anything (leaving requeued it all), and every record
+  // of the window is committed: the whole window goes back to the disk
+  // range, which then starts at its lowest key (requeued messages come back
+  // in their original order).
+  std::uint64_t lowest = q.disk_count_ ? q.disk_next_seq_ : UINT64_MAX;
+  for (std::size_t i = 0; i < q.ready_.size(); ++i) lowest = std::min(lowest, q.ready_[i].seq);
+  q.disk_count_ += q.ready_.size();
+  q.disk_next_seq_ = lowest;
+  q.ready_.clear();
+  q.ready_.shrink_if_empty();
 }
 
 void QueueManager::remove_record(Queue& q, const QueuedMessage& qm) {
   persistence_.erase(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq));
-  persistence_.persist_unref(*qm.msg);
   --q.held_;
   q.bytes_ -= qm.msg->payload.size();
+  mark(q);
+}
+
+void QueueManager::before_flush() {
+  for (Queue* q : dirty_) {
+    q->meta_dirty_ = false;
+    if (q->held_ == 0) {
+      // An empty queue needs no record (its next key restarts at 1 after a
+      // restart, when none of its entries is left).
+      persistence_.erase(store::Table::QueueMeta, q->name_);
+      continue;
+    }
+    store::StoredQueueMeta m;
+    m.count = q->held_;
+    m.bytes = q->bytes_;
+    m.next_seq = q->next_seq_;
+    m.max_msg_id = q->max_msg_id_;
+    persistence_.put(store::Table::QueueMeta, q->name_, store::encode(m));
+  }
+  dirty_.clear();
 }
 
 QueueResult QueueManager::publish(std::string_view name, const MessageRef& m) {
@@ -92,7 +235,7 @@ QueueResult QueueManager::publish(std::string_view name, const MessageRef& m) {
       ++stats_.rejected;
       return QueueResult::Rejected;
     }
-    while (over() && !q.ready_.empty()) {
+    while (over() && (!q.ready_.empty() || refill(q, 1))) {
       QueuedMessage head = std::move(q.ready_.front());
       q.ready_.pop_front();
       ++stats_.dropped;
@@ -106,9 +249,9 @@ QueueResult QueueManager::publish(std::string_view name, const MessageRef& m) {
   QueuedMessage qm;
   qm.msg = m;
   qm.expires_ms = deadline(q, *m);
-  append(q, std::move(qm), true);
+  append(q, std::move(qm));
   ++stats_.enqueued;
-  dispatch(q);
+  if (!q.subs_.empty()) dispatch(q);
   return QueueResult::Ok;
 }
 
@@ -153,8 +296,7 @@ void QueueManager::requeue(Queue& q, std::vector<QueuedMessage>& back) {
       dead_letter(q, std::move(qm), "delivery-limit");
       continue;
     }
-    persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
-                     store::encode(store::StoredQueueEntry{qm.msg->id, qm.deliveries}));
+    write_entry(q, qm);
     q.ready_.push_front(std::move(qm));
   }
 }
@@ -232,7 +374,11 @@ void QueueManager::dispatch(Queue& q) {
   if (q.dispatching_) return;  // a consumer callback re-entered; the outer loop goes on
   q.dispatching_ = true;
   const std::int64_t now = clock_.wall_ms();
-  while (!q.ready_.empty()) {
+  // Read ahead in chunks: a window half empty is filled up again.
+  const std::size_t target = q.subs_.empty() ? (q.policy_.ttl_ms ? kIdleWindow : 0) : kWindow;
+  for (;;) {
+    if (q.ready_.size() <= target / 2 && (q.disk_count_ != 0 || !q.spilled_.empty())) refill(q, target);
+    if (q.ready_.empty()) break;
     QueuedMessage& head = q.ready_.front();
     if (head.expires_ms && now >= head.expires_ms) {
       QueuedMessage qm = std::move(head);
@@ -286,22 +432,61 @@ void QueueManager::dead_letter(Queue& q, QueuedMessage qm, const char* reason) {
   QueuedMessage nq;
   nq.msg = std::move(m);
   nq.deliveries = qm.deliveries;
-  append(d, std::move(nq), true);
-  dispatch(d);
+  append(d, std::move(nq));
+  if (!d.subs_.empty()) dispatch(d);
 }
 
 void QueueManager::tick() {
-  for (auto& [name, q] : queues_) dispatch(*q);
+  for (auto& [name, q] : queues_) {
+    settle(*q);
+    dispatch(*q);
+    evict(*q);
+  }
 }
 
-void QueueManager::restore(store::Store& store, const std::function<MessageRef(std::uint64_t)>& message) {
-  store.scan(store::Table::QueueEntries, [&](std::string_view key, std::string_view value) {
+std::uint64_t QueueManager::restore(const std::function<MessageRef(std::uint64_t)>& message) {
+  store::Store& store = persistence_.store();
+  std::uint64_t max_id = 0;
+  std::size_t metas = 0;
+  store.scan(store::Table::QueueMeta, [&](std::string_view key, std::string_view value) {
+    store::StoredQueueMeta rec;
+    if (!valid_name(key) || !store::decode(value, rec)) {
+      log::warning("store: dropping unreadable counters of queue '%.*s'", int(key.size()), key.data());
+      persistence_.erase(store::Table::QueueMeta, key);
+      return;
+    }
+    Queue& q = get(key);
+    q.held_ = q.disk_count_ = rec.count;
+    q.bytes_ = rec.bytes;
+    q.next_seq_ = std::max<std::uint64_t>(rec.next_seq, 1);
+    q.disk_next_seq_ = 0;
+    q.max_msg_id_ = rec.max_msg_id;
+    max_id = std::max(max_id, rec.max_msg_id);
+    ++metas;
+  });
+  if (metas == 0) {
+    // No counters: a store written before they existed (or no queues at all).
+    bool any = false;
+    store.scan_from(store::Table::QueueEntries, {}, 1, [&](std::string_view, std::string_view) { any = true; });
+    if (any) migrate(message);
+    for (auto& [name, q] : queues_) max_id = std::max(max_id, q->max_msg_id_);
+  }
+  return max_id;
+}
+
+void QueueManager::migrate(const std::function<MessageRef(std::uint64_t)>& message) {
+  // Once: every entry is read, version-1 ones are rewritten with their
+  // message inline (the Messages record they named is then garbage, which
+  // the retained loader removes), and counters are written for each queue.
+  std::size_t n = 0;
+  persistence_.store().scan(store::Table::QueueEntries, [&](std::string_view key, std::string_view value) {
     std::string_view name;
     std::uint64_t seq = 0;
     store::StoredQueueEntry rec;
     MessageRef m;
-    if (store::split_queue_entry_key(key, name, seq) && store::decode(value, rec)) m = message(rec.msg_id);
-    if (!m || !valid_name(name)) {
+    if (store::split_queue_entry_key(key, name, seq) && valid_name(name) && store::decode(value, rec))
+      m = rec.msg_id != 0 ? message(rec.msg_id) : from_record(rec.message);
+    if (!m) {
       persistence_.erase(store::Table::QueueEntries, key);
       return;
     }
@@ -310,11 +495,21 @@ void QueueManager::restore(store::Store& store, const std::function<MessageRef(s
     qm.msg = m;
     qm.seq = seq;
     qm.deliveries = rec.deliveries;
-    qm.expires_ms = deadline(q, *m);
-    ++m->persist_refs;
+    if (rec.msg_id != 0) write_entry(q, qm);
     if (seq >= q.next_seq_) q.next_seq_ = seq + 1;
-    append(q, std::move(qm), false);
+    if (q.disk_count_ == 0) q.disk_next_seq_ = seq;
+    ++q.disk_count_;
+    ++q.held_;
+    q.bytes_ += m->payload.size();
+    q.max_msg_id_ = std::max(q.max_msg_id_, m->id);
+    mark(q);
+    ++n;
   });
+  // Windows read these records back: they must be on disk in this format first.
+  persistence_.flush();
+  persistence_.store().flush();
+  persistence_.on_completed();
+  log::notice("store: %zu queue entries of %zu queues rewritten in this version's format", n, queues_.size());
 }
 
 }  // namespace junction::core

@@ -15,9 +15,23 @@
 // at the head of the queue (on dispatch and once a second).
 //
 // Durability: every queued message is a QueueEntries record (name \0 seq ->
-// body id, deliveries) plus a persist ref on its body; an ack erases it. The
-// delivery count is written when a message is requeued, so after a crash a
-// message that was in flight may show one delivery less.
+// deliveries and the message itself); an ack erases it. The delivery count
+// is written when a message is requeued, so after a crash a message that was
+// in flight may show one delivery less. Each queue's counters (QueueMeta) are
+// written once per group commit, in the same transaction as its entries.
+//
+// Backlogs live on disk: memory holds a window per queue, not the queue. In
+// key order a queue is
+//   ready_ (in memory: the next to deliver; kWindow with consumers attached,
+//           kIdleWindow without)
+//   on disk (disk_count_ records from disk_next_seq_ on, read back in chunks
+//           as the window drains)
+//   spilled_ (the newest, past the window, held until their commit so that
+//           reading them back never races the writer; then dropped)
+// Messages delivered and not yet acknowledged stay in memory with their
+// subscription (bounded by its prefetch). A restart reads only QueueMeta;
+// windows fill when consumers come, so start-up time does not depend on the
+// backlog (docs/PERFORMANCE.md, "Backlogs").
 #pragma once
 
 #include <cstdint>
@@ -31,6 +45,7 @@
 
 #include "clock.h"
 #include "message.h"
+#include "persistence.h"
 #include "ring.h"
 
 namespace junction::store {
@@ -39,7 +54,6 @@ class Store;
 
 namespace junction::core {
 
-class Persistence;
 class Queue;
 class QueueSubscription;
 
@@ -47,7 +61,7 @@ enum class AckMode : std::uint8_t { Auto, Cumulative, Individual };
 enum class Overflow : std::uint8_t { RejectPublish, DropHead };
 
 struct QueuePolicy {
-  std::uint32_t max_length = 100000;   // ready + unacked; 0 = unlimited
+  std::uint32_t max_length = 0;        // ready + unacked; 0 = unlimited (the backlog is on disk)
   std::uint64_t max_bytes = 0;         // payload bytes; 0 = unlimited
   Overflow overflow = Overflow::RejectPublish;
   std::uint32_t max_deliveries = 0;    // dead-letter after this many deliveries; 0 = never
@@ -102,23 +116,36 @@ class QueueSubscription {
 class Queue {
  public:
   const std::string& name() const { return name_; }
-  std::size_t ready_count() const { return ready_.size(); }
+  // Waiting to be delivered, in memory or on disk.
+  std::size_t ready_count() const { return ready_.size() + std::size_t(disk_count_) + spilled_.size(); }
   std::size_t unacked_count() const;
   std::size_t consumer_count() const { return subs_.size(); }
   std::uint64_t bytes() const { return bytes_; }
   const QueuePolicy& policy() const { return policy_; }
+  // Ready messages held in memory (the window and what awaits its commit).
+  std::size_t in_memory() const { return ready_.size() + spilled_.size(); }
+  std::uint64_t on_disk() const { return disk_count_; }
 
  private:
   friend class QueueManager;
+  struct Spilled {
+    QueuedMessage qm;
+    std::uint64_t ticket = 0;  // the commit that makes its record readable
+  };
   std::string name_;
   QueuePolicy policy_;
   Ring<QueuedMessage> ready_;
+  Ring<Spilled> spilled_;
   std::vector<std::unique_ptr<QueueSubscription>> subs_;
   std::size_t cursor_ = 0;       // round robin
   std::uint64_t next_seq_ = 1;
-  std::uint64_t bytes_ = 0;      // payload bytes held (ready + unacked)
-  std::size_t held_ = 0;         // messages held (ready + unacked)
+  std::uint64_t disk_count_ = 0;     // ready messages only on disk
+  std::uint64_t disk_next_seq_ = 0;  // the first of them is at or after this key
+  std::uint64_t bytes_ = 0;      // payload bytes held (ready + on disk + unacked)
+  std::uint64_t held_ = 0;       // messages held (ready + on disk + unacked)
+  std::uint64_t max_msg_id_ = 0;
   bool dispatching_ = false;
+  bool meta_dirty_ = false;
 };
 
 struct QueueStats {
@@ -130,14 +157,20 @@ struct QueueStats {
   std::uint64_t expired = 0;
   std::uint64_t rejected = 0;  // overflow: reject-publish
   std::uint64_t dropped = 0;   // overflow: drop-head, or no dead-letter queue
+  std::uint64_t read_back = 0; // messages read back from disk into a window
 };
 
 enum class QueueResult : std::uint8_t { Ok, Rejected, InvalidName };
 
-class QueueManager {
+class QueueManager final : public BatchContributor {
  public:
+  // Ready messages kept in memory per queue: with consumers attached (enough
+  // for several consumers' prefetch between refills), and without.
+  static constexpr std::size_t kWindow = 1024;
+  static constexpr std::size_t kIdleWindow = 32;
+
   QueueManager(Persistence& persistence, const Clock& clock, QueuePolicyResolver policies = {});
-  ~QueueManager();
+  ~QueueManager() override;
 
   static bool valid_name(std::string_view name);
 
@@ -154,8 +187,15 @@ class QueueManager {
   void resume(QueueSubscription* sub);
   void tick();
 
-  // Start-up: rebuilds queues from QueueEntries; `message` finds a body by id.
-  void restore(store::Store& store, const std::function<MessageRef(std::uint64_t)>& message);
+  // Start-up: rebuilds queues from QueueMeta (their entries stay on disk
+  // until consumers want them). A store from before QueueMeta has its
+  // entries read once and rewritten with the message inline; `message`
+  // finds a version-1 entry's body by id. Returns the highest message id
+  // the queues hold.
+  std::uint64_t restore(const std::function<MessageRef(std::uint64_t)>& message);
+
+  // BatchContributor: writes the counters of queues changed since the last batch.
+  void before_flush() override;
 
   Queue* find(std::string_view name) const;
   std::size_t queue_count() const { return queues_.size(); }
@@ -165,8 +205,19 @@ class QueueManager {
   Queue& get(std::string_view name);
   void dispatch(Queue& q);
   QueueSubscription* next_consumer(Queue& q);
-  void append(Queue& q, QueuedMessage qm, bool persist);
+  void append(Queue& q, QueuedMessage qm);
+  void write_entry(Queue& q, const QueuedMessage& qm);
   void remove_record(Queue& q, const QueuedMessage& qm);
+  void mark(Queue& q);
+  std::size_t window(const Queue& q) const;
+  // Moves committed spilled messages to the disk range.
+  void settle(Queue& q);
+  // Brings the window up to `target` from disk or spilled_; false if nothing came.
+  bool refill(Queue& q, std::size_t target);
+  std::size_t read_disk(Queue& q, std::size_t n);
+  // Without consumers, the window goes back to disk (everything committed).
+  void evict(Queue& q);
+  void migrate(const std::function<MessageRef(std::uint64_t)>& message);
   void requeue(Queue& q, std::vector<QueuedMessage>& back);
   void dead_letter(Queue& q, QueuedMessage qm, const char* reason);
   std::int64_t deadline(const Queue& q, const Message& m) const;
@@ -175,6 +226,7 @@ class QueueManager {
   const Clock& clock_;
   QueuePolicyResolver policies_;
   std::unordered_map<std::string, std::unique_ptr<Queue>> queues_;
+  std::vector<Queue*> dirty_;  // counters to write with the next batch
   std::uint64_t next_tag_ = 1;
   QueueStats stats_;
 };

@@ -61,7 +61,8 @@ class Restorer {
     load_sessions();
     load_entries();
     load_inbound_held();
-    b_.queues_.restore(b_.store_, [&](std::uint64_t id) { return messages_.get(id); });
+    const std::uint64_t queued_max = b_.queues_.restore([&](std::uint64_t id) { return messages_.get(id); });
+    b_.next_message_id_ = std::max(b_.next_message_id_, queued_max + 1);
     log::info("restored %zu sessions, %zu queued deliveries, %zu queues; retained messages load next", sessions_,
               entries_, b_.queues_.queue_count());
     return messages_.take();

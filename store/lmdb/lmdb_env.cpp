@@ -136,23 +136,24 @@ void LmdbEnv::open_databases() {
     MDB_val key = as_val(kMetaFormatKey);
     MDB_val val;
     const int r = mdb_get(txn, meta, &key, &val);
-    if (r == MDB_NOTFOUND) {
-      char v = static_cast<char>(kRecordVersion);
-      MDB_val nv{1, &v};
-      return mdb_put(txn, meta, &key, &nv, 0);
-    }
+    char v = static_cast<char>(kStoreFormat);
+    MDB_val nv{1, &v};
+    if (r == MDB_NOTFOUND) return mdb_put(txn, meta, &key, &nv, 0);
     if (r != 0) return r;
     if (val.mv_size != 1) return kBadFormat;
     found = *static_cast<const unsigned char*>(val.mv_data);
     if (found == 0) return kBadFormat;
     // Abort before touching anything a newer build wrote.
-    if (found > kRecordVersion) return kNewerFormat;
+    if (found > kStoreFormat) return kNewerFormat;
+    // An older store is read as it is (decoders keep every version) and from
+    // now on holds newer records: an older build must refuse it.
+    if (found < kStoreFormat) return mdb_put(txn, meta, &key, &nv, 0);
     return 0;
   });
   if (rc == kNewerFormat)
     throw open_error(path_, "refusing to open a newer data format",
                      "format " + std::to_string(found) + " on disk, this build reads up to " +
-                         std::to_string(kRecordVersion) + "; upgrade Junction or use another directory");
+                         std::to_string(kStoreFormat) + "; upgrade Junction or use another directory");
   if (rc == kBadFormat) throw open_error(path_, "malformed format marker in table meta", "");
   if (rc != 0) throw open_error(path_, "cannot open the databases", mdb_strerror(rc));
   dbi_ = dbi;

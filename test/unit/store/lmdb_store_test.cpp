@@ -222,16 +222,26 @@ TEST_CASE("LmdbStore: format version", "[store][lmdb]") {
     Rows meta = dump(s, Table::Meta);
     REQUIRE(meta.size() == 1);
     CHECK(meta[0].first == kMetaFormatKey);
-    CHECK(meta[0].second == std::string(1, static_cast<char>(kRecordVersion)));
+    CHECK(meta[0].second == std::string(1, static_cast<char>(kStoreFormat)));
   }
   { LmdbStore again(opts(dir)); }  // same version reopens
   {
     LmdbStore s(opts(dir));
-    CHECK(commit(s, put(Table::Meta, kMetaFormatKey, std::string(1, static_cast<char>(kRecordVersion + 1))), 1) ==
+    CHECK(commit(s, put(Table::Meta, kMetaFormatKey, std::string(1, static_cast<char>(kStoreFormat + 1))), 1) ==
           StoreError::Ok);
   }
   CHECK_THROWS_WITH(LmdbStore(opts(dir)), Contains("newer") && Contains(dir.path()));
   CHECK_THROWS_WITH(LmdbStore(opts(dir)), Contains("newer"));  // and nothing was rewritten
+}
+
+TEST_CASE("LmdbStore: an older store is marked with this format when opened", "[store][lmdb]") {
+  TempDir dir;
+  {
+    LmdbStore s(opts(dir));
+    CHECK(commit(s, put(Table::Meta, kMetaFormatKey, std::string(1, '\x01')), 1) == StoreError::Ok);
+  }
+  LmdbStore s(opts(dir));
+  CHECK(dump(s, Table::Meta) == Rows{{std::string(kMetaFormatKey), std::string(1, static_cast<char>(kStoreFormat))}});
 }
 
 TEST_CASE("LmdbStore: start-up errors throw with the path", "[store][lmdb]") {

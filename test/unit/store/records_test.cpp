@@ -103,6 +103,22 @@ const std::string kEntryV1 = unhex(
     "02000000"                        // 2 subscription ids
     "0700000004030201");              // 7, 0x01020304
 
+// Queue entry, version 1: a reference to a Messages record.
+const std::string kQueueEntryV1 = unhex(
+    "01"                              // version 1
+    "1122334455667788"                // msg_id 0x8877665544332211
+    "05000000");                      // 5 deliveries
+
+// Queue entry, version 2: the message inline (the fields of kMessageV1 after its version byte).
+const std::string kQueueEntryV2 = unhex("02" "03000000") + kMessageV1.substr(1);
+
+const std::string kQueueMetaV1 = unhex(
+    "01"                              // version 1
+    "0300000000000000"                // count 3
+    "0001000000000000"                // bytes 256
+    "0900000000000000"                // next_seq 9
+    "2a00000000000000");              // max_msg_id 42
+
 bool same(const StoredMessage& a, const StoredMessage& b) {
   return a.id == b.id && a.topic == b.topic && a.payload == b.payload && a.qos == b.qos && a.retain == b.retain &&
          a.created_ms == b.created_ms && a.expiry_ms == b.expiry_ms && a.origin_client == b.origin_client &&
@@ -132,6 +148,14 @@ bool same(const StoredEntry& a, const StoredEntry& b) {
 }
 
 // Every strict prefix and one trailing byte must be rejected, leaving `out` alone.
+bool same(const StoredQueueEntry& a, const StoredQueueEntry& b) {
+  return a.deliveries == b.deliveries && a.msg_id == b.msg_id && same(a.message, b.message);
+}
+
+bool same(const StoredQueueMeta& a, const StoredQueueMeta& b) {
+  return a.count == b.count && a.bytes == b.bytes && a.next_seq == b.next_seq && a.max_msg_id == b.max_msg_id;
+}
+
 template <typename Record>
 void check_rejects_truncation(const std::string& bytes) {
   for (std::size_t len = 0; len < bytes.size(); ++len) {
@@ -191,6 +215,36 @@ TEST_CASE("records: version-1 fixtures still decode and re-encode identically", 
   CHECK(encode(sample_message()) == kMessageV1);
   CHECK(encode(sample_session()) == kSessionV1);
   CHECK(encode(sample_entry()) == kEntryV1);
+}
+
+TEST_CASE("records: queue entries (version 1 reference, version 2 inline) and queue meta", "[store][records]") {
+  StoredQueueEntry e;
+  REQUIRE(decode(kQueueEntryV1, e));
+  CHECK(e.msg_id == 0x8877665544332211ULL);
+  CHECK(e.deliveries == 5);
+  CHECK(e.message.topic.empty());
+  REQUIRE(decode(kQueueEntryV2, e));
+  CHECK(e.msg_id == 0);
+  CHECK(e.deliveries == 3);
+  CHECK(same(e.message, sample_message()));
+  STATIC_REQUIRE(kQueueEntryVersion == 2);
+  CHECK(encode(e) == kQueueEntryV2);
+  check_rejects_truncation<StoredQueueEntry>(kQueueEntryV1);
+  check_rejects_truncation<StoredQueueEntry>(kQueueEntryV2);
+  for (char v : {'\x00', '\x03', '\xff'}) {
+    std::string bytes = kQueueEntryV2;
+    bytes[0] = v;
+    CHECK_FALSE(decode(bytes, e));
+  }
+  CHECK_FALSE(decode(kMessageV1, e));
+  StoredQueueMeta m;
+  REQUIRE(decode(kQueueMetaV1, m));
+  CHECK(m.count == 3);
+  CHECK(m.bytes == 256);
+  CHECK(m.next_seq == 9);
+  CHECK(m.max_msg_id == 42);
+  CHECK(encode(m) == kQueueMetaV1);
+  check_rejects_truncation<StoredQueueMeta>(kQueueMetaV1);
 }
 
 TEST_CASE("records: truncated inputs at every length are rejected", "[store][records]") {
