@@ -41,6 +41,8 @@ Binder<StoreConfig> store_binder() {
       .integer("sync_interval_ms", &S::sync_interval_ms, 1, 3600000)
       .integer("map_size_mb", &S::map_size_mb, 1, 1u << 20)
       .integer("max_map_size_mb", &S::max_map_size_mb, 0, 1u << 20)
+      .integer("max_disk_bytes", &S::max_disk_bytes, 0, UINT64_MAX)
+      .integer("min_free_disk_bytes", &S::min_free_disk_bytes, 0, UINT64_MAX)
       .check([](const Section& s, S& c) {
         if (c.max_map_size_mb != 0 && c.max_map_size_mb < c.map_size_mb)
           s.fail(s.value_mark("max_map_size_mb"), "max_map_size_mb",

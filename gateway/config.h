@@ -106,6 +106,8 @@ struct StoreConfig {
   std::uint32_t sync_interval_ms = store::LmdbOptions{}.sync_interval_ms;  // batch: fsync at most this late
   std::uint64_t map_size_mb = store::LmdbOptions{}.initial_map_size >> 20;  // initial LMDB map
   std::uint64_t max_map_size_mb = store::LmdbOptions{}.max_map_size >> 20;  // 0: grow without a cap
+  std::uint64_t max_disk_bytes = core::BrokerConfig{}.max_disk_bytes;  // records held; 0: no limit
+  std::uint64_t min_free_disk_bytes = core::BrokerConfig{}.min_free_disk_bytes;
 
   bool operator==(const StoreConfig&) const = default;
 };

@@ -84,9 +84,22 @@ struct CommitResult {
   StoreError error = StoreError::Ok;
 };
 
+// How much room the store has, for admission limits (store.max_disk_bytes,
+// store.min_free_disk_bytes). `known` is false for a store without a disk.
+struct StoreSpace {
+  bool known = false;
+  std::uint64_t used_bytes = 0;       // pages holding records
+  std::uint64_t reusable_bytes = 0;   // free pages inside the store's files (reused before the file grows)
+  std::uint64_t free_disk_bytes = 0;  // free space of the filesystem, for an unprivileged writer
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Loop thread, about once a second or after many written bytes: a few
+  // syscalls and one read transaction.
+  virtual StoreSpace space() { return {}; }
 
   // Start-up only (loop not running yet): visits every record of a table in
   // key order. Throws std::runtime_error on I/O failure.

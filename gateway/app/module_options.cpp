@@ -25,6 +25,9 @@ store::LmdbOptions lmdb_options(const StoreConfig& s) {
   o.sync_interval_ms = s.sync_interval_ms;
   o.initial_map_size = static_cast<std::size_t>(s.map_size_mb) << 20;
   o.max_map_size = static_cast<std::size_t>(s.max_map_size_mb) << 20;
+  // Admission stops publishers at the reserve; the map stops only halfway
+  // into it, so that acknowledgements still commit (they need pages too).
+  o.min_free_disk_bytes = s.min_free_disk_bytes / 2;
   return o;
 }
 
@@ -36,6 +39,8 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.max_inflight = l.max_inflight;
   b.max_session_expiry_s = l.max_session_expiry;
   b.slow_consumer_ms = l.slow_consumer_ms;
+  b.max_disk_bytes = cfg.store.max_disk_bytes;
+  b.min_free_disk_bytes = cfg.store.durability == Durability::Memory ? 0 : cfg.store.min_free_disk_bytes;
   b.queue_policies = [queues = cfg.queues](std::string_view name) {
     core::QueuePolicy p;
     if (const QueueConfig* q = match_queue_config(queues, name)) {

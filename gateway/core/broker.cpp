@@ -461,9 +461,68 @@ void Broker::tick() {
     end_session(s);
   }
   queues_.tick();
+  check_store_space();
 }
 
-void Broker::flush() { persistence_.flush(); }
+void Broker::flush() {
+  // A fast publisher must not write far past a limit before the next tick:
+  // check again after a sixteenth of the smaller limit (256 KiB .. 4 MiB).
+  written_since_check_ += persistence_.pending_bytes();
+  std::uint64_t every = 4u << 20;
+  if (config_.max_disk_bytes) every = std::min(every, config_.max_disk_bytes / 16);
+  if (config_.min_free_disk_bytes) every = std::min(every, config_.min_free_disk_bytes / 16);
+  if (written_since_check_ >= std::max<std::uint64_t>(every, 256u << 10)) check_store_space();
+  persistence_.flush();
+}
+
+const char* Broker::store_limit_name(StoreLimit l) {
+  switch (l) {
+    case StoreLimit::None: return "none";
+    case StoreLimit::MaxDiskBytes: return "max_disk_bytes";
+    case StoreLimit::MinFreeDisk: return "min_free_disk_bytes";
+  }
+  return "none";
+}
+
+void Broker::check_store_space() {
+  written_since_check_ = 0;
+  const std::uint64_t max_disk = config_.max_disk_bytes;
+  const std::uint64_t min_free = config_.min_free_disk_bytes;
+  if (max_disk == 0 && min_free == 0) return;
+  const store::StoreSpace sp = store_.space();
+  if (!sp.known) return;
+  store_space_ = sp;
+  // Room for new records without taking more of the filesystem: its free
+  // space plus the store's own free pages (LMDB reuses them first; its file
+  // never shrinks, so the filesystem alone would keep the alarm on forever).
+  const std::uint64_t room = sp.free_disk_bytes + sp.reusable_bytes;
+  // A limit once reached holds until 5% below it, so that a drain freeing a
+  // message at a time does not flip it on every check.
+  const bool in = store_limit_ != StoreLimit::None;
+  StoreLimit now = StoreLimit::None;
+  if (max_disk != 0 && sp.used_bytes >= (in ? max_disk - max_disk / 20 : max_disk)) {
+    now = StoreLimit::MaxDiskBytes;
+  } else if (min_free != 0 && room < (in ? min_free + min_free / 20 : min_free)) {
+    now = StoreLimit::MinFreeDisk;
+  }
+  if (now == store_limit_) return;
+  auto mib = [](std::uint64_t b) { return double(b) / (1u << 20); };
+  if (now == StoreLimit::MaxDiskBytes) {
+    log::warning("store: %.1f MiB of records reached store.max_disk_bytes (%.1f MiB): publishes that would write "
+                 "(QoS >= 1, retained, queues) are refused until consumers free space",
+                 mib(sp.used_bytes), mib(max_disk));
+  } else if (now == StoreLimit::MinFreeDisk) {
+    log::warning("store: %.1f MiB free on disk (+ %.1f MiB reusable in the store) is below "
+                 "store.min_free_disk_bytes (%.1f MiB): publishes that would write (QoS >= 1, retained, queues) "
+                 "are refused until space is freed",
+                 mib(sp.free_disk_bytes), mib(sp.reusable_bytes), mib(min_free));
+  } else {
+    log::notice("store: back under its limits (%.1f MiB of records, %.1f MiB free on disk): publishes accepted "
+                "again (%llu refused meanwhile and before)",
+                mib(sp.used_bytes), mib(sp.free_disk_bytes), static_cast<unsigned long long>(stats_.refused_disk));
+  }
+  store_limit_ = now;
+}
 
 void Broker::on_store_completed() { persistence_.on_completed(); }
 

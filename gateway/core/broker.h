@@ -46,6 +46,13 @@ struct BrokerConfig {
   // a slow consumer: QoS 0 copies for it are dropped (outbound_watch.h). 0: never.
   std::uint32_t slow_consumer_ms = 5000;
   bool retain_available = true;
+  // Admission limits of the store (RabbitMQ's disk alarm): while the records
+  // reach max_disk_bytes, or the filesystem's free space plus the store's
+  // reusable pages falls below min_free_disk_bytes, publishes that would
+  // write (QoS >= 1, retained, to a queue) are refused; acknowledgements
+  // and consumers go on, and free the space. 0: no limit.
+  std::uint64_t max_disk_bytes = 0;
+  std::uint64_t min_free_disk_bytes = 50'000'000;
   QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty
 };
 
@@ -66,6 +73,7 @@ struct BrokerStats {
   std::uint64_t wills_published = 0;
   std::uint64_t sessions_expired = 0;
   std::uint64_t sys_publish_refused = 0;  // publishes to $SYS/... from clients, wills or bridges
+  std::uint64_t refused_disk = 0;         // publishes refused while a store limit was reached
 };
 
 struct ConnectRequest {
@@ -94,6 +102,8 @@ struct PublishResult {
   std::uint32_t matched = 0;   // sessions that got the message
   bool quota_exceeded = false; // some session or queue could not take a QoS>=1 copy
   bool refused = false;        // a $SYS/... topic: only the broker publishes there (nothing was done)
+  // With quota_exceeded: why, for the publisher's error (STOMP ERROR, logs).
+  const char* why = nullptr;
 };
 
 enum class SubscribeStatus : std::uint8_t { Granted, FilterInvalid, SharedNotSupported, StoreFailed };
@@ -201,6 +211,14 @@ class Broker {
 
   // ---- durability ----
   Persistence& persistence() { return persistence_; }
+  // The store admission limit reached now (BrokerConfig::max_disk_bytes,
+  // min_free_disk_bytes), checked once a second and after every few MiB
+  // written; and the figures of the last check.
+  enum class StoreLimit : std::uint8_t { None, MaxDiskBytes, MinFreeDisk };
+  StoreLimit store_limit() const { return store_limit_; }
+  static const char* store_limit_name(StoreLimit l);
+  const store::StoreSpace& store_space() const { return store_space_; }
+  void check_store_space();
 
   // ---- loop hooks ----
   void flush();               // end of loop iteration
@@ -300,6 +318,9 @@ class Broker {
   std::array<std::string, kMaxProtocols> protocol_names_{};
   std::vector<std::string> encode_formats_;  // index: EncodeSlot
   bool shutting_down_ = false;
+  StoreLimit store_limit_ = StoreLimit::None;
+  store::StoreSpace store_space_;
+  std::uint64_t written_since_check_ = 0;  // batch bytes since the last check_store_space()
   int publish_depth_ = 0;
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
   AccessControl* access_ = nullptr;

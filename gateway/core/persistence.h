@@ -69,6 +69,7 @@ class Persistence {
 
   // Ops queued in the current batch (lets a caller see whether its own work wrote anything).
   std::size_t pending_ops() const { return batch_.size(); }
+  std::size_t pending_bytes() const { return batch_.bytes(); }
   // True when nothing submitted is still waiting for the store.
   bool all_committed() const { return committed_seq_ + 1 == current_seq_; }
 

@@ -29,10 +29,24 @@ PublishResult Broker::publish_volatile(const MessageRef& msg) { return route(msg
 
 PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool durable) {
   PublishResult result;
-  if (msg->topic.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) {
+  const bool to_queue = msg->topic.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0;
+  if (store_limit_ != StoreLimit::None && durable &&
+      (msg->qos > 0 || to_queue || (msg->retain && !msg->payload.empty()))) {
+    // The store is at a limit: refuse what would write, as RabbitMQ's disk
+    // alarm blocks publishers; a retained clear only frees space.
+    ++stats_.refused_disk;
+    result.quota_exceeded = true;
+    result.why = store_limit_ == StoreLimit::MaxDiskBytes ? "store at store.max_disk_bytes"
+                                                          : "free disk below store.min_free_disk_bytes";
+    return result;
+  }
+  if (to_queue) {
     switch (queues_.publish(std::string_view(msg->topic).substr(kQueueTopicPrefix.size()), msg)) {
       case QueueResult::Ok: result.matched = 1; break;
-      case QueueResult::Rejected: result.quota_exceeded = true; break;
+      case QueueResult::Rejected:
+        result.quota_exceeded = true;
+        result.why = "queue full";
+        break;
       case QueueResult::InvalidName: break;
     }
     return result;
@@ -166,7 +180,10 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   } else if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
     ++stats_.refused_quota;
     note_queue_full(s, full, /*refused=*/true);
-    if (result) result->quota_exceeded = true;
+    if (result) {
+      result->quota_exceeded = true;
+      result->why = "a subscriber's queue or a bridge's outbox is full";
+    }
     return;
   }
   OutEntry e;

@@ -73,6 +73,13 @@ void SysTopics::collect(SysReport& r) const {
   r.add("retained messages/count", retained >= last_.size() ? retained - last_.size() : 0);
   r.add("subscriptions/count", broker_.subscription_count());
   r.add("queues/count", broker_.queues().queue_count());
+  // The store's admission limits (store.max_disk_bytes, min_free_disk_bytes).
+  r.add("publish/messages/refused/store_limit", st.refused_disk);
+  if (broker_.store_space().known) {
+    r.add("store/used_bytes", broker_.store_space().used_bytes);
+    r.add("store/free_disk_bytes", broker_.store_space().free_disk_bytes);
+    r.add_text("store/limit", Broker::store_limit_name(broker_.store_limit()));
+  }
   const auto& protocols = broker_.protocol_names();
   for (std::size_t i = 1; i < protocols.size(); ++i) {
     if (!protocols[i].empty()) {

@@ -112,7 +112,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     if (version_ != Version::V5) {
       // v3 has no negative acknowledgement: close without PUBACK so the
       // client sends again later instead of believing it was delivered.
-      fail(Reason::QuotaExceeded, "a subscriber's queue or a bridge's outbox is full");
+      fail(Reason::QuotaExceeded, r.why ? r.why : "a subscriber's queue or a bridge's outbox is full");
       return;
     }
     reason = Reason::QuotaExceeded;

@@ -78,13 +78,13 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   // A full store is reported through the RECEIPT's commit ticket.
   if (r.quota_exceeded) {
     if (d.kind != DestKind::Topic) {
-      // reject-publish overflow: the producer must learn it was refused.
-      fail("queue full", *dest);
+      // reject-publish overflow or a store limit: the producer must learn it was refused.
+      fail(r.why ? r.why : "queue full", *dest);
     } else if (receipt_) {
-      // Some subscriber's session queue is full. A receipt would promise
-      // delivery to all of them; without one, like MQTT QoS 0, the others
-      // got it and the publisher goes on.
-      fail("subscriber queue full", *dest);  // a subscriber's queue or a bridge's outbox
+      // Some subscriber's session queue is full, or the store is at a
+      // limit. A receipt would promise delivery to all of them; without
+      // one, like MQTT QoS 0, the others got it and the publisher goes on.
+      fail(r.why ? r.why : "subscriber queue full", *dest);
     } else {
       log::debug("stomp %s: a subscriber of %.*s could not take a message", client_id_.c_str(),
                  int(dest->size()), dest->data());

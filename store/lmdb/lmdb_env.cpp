@@ -71,6 +71,7 @@ LmdbEnv::LockFd::~LockFd() {
 LmdbEnv::LmdbEnv(const LmdbOptions& opts)
     : path_(opts.path),
       max_map_size_(opts.max_map_size),
+      min_free_disk_bytes_(opts.min_free_disk_bytes),
       page_size_(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))) {
   if (path_.empty()) throw std::runtime_error("junction store: no data directory configured");
   std::error_code ec;
@@ -184,7 +185,9 @@ std::size_t LmdbEnv::disk_limit() const {
   struct stat st;
   const std::string data = path_ + "/data.mdb";
   const unsigned long long used = ::stat(data.c_str(), &st) == 0 ? static_cast<unsigned long long>(st.st_size) : 0;
-  const unsigned long long limit = used + avail;
+  // The reserve (store.min_free_disk_bytes) is the operator's, not the map's.
+  const unsigned long long room = avail > min_free_disk_bytes_ ? avail - min_free_disk_bytes_ : 0;
+  const unsigned long long limit = used + room;
   return limit > std::numeric_limits<std::size_t>::max() ? std::numeric_limits<std::size_t>::max()
                                                          : static_cast<std::size_t>(limit);
 }
@@ -371,6 +374,35 @@ bool LmdbEnv::last_key(Table t, std::string& key) {
   if (rc != 0) throw open_error(path_, std::string("scan of table ") + table_name(t) + " failed", mdb_strerror(rc));
   key.assign(static_cast<const char*>(k.mv_data), k.mv_size);
   return true;
+}
+
+StoreSpace LmdbEnv::space() {
+  StoreSpace out;
+  out.known = true;
+  std::shared_lock lock(map_mu_);
+  MDB_txn* raw = nullptr;
+  if (mdb_txn_begin(env_.get(), nullptr, MDB_RDONLY, &raw) != 0) return out;
+  std::unique_ptr<MDB_txn, TxnAbort> txn(raw);
+  auto pages = [&](MDB_dbi dbi, std::size_t& psize) -> std::uint64_t {
+    MDB_stat st;
+    if (mdb_stat(raw, dbi, &st) != 0) return 0;
+    psize = st.ms_psize;
+    return std::uint64_t(st.ms_branch_pages) + st.ms_leaf_pages + st.ms_overflow_pages;
+  };
+  std::size_t psize = page_size_;
+  std::uint64_t records = 0;
+  for (MDB_dbi dbi : dbi_) records += pages(dbi, psize);
+  // The free list (0) and the table of tables (1) take pages too; with the
+  // two meta pages that is everything up to the last page written.
+  const std::uint64_t overhead = pages(0, psize) + pages(1, psize) + 2;
+  MDB_envinfo info;
+  mdb_env_info(env_.get(), &info);
+  const std::uint64_t file_pages = std::uint64_t(info.me_last_pgno) + 1;
+  out.used_bytes = records * psize;
+  out.reusable_bytes = file_pages > records + overhead ? (file_pages - records - overhead) * psize : 0;
+  struct statvfs fs;
+  out.free_disk_bytes = ::statvfs(path_.c_str(), &fs) == 0 ? std::uint64_t(fs.f_bavail) * fs.f_frsize : UINT64_MAX;
+  return out;
 }
 
 }  // namespace junction::store::detail

@@ -44,6 +44,7 @@ class LmdbEnv {
                         const std::function<void(std::string_view, std::string_view)>& visit);
   bool get(Table t, std::string_view key, std::string& value);
   bool last_key(Table t, std::string& key);
+  StoreSpace space();
 
   // Applies `batches` in order in one write transaction, growing the map on
   // MDB_MAP_FULL. Either everything is applied (Ok) or nothing (Full / Io).
@@ -79,6 +80,7 @@ class LmdbEnv {
 
   std::string path_;
   std::size_t max_map_size_;
+  std::uint64_t min_free_disk_bytes_;
   std::size_t page_size_;
   LockFd lock_;  // flock'ed: one process per data directory
   std::unique_ptr<MDB_env, EnvCloser> env_;

@@ -23,6 +23,9 @@ struct LmdbOptions {
   std::uint32_t sync_interval_ms = 1000;           // Batch mode only
   std::size_t initial_map_size = 64u << 20;        // bytes
   std::size_t max_map_size = 0;                    // 0 = grow while the disk has room
+  // The map never grows into the last this many bytes of the filesystem
+  // (half of store.min_free_disk_bytes): past that, commits fail as when full.
+  std::uint64_t min_free_disk_bytes = 0;
   std::size_t max_batch_ops = 0;                   // ops per group transaction; 0 = no cap
 };
 

@@ -27,6 +27,8 @@ bool LmdbStore::get(Table t, std::string_view key, std::string& value) { return 
 
 bool LmdbStore::last_key(Table t, std::string& key) { return env_->last_key(t, key); }
 
+StoreSpace LmdbStore::space() { return env_->space(); }
+
 void LmdbStore::submit(Batch&& batch, std::uint64_t seq) { writer_->submit(std::move(batch), seq); }
 
 void LmdbStore::take_completed(std::vector<CommitResult>& out) { writer_->take_completed(out); }

@@ -47,6 +47,7 @@ class LmdbStore final : public Store {
                         const std::function<void(std::string_view key, std::string_view value)>& visit) override;
   bool get(Table t, std::string_view key, std::string& value) override;
   bool last_key(Table t, std::string& key) override;
+  StoreSpace space() override;
   void submit(Batch&& batch, std::uint64_t seq) override;
   void take_completed(std::vector<CommitResult>& out) override;
   void set_notifier(std::function<void()> wake) override;

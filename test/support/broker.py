@@ -97,16 +97,20 @@ class Broker:
     has no equivalent for (Junction only), e.g. {"max_publish_rate": 500}.
     mosquitto_conf: extra mosquitto.conf lines (Mosquitto only; the
     counterpart of extra_yaml), e.g. "sys_interval 1\n".
+    store_extra: extra keys of the `store` section (Junction only), e.g.
+    "max_disk_bytes: 2000000"; data_dir: the store's directory instead of
+    WORKDIR/data (e.g. on a small filesystem the test made).
     """
 
     def __init__(self, workdir, kind=None, durability="batch", limits=None,
                  log_level="info", mosquitto_autosave=None, extra_yaml="", stomp=False, listeners=None,
-                 listener_extra="", junction_limits=None, mosquitto_conf=""):
+                 listener_extra="", junction_limits=None, mosquitto_conf="", store_extra="", data_dir=None):
         self.kind = kind or target()
         self.workdir = str(workdir)
         os.makedirs(self.workdir, exist_ok=True)
-        self.data_dir = os.path.join(self.workdir, "data")
+        self.data_dir = data_dir or os.path.join(self.workdir, "data")
         os.makedirs(self.data_dir, exist_ok=True)
+        self.store_extra = (", " + store_extra) if store_extra else ""
         self.durability = durability
         self.limits = dict(DEFAULT_LIMITS)
         if limits:
@@ -146,13 +150,13 @@ class Broker:
                 "listeners:\n"
                 "  - {protocol: mqtt, transport: tcp, bind: 127.0.0.1, port: %d%s}\n"
                 "%s%s"
-                "store: {path: %s, durability: %s}\n"
+                "store: {path: %s, durability: %s%s}\n"
                 "limits: {%s}\n"
                 "log: {level: %s}\n" % (self.port, self.listener_extra,
                                          "  - {protocol: stomp, transport: tcp, bind: 127.0.0.1, port: %d%s}\n"
                                          % (self.stomp_port, self.listener_extra) if self.stomp_port else "",
                                          "".join("  - %s\n" % json.dumps(l) for l in self.extra_listeners),
-                                         self.data_dir, self.durability, lim, self.log_level)
+                                         self.data_dir, self.durability, self.store_extra, lim, self.log_level)
             ) + self.extra_yaml
         else:
             path = os.path.join(self.workdir, "mosquitto.conf")
