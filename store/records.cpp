@@ -200,7 +200,7 @@ std::string encode(const StoredSession& s) {
 
 std::string encode(const StoredEntry& e) {
   Writer w;
-  w.u8(kRecordVersion);
+  w.u8(e.has_message ? 2 : 1);
   w.u64(e.msg_id);
   w.u8(e.qos);
   w.u8(e.state);
@@ -208,6 +208,7 @@ std::string encode(const StoredEntry& e) {
   w.boolean(e.retain);
   w.u32(static_cast<std::uint32_t>(e.subscription_ids.size()));
   for (std::uint32_t id : e.subscription_ids) w.u32(id);
+  if (e.has_message) write_message_fields(w, e.message);
   return w.take();
 }
 
@@ -243,7 +244,10 @@ bool decode(std::string_view bytes, StoredSession& out) {
 bool decode(std::string_view bytes, StoredEntry& out) {
   Reader r(bytes);
   StoredEntry e;
-  if (!read_version(r) || !r.u64(e.msg_id) || !r.bounded(e.qos, kMaxQos) ||
+  std::uint8_t version = 0;
+  if (!r.u8(version) || (version != 1 && version != 2)) return false;
+  e.has_message = version == 2;
+  if (!r.u64(e.msg_id) || !r.bounded(e.qos, kMaxQos) ||
       !r.bounded(e.state, kMaxEntryState) || !r.u16(e.packet_id) || !r.boolean(e.retain))
     return false;
   std::uint32_t n = 0;
@@ -251,6 +255,7 @@ bool decode(std::string_view bytes, StoredEntry& out) {
   e.subscription_ids.resize(n);
   for (std::uint32_t i = 0; i < n; ++i)
     if (!r.u32(e.subscription_ids[i])) return false;
+  if (e.has_message && !read_message_fields(r, e.message)) return false;
   if (!r.done()) return false;
   out = std::move(e);
   return true;

@@ -58,7 +58,11 @@ struct StoredSession {
   std::vector<StoredSubscription> subscriptions;
 };
 
-// One pending or in-flight outgoing delivery of a session.
+// One pending or in-flight outgoing delivery of a session. Version 1 names
+// a Messages record (msg_id; its body is stored once for every session that
+// holds it). Version 2 also carries the message itself: an entry past the
+// session's in-memory window, whose body must be readable without a
+// reference count in memory. encode() writes version 1 unless has_message.
 struct StoredEntry {
   std::uint64_t msg_id = 0;
   std::uint8_t qos = 0;
@@ -66,6 +70,8 @@ struct StoredEntry {
   std::uint16_t packet_id = 0;
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
+  bool has_message = false;  // version 2
+  StoredMessage message;
 };
 
 // One message in a durable queue (ready or delivered and not yet acknowledged).

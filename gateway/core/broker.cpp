@@ -306,6 +306,7 @@ void Broker::end_session(Session* s) {
   if (s->will && s->will->at_ms) publish_will(s);
   cancel_will(s);
   if (s->expires_at_ms) expiries_.erase({s->expires_at_ms, s});
+  erase_backlog(s);
   if (s->stored_) erase_session_records(s);
   for (std::size_t i = 0; i < s->pending_.size(); ++i) finish_entry(s, s->pending_[i]);
   for (std::size_t i = 0; i < s->inflight_.size(); ++i) finish_entry(s, s->inflight_[i]);
@@ -313,6 +314,9 @@ void Broker::end_session(Session* s) {
 }
 
 void Broker::erase_session_records(Session* s) {
+  // The session goes on in memory only (it stopped being persistent): what
+  // it has on disk comes into memory first.
+  refill(s, SIZE_MAX);
   persistence_.erase(store::Table::Sessions, s->client_id);
   for (std::uint16_t pid : s->inbound_held_ids()) {
     persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, pid));
@@ -367,6 +371,10 @@ void Broker::persist_session(Session* s) {
 void Broker::persist_entry(Session* s, const OutEntry& e) {
   store::StoredEntry rec;
   rec.msg_id = e.msg->id;
+  if (e.inline_body) {
+    rec.has_message = true;
+    to_record(*e.msg, rec.message);
+  }
   rec.qos = e.qos;
   rec.state = e.state;
   rec.packet_id = e.packet_id;
@@ -461,6 +469,7 @@ void Broker::tick() {
     end_session(s);
   }
   queues_.tick();
+  settle_all();
   check_store_space();
 }
 

@@ -289,6 +289,14 @@ class Broker {
   void end_session(Session* s);
   void persist_session(Session* s);
   void persist_entry(Session* s, const OutEntry& e);
+  // A stored session's backlog past its window (router.cpp).
+  static std::size_t session_window(const Session* s);
+  bool past_window(const Session* s) const;
+  void spill(Session* s, OutEntry e);
+  void settle(Session* s);                       // committed spilled entries count as on disk
+  void settle_all();                             // the tick: every session in unsettled_
+  bool refill(Session* s, std::size_t target);   // disk / spilled -> pending; false if nothing came
+  void erase_backlog(Session* s);                // the session ends: its backlog records go
   void erase_session_records(Session* s);
   Session* pick_shared_member(SharedGroup& g);
   bool may_deliver_slow(Session* s, std::string_view topic);
@@ -317,6 +325,13 @@ class Broker {
   std::array<std::size_t, kMaxProtocols> connected_by_protocol_{};  // by ProtocolId::value
   std::array<std::string, kMaxProtocols> protocol_names_{};
   std::vector<std::string> encode_formats_;  // index: EncodeSlot
+  // A stored session keeps this many pending entries in memory (online /
+  // offline); the rest of its backlog is on disk (router.cpp, spill()).
+  static constexpr std::size_t kSessionWindow = 1024;
+  static constexpr std::size_t kOfflineSessionWindow = 16;
+  // Sessions with spilled entries waiting for their commit (an idle one
+  // would otherwise hold them in memory until its next message).
+  std::vector<Session*> unsettled_;
   bool shutting_down_ = false;
   StoreLimit store_limit_ = StoreLimit::None;
   store::StoreSpace store_space_;

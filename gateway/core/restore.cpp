@@ -60,6 +60,12 @@ class Restorer {
       b_.next_message_id_ = std::max(b_.next_message_id_, store::u64_from_key(last) + 1);
     load_sessions();
     load_entries();
+    if (rewritten_ != 0) {
+      // A window reads these back: they must be on disk in their new form first.
+      b_.persistence_.flush();
+      b_.store_.flush();
+      b_.persistence_.on_completed();
+    }
     load_inbound_held();
     const std::uint64_t queued_max = b_.queues_.restore([&](std::uint64_t id) { return messages_.get(id); });
     b_.next_message_id_ = std::max(b_.next_message_id_, queued_max + 1);
@@ -111,6 +117,11 @@ class Restorer {
     });
   }
 
+  // In key order, so each session's entries come in its order. A session
+  // keeps its in-flight entries and a window of pending ones in memory; the
+  // rest of its backlog stays on disk, counted (reference entries there
+  // are rewritten with their message inline: nothing in memory will hold
+  // a persist ref for them).
   void load_entries() {
     b_.store_.scan(store::Table::SessionEntries, [&](std::string_view key, std::string_view value) {
       std::string_view client;
@@ -120,7 +131,12 @@ class Restorer {
       MessageRef m;
       if (store::split_session_entry_key(key, client, seq) && store::decode(value, rec)) {
         s = b_.find_session(client);
-        if (s) m = messages_.get(rec.msg_id);
+        if (s && rec.has_message) {
+          m = from_record(rec.message);
+          m->persisted = false;
+        } else if (s) {
+          m = messages_.get(rec.msg_id);
+        }
       }
       if (!s || !m) {
         b_.persistence_.erase(store::Table::SessionEntries, key);
@@ -134,9 +150,24 @@ class Restorer {
       e.packet_id = rec.packet_id;
       e.retain = rec.retain;
       e.dup = rec.state != 0;
-      e.subscription_ids = rec.subscription_ids;
-      ++m->persist_refs;
+      e.inline_body = rec.has_message;
+      e.subscription_ids = std::move(rec.subscription_ids);
       if (seq >= b_.next_entry_seq_) b_.next_entry_seq_ = seq + 1;
+      ++entries_;
+      if (e.state == 0 && (s->backlog() != 0 || s->pending_.size() >= Broker::kOfflineSessionWindow)) {
+        if (!e.inline_body) {
+          e.inline_body = true;
+          b_.persist_entry(s, e);
+          ++rewritten_;
+        }
+        SessionExtras& x = s->extras_or_create();
+        if (x.disk_count == 0) x.disk_next_seq = seq;
+        ++x.disk_count;
+        x.disk_bytes += Session::entry_bytes(e);
+        s->queued_bytes_ += Session::entry_bytes(e);
+        return;
+      }
+      if (!e.inline_body) ++m->persist_refs;
       if (e.state == 0) {
         e.packet_id = 0;
         s->push_pending(std::move(e));
@@ -145,7 +176,6 @@ class Restorer {
         if (s->next_packet_id == 0) s->next_packet_id = 1;
         s->push_inflight(std::move(e));
       }
-      ++entries_;
     });
   }
 
@@ -166,6 +196,7 @@ class Restorer {
   MessageCache messages_;
   std::size_t sessions_ = 0;
   std::size_t entries_ = 0;
+  std::size_t rewritten_ = 0;
 };
 
 // Retained messages, loaded in steps while the broker already serves

@@ -56,6 +56,11 @@ OutEntry& Session::push_pending(OutEntry e) {
   return pending_.back();
 }
 
+OutEntry& Session::push_pending_counted(OutEntry e) {
+  pending_.push_back(std::move(e));
+  return pending_.back();
+}
+
 OutEntry& Session::push_inflight(OutEntry e) {
   queued_bytes_ += entry_bytes(e);
   inflight_.push_back(std::move(e));
@@ -85,6 +90,10 @@ bool Session::queued_bytes_consistent() const {
   std::uint64_t sum = 0;
   for (std::size_t i = 0; i < pending_.size(); ++i) sum += entry_bytes(pending_[i]);
   for (std::size_t i = 0; i < inflight_.size(); ++i) sum += entry_bytes(inflight_[i]);
+  if (extras_) {
+    for (std::size_t i = 0; i < extras_->spilled.size(); ++i) sum += entry_bytes(extras_->spilled[i].entry);
+    sum += extras_->disk_bytes;
+  }
   return sum == queued_bytes_;
 }
 

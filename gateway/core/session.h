@@ -6,10 +6,11 @@
 //  * One Session per client id (Broker::sessions_); at most one live sink.
 //  * `inflight` holds deliveries sent and not yet completed, in send order;
 //    its size never exceeds send_window(). `pending` holds what waits.
-//  * queued_bytes is the payload bytes of every entry in `pending` and
-//    `inflight` (limits.max_queued_bytes). Entries enter and leave both
-//    rings only through the helpers below, which keep it exact;
-//    queued_bytes_consistent() recomputes it for the tests.
+//  * queued_bytes is the payload bytes of every entry in `pending`,
+//    `inflight` and the backlog past the window (limits.max_queued_bytes).
+//    Entries enter and leave both rings only through the helpers below,
+//    which keep it exact; queued_bytes_consistent() recomputes it for the
+//    tests.
 //  * A persistent session (expiry > 0) mirrors subscriptions and QoS >= 1
 //    entries into the store (Table::Sessions / SessionEntries); entries hold
 //    a persist ref on their Message so its body is stored once.
@@ -98,6 +99,9 @@ struct OutEntry {
   std::uint8_t state = 0;       // DeliveryStage
   bool retain = false;
   bool dup = false;             // was sent before a reconnect
+  // Its record holds the message itself (written past the session's window,
+  // or read back from disk): no persist ref on a Messages record.
+  bool inline_body = false;
   std::vector<std::uint32_t> subscription_ids;
   QueueSubscription* qsub = nullptr;  // set for a delivery from a queue (never persisted here)
   std::uint64_t qtag = 0;
@@ -115,6 +119,19 @@ struct SessionExtras {
   std::uint32_t max_queued = 0;
   bool drop_oldest = false;  // full: drop the oldest waiting entry instead of refusing
   std::uint64_t dropped_oldest = 0;
+  // A stored session's backlog past its in-memory window (Broker::spill):
+  // in key order pending, then disk_count entries on disk from
+  // disk_next_seq on, then `spilled` (the newest, kept until their commit
+  // makes them readable). Their bytes are in queued_bytes().
+  struct Spilled {
+    OutEntry entry;
+    std::uint64_t ticket = 0;
+  };
+  Ring<Spilled> spilled;
+  bool awaiting_settle = false;  // in Broker::unsettled_ (settled on the tick)
+  std::uint64_t disk_count = 0;
+  std::uint64_t disk_bytes = 0;
+  std::uint64_t disk_next_seq = 0;
 };
 
 // The identity a session's client authenticated with, and the ACL delivery
@@ -192,11 +209,16 @@ class Session final : public Subscriber {
 
   bool persistent() const { return expiry_interval_s != 0; }
   bool online() const { return sink != nullptr; }
-  std::size_t queued() const { return pending_.size() + inflight_.size(); }
+  // Everything the session holds, on disk included.
+  std::size_t queued() const { return pending_.size() + inflight_.size() + backlog(); }
+  // Entries past the in-memory window: on disk or waiting for their commit.
+  std::size_t backlog() const { return extras_ ? std::size_t(extras_->disk_count) + extras_->spilled.size() : 0; }
 
   // The only ways in and out of `pending` and `inflight` (queued_bytes).
   static std::uint64_t entry_bytes(const OutEntry& e) { return e.msg ? e.msg->payload.size() : 0; }
   OutEntry& push_pending(OutEntry e);
+  // From the backlog to the window: its bytes were counted when it came.
+  OutEntry& push_pending_counted(OutEntry e);
   OutEntry& push_inflight(OutEntry e);
   void pop_pending();                        // drops pending.front()
   void erase_inflight(std::size_t i);

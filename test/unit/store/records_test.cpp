@@ -144,7 +144,8 @@ bool same(const StoredSession& a, const StoredSession& b) {
 
 bool same(const StoredEntry& a, const StoredEntry& b) {
   return a.msg_id == b.msg_id && a.qos == b.qos && a.state == b.state && a.packet_id == b.packet_id &&
-         a.retain == b.retain && a.subscription_ids == b.subscription_ids;
+         a.retain == b.retain && a.subscription_ids == b.subscription_ids && a.has_message == b.has_message &&
+         same(a.message, b.message);
 }
 
 // Every strict prefix and one trailing byte must be rejected, leaving `out` alone.
@@ -247,6 +248,20 @@ TEST_CASE("records: queue entries (version 1 reference, version 2 inline) and qu
   check_rejects_truncation<StoredQueueMeta>(kQueueMetaV1);
 }
 
+TEST_CASE("records: a version-2 session entry carries its message", "[store][records]") {
+  const std::string v2 = std::string(1, '\x02') + kEntryV1.substr(1) + kMessageV1.substr(1);
+  StoredEntry e;
+  REQUIRE(decode(v2, e));
+  CHECK(e.has_message);
+  CHECK(same(e.message, sample_message()));
+  CHECK(e.packet_id == 0xBEEF);
+  CHECK(encode(e) == v2);
+  check_rejects_truncation<StoredEntry>(v2);
+  REQUIRE(decode(kEntryV1, e));
+  CHECK_FALSE(e.has_message);
+  CHECK(encode(e) == kEntryV1);  // a reference entry stays version 1
+}
+
 TEST_CASE("records: truncated inputs at every length are rejected", "[store][records]") {
   check_rejects_truncation<StoredMessage>(kMessageV1);
   check_rejects_truncation<StoredSession>(kSessionV1);
@@ -258,7 +273,7 @@ TEST_CASE("records: garbage is rejected", "[store][records]") {
   StoredSession s;
   StoredEntry e;
   SECTION("unknown version") {
-    for (char v : {'\x00', '\x02', '\xff'}) {
+    for (char v : {'\x00', '\x03', '\xff'}) {
       std::string bytes = kEntryV1;
       bytes[0] = v;
       CHECK_FALSE(decode(bytes, e));
