@@ -18,6 +18,7 @@ namespace {
 
 class Writer {
  public:
+  explicit Writer(std::size_t reserve = 0) { out_.reserve(reserve); }
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u16(std::uint16_t v) { le(v, 2); }
   void u32(std::uint32_t v) { le(v, 4); }
@@ -33,10 +34,12 @@ class Writer {
 
  private:
   void le(std::uint64_t v, int n) {
+    char b[8];
     for (int i = 0; i < n; ++i) {
-      out_.push_back(static_cast<char>(v & 0xFF));
+      b[i] = static_cast<char>(v & 0xFF);
       v >>= 8;
     }
+    out_.append(b, static_cast<std::size_t>(n));
   }
   std::string out_;
 };
@@ -130,7 +133,34 @@ bool read_subscription(Reader& r, StoredSubscription& s) {
          r.u32(s.subscription_id);
 }
 
-void write_message_fields(Writer& w, const StoredMessage& m) {
+// Bytes a message's fields take (the writer reserves them once).
+std::size_t message_fields_size(const MessageView& m) {
+  std::size_t n = 8 + 4 + m.topic.size() + 4 + m.payload.size() + 1 + 1 + 8 + 8 + 4 + m.origin_client.size() + 1 +
+                  4 + m.content_type.size() + 4 + m.response_topic.size() + 4 + m.correlation_data.size() + 2 + 4;
+  for (const auto& [k, v] : m.user_properties) n += 8 + k.size() + v.size();
+  return n;
+}
+
+MessageView view_of(const StoredMessage& m) {
+  MessageView v;
+  v.id = m.id;
+  v.topic = m.topic;
+  v.payload = m.payload;
+  v.qos = m.qos;
+  v.retain = m.retain;
+  v.created_ms = m.created_ms;
+  v.expiry_ms = m.expiry_ms;
+  v.origin_client = m.origin_client;
+  v.origin_protocol = m.origin_protocol;
+  v.content_type = m.content_type;
+  v.response_topic = m.response_topic;
+  v.correlation_data = m.correlation_data;
+  v.payload_format = m.payload_format;
+  for (const auto& [k, val] : m.user_properties) v.user_properties.emplace_back(k, val);
+  return v;
+}
+
+void write_message_fields(Writer& w, const MessageView& m) {
   w.u64(m.id);
   w.str(m.topic);
   w.str(m.payload);
@@ -172,9 +202,10 @@ bool read_message_fields(Reader& r, StoredMessage& m) {
 }  // namespace
 
 std::string encode(const StoredMessage& m) {
-  Writer w;
+  const MessageView v = view_of(m);
+  Writer w(1 + message_fields_size(v));
   w.u8(kRecordVersion);
-  write_message_fields(w, m);
+  write_message_fields(w, v);
   return w.take();
 }
 
@@ -198,9 +229,8 @@ std::string encode(const StoredSession& s) {
   return w.take();
 }
 
-std::string encode(const StoredEntry& e) {
-  Writer w;
-  w.u8(e.has_message ? 2 : 1);
+namespace {
+void write_entry_fields(Writer& w, const StoredEntry& e) {
   w.u64(e.msg_id);
   w.u8(e.qos);
   w.u8(e.state);
@@ -208,7 +238,22 @@ std::string encode(const StoredEntry& e) {
   w.boolean(e.retain);
   w.u32(static_cast<std::uint32_t>(e.subscription_ids.size()));
   for (std::uint32_t id : e.subscription_ids) w.u32(id);
-  if (e.has_message) write_message_fields(w, e.message);
+}
+}  // namespace
+
+std::string encode_entry_inline(const StoredEntry& e, const MessageView& m) {
+  Writer w(1 + 17 + 4 * e.subscription_ids.size() + message_fields_size(m));
+  w.u8(2);
+  write_entry_fields(w, e);
+  write_message_fields(w, m);
+  return w.take();
+}
+
+std::string encode(const StoredEntry& e) {
+  if (e.has_message) return encode_entry_inline(e, view_of(e.message));
+  Writer w(18 + 4 * e.subscription_ids.size());
+  w.u8(1);
+  write_entry_fields(w, e);
   return w.take();
 }
 
@@ -309,13 +354,15 @@ bool split_inbound_held_key(std::string_view key, std::string_view& client_id, s
   return true;
 }
 
-std::string encode(const StoredQueueEntry& e) {
-  Writer w;
+std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m) {
+  Writer w(1 + 4 + message_fields_size(m));
   w.u8(kQueueEntryVersion);
-  w.u32(e.deliveries);
-  write_message_fields(w, e.message);
+  w.u32(deliveries);
+  write_message_fields(w, m);
   return w.take();
 }
+
+std::string encode(const StoredQueueEntry& e) { return encode_queue_entry(e.deliveries, view_of(e.message)); }
 
 bool decode(std::string_view bytes, StoredQueueEntry& out) {
   Reader r(bytes);

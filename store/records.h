@@ -15,6 +15,26 @@
 
 namespace junction::store {
 
+// A message's fields as views, for encoding without copying them first
+// (the core's messages are not StoredMessages; queue and session entries
+// past a window are written from them on the hot path).
+struct MessageView {
+  std::uint64_t id = 0;
+  std::string_view topic;
+  std::string_view payload;
+  std::uint8_t qos = 0;
+  bool retain = false;
+  std::int64_t created_ms = 0;
+  std::int64_t expiry_ms = 0;
+  std::string_view origin_client;
+  std::uint8_t origin_protocol = 0;
+  std::string_view content_type;
+  std::string_view response_topic;
+  std::string_view correlation_data;
+  std::int16_t payload_format = -1;
+  std::vector<std::pair<std::string_view, std::string_view>> user_properties;
+};
+
 // Version byte of message, session and session-entry records.
 inline constexpr std::uint8_t kRecordVersion = 1;
 // Version byte of queue entries: 2 carries the message inline (see below).
@@ -96,6 +116,10 @@ struct StoredQueueMeta {
 
 // Always writes version 2.
 std::string encode(const StoredQueueEntry& e);
+// The same bytes as encode(StoredQueueEntry{deliveries, 0, m}).
+std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m);
+// A version-2 session entry: `e`'s fields (its message ignored) with `m` inline.
+std::string encode_entry_inline(const StoredEntry& e, const MessageView& m);
 bool decode(std::string_view bytes, StoredQueueEntry& out);
 std::string encode(const StoredQueueMeta& m);
 bool decode(std::string_view bytes, StoredQueueMeta& out);

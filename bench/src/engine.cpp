@@ -299,6 +299,11 @@ bool Engine::fill_done() const {
 void Engine::check_fill() {
   if (phase_ != Phase::Fill || published_ < o_.backlog || !fill_done()) return;
   record_fill(false);
+  if (o_.fill_only) {
+    track_loss_ = false;  // nothing is consumed here: nothing can be counted lost
+    begin_close(true);
+    return;
+  }
   begin_consume();
 }
 

@@ -153,6 +153,7 @@ std::string validate(Options& o, const CLI::App& app) {
   if (o.publishers == 0) o.publishers = default_publishers(o.scenario);
   if (o.subscribers == 0) o.subscribers = default_subscribers(o.scenario);
   if (o.scenario == Scenario::Pairs) o.publishers = o.subscribers = o.pairs;
+  if (o.fill_only && !given("--backlog")) return "--fill-only needs --backlog";
   if (given("--backlog")) return validate_backlog(o, o.duration_given);
   return "";
 }
@@ -193,6 +194,8 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
   app.add_option("--backlog", o.backlog,
                  "queue: fill the queue with N acknowledged messages first, then measure the consumers draining "
                  "it (QoS >= 1; --duration becomes the time limit, default 600 s)");
+  app.add_flag("--fill-only", o.fill_only,
+               "queue --backlog: stop once the backlog is acknowledged, without consumers (it stays in the broker)");
   app.add_option("--json", o.json_path, "write the result as JSON to FILE ('-' = stdout)");
   app.add_option("--broker-pid", o.broker_pid, "broker process id, for RSS from /proc/PID/status");
   app.add_flag("--persistent", o.persistent,

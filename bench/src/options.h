@@ -57,6 +57,9 @@ struct Options {
   // and consumers run at once). --duration is then the time limit of the
   // fill and of the drain, 600 s unless given.
   std::uint64_t backlog = 0;
+  // --fill-only: stop once the backlog is filled and acknowledged (no
+  // consumers), leaving it in the broker (bench/backlog then restarts it).
+  bool fill_only = false;
   std::string json_path;   // "" none, "-" stdout
   int broker_pid = 0;      // 0 = unknown
   // Subscribers connect with persistent sessions (MQTT 3.1.1 clean session 0;

@@ -371,16 +371,13 @@ void Broker::persist_session(Session* s) {
 void Broker::persist_entry(Session* s, const OutEntry& e) {
   store::StoredEntry rec;
   rec.msg_id = e.msg->id;
-  if (e.inline_body) {
-    rec.has_message = true;
-    to_record(*e.msg, rec.message);
-  }
   rec.qos = e.qos;
   rec.state = e.state;
   rec.packet_id = e.packet_id;
   rec.retain = e.retain;
   rec.subscription_ids = e.subscription_ids;
-  persistence_.put(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq), store::encode(rec));
+  persistence_.put(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq),
+                   e.inline_body ? store::encode_entry_inline(rec, view_of(*e.msg)) : store::encode(rec));
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {

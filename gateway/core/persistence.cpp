@@ -125,6 +125,28 @@ void to_record(const Message& m, store::StoredMessage& r) {
   for (const auto& up : m.props().user_properties) r.user_properties.emplace_back(up.name, up.value);
 }
 
+store::MessageView view_of(const Message& m) {
+  store::MessageView v;
+  v.id = m.id;
+  v.topic = m.topic;
+  v.payload = m.payload;
+  v.qos = m.qos;
+  v.retain = m.retain;
+  v.created_ms = m.created_ms;
+  v.expiry_ms = m.expiry_ms;
+  v.origin_client = m.origin_client;
+  v.origin_protocol = m.origin_protocol.value;
+  if (!m.props().empty()) {
+    const MessageProperties& p = m.props();
+    v.content_type = p.content_type;
+    v.response_topic = p.response_topic;
+    v.correlation_data = p.correlation_data;
+    v.payload_format = p.payload_format;
+    for (const auto& up : p.user_properties) v.user_properties.emplace_back(up.name, up.value);
+  }
+  return v;
+}
+
 MessageRef from_record(const store::StoredMessage& r) {
   MessageRef ref = MessageRef::make();
   Message& m = *ref;

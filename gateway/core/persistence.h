@@ -99,6 +99,8 @@ class Persistence {
 
 // Conversions between core messages and store records.
 void to_record(const Message& m, store::StoredMessage& out);
+// The message's fields as views, for the encoders that take them (no copies).
+store::MessageView view_of(const Message& m);
 MessageRef from_record(const store::StoredMessage& r);
 
 }  // namespace junction::core

@@ -63,10 +63,8 @@ std::int64_t QueueManager::deadline(const Queue& q, const Message& m) const {
 }
 
 void QueueManager::write_entry(Queue& q, const QueuedMessage& qm) {
-  store::StoredQueueEntry rec;
-  rec.deliveries = qm.deliveries;
-  to_record(*qm.msg, rec.message);
-  persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq), store::encode(rec));
+  persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
+                   store::encode_queue_entry(qm.deliveries, view_of(*qm.msg)));
 }
 
 void QueueManager::mark(Queue& q) {

@@ -274,9 +274,17 @@ StoreError LmdbEnv::commit(std::span<const Batch* const> batches) {
   }
   if (!any) return StoreError::Ok;  // no transaction for nothing
   const int rc = run_write([&](MDB_txn* txn) {
+    // Most puts add keys past the end of their table (message ids, a queue's
+    // or session's next entry). MDB_APPEND then fills pages instead of
+    // splitting them in half: half the pages to write and keep for a backlog
+    // on disk. A key that is not the greatest gets MDB_KEYEXIST; it is put
+    // the ordinary way, and that table appends no more in this transaction.
+    std::array<bool, kTables> append{};
+    append.fill(true);
     for (const Batch* b : batches) {
       for (const Op& op : b->ops()) {
-        const MDB_dbi dbi = dbi_[static_cast<std::size_t>(op.table)];
+        const auto t = static_cast<std::size_t>(op.table);
+        const MDB_dbi dbi = dbi_[t];
         MDB_val key = as_val(op.key);
         int r;
         if (op.erase) {
@@ -284,7 +292,12 @@ StoreError LmdbEnv::commit(std::span<const Batch* const> batches) {
           if (r == MDB_NOTFOUND) r = 0;  // erasing a missing key is not an error
         } else {
           MDB_val val = as_val(op.value);
-          r = mdb_put(txn, dbi, &key, &val, 0);
+          r = append[t] ? mdb_put(txn, dbi, &key, &val, MDB_APPEND) : MDB_KEYEXIST;
+          if (r == MDB_KEYEXIST) {
+            append[t] = false;
+            val = as_val(op.value);
+            r = mdb_put(txn, dbi, &key, &val, 0);
+          }
         }
         if (r != 0) return r;
       }
