@@ -201,13 +201,14 @@ bool read_message_fields(Reader& r, StoredMessage& m) {
 
 }  // namespace
 
-std::string encode(const StoredMessage& m) {
-  const MessageView v = view_of(m);
-  Writer w(1 + message_fields_size(v));
+std::string encode_message(const MessageView& m) {
+  Writer w(1 + message_fields_size(m));
   w.u8(kRecordVersion);
-  write_message_fields(w, v);
+  write_message_fields(w, m);
   return w.take();
 }
+
+std::string encode(const StoredMessage& m) { return encode_message(view_of(m)); }
 
 std::string encode(const StoredSession& s) {
   Writer w;

@@ -127,6 +127,8 @@ std::string queue_entry_key(std::string_view queue, std::uint64_t seq);
 bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq);
 
 std::string encode(const StoredMessage& m);
+// The same bytes, from views.
+std::string encode_message(const MessageView& m);
 std::string encode(const StoredSession& s);
 std::string encode(const StoredEntry& e);
 bool decode(std::string_view bytes, StoredMessage& out);

@@ -37,9 +37,7 @@ void Persistence::persist_unref(const Message& m) {
 }
 
 void Persistence::write_message(const Message& m) {
-  store::StoredMessage rec;
-  to_record(m, rec);
-  batch_.put(store::Table::Messages, store::u64_key(m.id), store::encode(rec));
+  batch_.put(store::Table::Messages, store::u64_key(m.id), store::encode_message(view_of(m)));
   m.persisted = true;
 }
 
@@ -105,24 +103,6 @@ void Persistence::notify() {
   for (CommitWaiter* w : notify_scratch_) w->waiting_ = false;
   for (CommitWaiter* w : notify_scratch_) w->on_commit();
   notify_scratch_.clear();
-}
-
-void to_record(const Message& m, store::StoredMessage& r) {
-  r.id = m.id;
-  r.topic = m.topic;
-  r.payload = m.payload;
-  r.qos = m.qos;
-  r.retain = m.retain;
-  r.created_ms = m.created_ms;
-  r.expiry_ms = m.expiry_ms;
-  r.origin_client = m.origin_client;
-  r.origin_protocol = m.origin_protocol.value;
-  r.content_type = m.props().content_type;
-  r.response_topic = m.props().response_topic;
-  r.correlation_data = m.props().correlation_data;
-  r.payload_format = m.props().payload_format;
-  r.user_properties.clear();
-  for (const auto& up : m.props().user_properties) r.user_properties.emplace_back(up.name, up.value);
 }
 
 store::MessageView view_of(const Message& m) {

@@ -97,9 +97,8 @@ class Persistence {
   store::Batch batch_;
 };
 
-// Conversions between core messages and store records.
-void to_record(const Message& m, store::StoredMessage& out);
-// The message's fields as views, for the encoders that take them (no copies).
+// Conversions between core messages and store records: the message's
+// fields as views for the encoders (no copies), and a message from a record.
 store::MessageView view_of(const Message& m);
 MessageRef from_record(const store::StoredMessage& r);
 

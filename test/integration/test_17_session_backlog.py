@@ -3,9 +3,13 @@
 a session expiry) subscribes, goes away, mosquitto_pub -l queues thousands of
 QoS 1 messages for it; the broker is killed (-9) or restarted; the client
 comes back and receives every message once, in order. The broker's memory
-does not grow with the backlog.
+does not grow with the backlog: 20,000 messages of 1,000 bytes (20 MB of
+payload alone if held in memory) grow it by less than 8 MiB, also under
+AddressSanitizer (whose quarantine of freed blocks is turned off for this
+broker, or it would hold every freed encode buffer).
 """
 
+import os
 import subprocess
 import time
 
@@ -15,10 +19,11 @@ from clients import MOSQUITTO_PUB, V5, V311, PahoClient
 
 pytestmark = [
     pytest.mark.junction_only("the window on disk is Junction's design; Mosquitto keeps sessions in memory"),
-    pytest.mark.timeout(180),
+    pytest.mark.timeout(240),
 ]
 
-N = 5000
+N = 20000
+SIZE = 1000
 
 
 def rss_anon_kib(pid):
@@ -36,7 +41,7 @@ def make_client(broker, version, client_id):
     return PahoClient(broker.port, client_id=client_id, version=V311, clean=False, max_inflight=100)
 
 
-def fill(port, n, size=200):
+def fill(port, n, size=SIZE):
     lines = "".join("%06d%s\n" % (i, "x" * (size - 6)) for i in range(n)).encode()
     r = subprocess.run([MOSQUITTO_PUB, "-h", "127.0.0.1", "-p", str(port), "-q", "1", "-t", "dev/42/cmd", "-l"],
                        input=lines, capture_output=True, timeout=120)
@@ -45,7 +50,11 @@ def fill(port, n, size=200):
 
 @pytest.mark.parametrize("version,restart", [(V311, "kill"), (V5, "stop"), (V5, None)],
                          ids=["v311-kill9", "v5-restart", "v5-no-restart"])
-def test_offline_backlog_comes_back_in_order(broker, version, restart):
+def test_offline_backlog_comes_back_in_order(broker_factory, monkeypatch, version, restart):
+    asan = os.environ.get("ASAN_OPTIONS")
+    if asan is not None:
+        monkeypatch.setenv("ASAN_OPTIONS", asan + ":quarantine_size_mb=0")
+    broker = broker_factory()
     cid = "backlog-%s-%s" % (version, restart)
     c = make_client(broker, version, cid)
     c.connect()
@@ -57,14 +66,13 @@ def test_offline_backlog_comes_back_in_order(broker, version, restart):
     fill(broker.port, N)
     time.sleep(1.5)  # the tick settles what the last commits wrote
     grown = rss_anon_kib(broker.pid) - before
-    # 5000 x 200 B would be 1 MB of payload alone in memory, plus messages.
-    assert grown < 1024, "broker grew by %d KiB holding an offline backlog" % grown
+    assert grown < 8 * 1024, "broker grew by %d KiB holding an offline backlog" % grown
 
     if restart:
         broker.restart(kill=(restart == "kill"))
     c = make_client(broker, version, cid)
     c.connect()
-    got = [m.payload[:6].decode() for m in c.get_n(N, timeout=60)]
+    got = [m.payload[:6].decode() for m in c.get_n(N, timeout=120)]
     assert got == ["%06d" % i for i in range(N)]
     c.expect_nothing(1.0)
     c.disconnect()
