@@ -289,7 +289,7 @@ class Broker {
   void end_session(Session* s);
   void persist_session(Session* s);
   void persist_entry(Session* s, const OutEntry& e);
-  // A stored session's backlog past its window (router.cpp).
+  // A stored session's backlog past its window (session_backlog.cpp).
   static std::size_t session_window(const Session* s);
   bool past_window(const Session* s) const;
   void spill(Session* s, OutEntry e);
@@ -326,7 +326,7 @@ class Broker {
   std::array<std::string, kMaxProtocols> protocol_names_{};
   std::vector<std::string> encode_formats_;  // index: EncodeSlot
   // A stored session keeps this many pending entries in memory (online /
-  // offline); the rest of its backlog is on disk (router.cpp, spill()).
+  // offline); the rest of its backlog is on disk (session_backlog.cpp).
   static constexpr std::size_t kSessionWindow = 1024;
   static constexpr std::size_t kOfflineSessionWindow = 16;
   // Sessions with spilled entries waiting for their commit (an idle one

@@ -10,7 +10,6 @@ acknowledged. The backlog is filled by other people's clients too
 
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
@@ -177,27 +176,24 @@ def test_mqtt_consumer_leaving_requeues_only_unacknowledged(broker, version):
 
 def test_mqtt_consumer_lost_mid_backlog_and_another_finishes(broker):
     fill_mqtt(broker.port, "relay", BIG)
-    a = paho_consumer(broker, V5, 50)
-    # paho acknowledges a message when its on_message returns: stop inside
-    # the 1001st, so exactly 0..999 are acknowledged, then lose the connection.
+    # A v5 consumer with a window of 50 acknowledges exactly 0..999 as they
+    # come, then its connection is lost (no DISCONNECT). A raw client: paho
+    # sends a PUBACK only when its network loop gets to write, so which ones
+    # reached the broker before a loss would be paho's timing, not the test's.
+    a = raw_mqtt.RawClient(broker.port, version=V5)
+    assert a.connect("relay-a", props=[(raw_mqtt.P_RECEIVE_MAXIMUM, 50)]).reason == 0
+    a.send(raw_mqtt.subscribe(1, [("$queue/relay", 1)], version=V5))
     handled = []
-    stuck, release = threading.Event(), threading.Event()
-    forward = a.c.on_message
-
-    def on_message(client, userdata, m):
-        if len(handled) == 1000:
-            stuck.set()
-            release.wait(30)
-            return
-        handled.append(int(m.payload))
-        forward(client, userdata, m)
-
-    a.c.on_message = on_message
-    a.subscribe("$queue/relay", 1)
-    assert stuck.wait(60), "got %d of 1000" % len(handled)
+    while len(handled) < 1000:
+        p = a.recv(timeout=30)
+        if p.type != raw_mqtt.PUBLISH:
+            continue
+        handled.append(int(p.payload))
+        a.send(raw_mqtt.puback(p.packet_id, version=V5))
     assert handled == list(range(1000))
-    a.c.socket().shutdown(socket.SHUT_RDWR)  # the broker sees EOF: an unclean loss
-    release.set()
+    a.send(raw_mqtt.pingreq())  # answered in order: the PUBACKs were handled
+    a.expect(raw_mqtt.PINGRESP, skip=(raw_mqtt.PUBLISH,))
+    a.sock.shutdown(socket.SHUT_RDWR)  # the broker sees EOF: an unclean loss
     a.close()
 
     b = paho_consumer(broker, V311)
