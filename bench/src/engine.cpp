@@ -45,6 +45,7 @@ Engine::Engine(const Options& o)
 
 Engine::~Engine() {
   clients_.clear();  // every stream is closed: run() returns only after uv_run()
+  tree_.reset();
   io_.reset();
 }
 
@@ -56,15 +57,17 @@ bool Engine::setup(std::string& error) {
     return false;
   }
   const std::uint64_t limit = nofile_limit();
-  const std::uint64_t usable = limit > kFdReserve ? limit - kFdReserve : 0;
+  // --extra-subscriptions: their connections come out of the same limit.
+  const std::uint64_t reserve = kFdReserve + TreeLoader::connections_for(o_.extra_subscriptions);
+  const std::uint64_t usable = limit > reserve ? limit - reserve : 0;
   r_.nofile_limit = limit;
   r_.connections_requested = o_.connections;
   if (o_.scenario == Scenario::Conns && o_.connections > usable) {
     std::fprintf(stderr,
                  "junction-bench: conns: -K %u capped to %llu: the open-file limit (RLIMIT_NOFILE) is %llu and cannot "
-                 "be raised further; %llu descriptors are kept for the tool itself\n",
+                 "be raised further; %llu descriptors are kept for the tool itself and --extra-subscriptions\n",
                  o_.connections, static_cast<unsigned long long>(usable), static_cast<unsigned long long>(limit),
-                 static_cast<unsigned long long>(kFdReserve));
+                 static_cast<unsigned long long>(reserve));
     o_.connections = static_cast<std::uint32_t>(usable);
     r_.capped = true;
     topo_ = build_topology(o_);
@@ -75,6 +78,10 @@ bool Engine::setup(std::string& error) {
   if (total > usable) {
     error = std::to_string(total) + " connections needed but the open-file limit allows about " +
             std::to_string(usable);
+    return false;
+  }
+  if (std::string why = check_extra_topics(); !why.empty()) {
+    error = why;
     return false;
   }
   subs_ = static_cast<std::uint32_t>(topo_.subscribers.size());
@@ -109,12 +116,35 @@ bool Engine::setup(std::string& error) {
   if (track_loss_) tracker_.init(static_cast<std::uint32_t>(pubs_.size()), topo_.feeds);
   const std::uint32_t msg = o_.size + 64;
   batch0_ = std::max<std::uint32_t>(1, std::min<std::uint32_t>(1024, 64 * 1024 / msg));
+  if (o_.extra_subscriptions > 0) {
+    char prefix[16];
+    std::snprintf(prefix, sizeof prefix, "jb%08x", run_id_);
+    tree_ = std::make_unique<TreeLoader>(o_, *io_, *this, extra_tree_root(o_), o_.extra_subscriptions, prefix);
+  }
   return true;
+}
+
+// --extra-subscriptions must not change what is delivered: refuses a run
+// whose published topics have a shape the extra filters match (a --topic
+// or --queue-name like x1/2, w3, y4). TreeLoader fails the run as well
+// should a message reach one of its connections anyway.
+std::string Engine::check_extra_topics() const {
+  if (o_.extra_subscriptions == 0) return "";
+  const std::string root = extra_tree_root(o_);
+  for (const PublisherSpec& p : topo_.publishers) {
+    if (tree_may_match(root, p.topic))
+      return "--extra-subscriptions: the published topic " + p.topic + " may match the extra filters (" + root +
+             "/x<n>/<n>, " + root + "/+/w<n>, " + root + "/y<n>/#); choose another --topic or --queue-name";
+  }
+  return "";
 }
 
 int Engine::run(Result& out) {
   r_.options = o_;
   if (o_.persistent && o_.protocol == Protocol::Mqtt) topo_.description += ", persistent subscriber sessions";
+  if (o_.extra_subscriptions > 0)
+    topo_.description += ", " + std::to_string(o_.extra_subscriptions) + " extra subscriptions under " +
+                         extra_tree_root(o_) + "/";
   r_.description = topo_.description;
   r_.run_id = run_id_;
   std::string error;
@@ -142,12 +172,12 @@ int Engine::run(Result& out) {
   uv_signal_init(&loop_, &sigterm_);
   uv_signal_start(&sigterm_, &Engine::on_signal, SIGTERM);
 
-  if (o_.scenario == Scenario::Conns) r_.rss_before_kb = read_rss_kb(o_.broker_pid);
-  // --backlog: the producers fill the queue before any consumer exists.
-  next_connect_ = o_.backlog > 0 ? subs_ : 0;
-  connect_end_ = static_cast<std::uint32_t>(clients_.size());
-  t_connect_ = tick_ns_ = uv_hrtime();
-  connect_next();
+  tick_ns_ = uv_hrtime();
+  if (tree_) {
+    begin_loading();
+  } else {
+    begin_connecting();
+  }
   uv_run(&loop_, UV_RUN_DEFAULT);
   progress_.finish();
   if (uv_loop_close(&loop_) != 0 && r_.error.empty()) r_.error = "internal: the loop closed with handles open";
@@ -160,6 +190,50 @@ int Engine::run(Result& out) {
   if (r_.measured_s > 0) r_.latency = hist_;
   out = std::move(r_);
   return out.error.empty() ? 0 : 1;
+}
+
+// --extra-subscriptions: the tree goes in before any client of the
+// scenario connects, so the window measures a broker that already holds it.
+void Engine::begin_loading() {
+  phase_ = Phase::Loading;
+  t_tree_ = uv_hrtime();
+  r_.extra_connections = tree_->connections();
+  const int rc = tree_->start(reinterpret_cast<const sockaddr*>(&addr_));
+  if (rc != 0)
+    fatal(std::string("cannot open the extra subscription connections: ") + uv_strerror(rc) + " (" +
+          uv_err_name(rc) + ")");
+}
+
+void Engine::on_tree_connected() {
+  if (phase_ == Phase::Loading) tree_->subscribe();
+}
+
+void Engine::on_tree_ready() {
+  if (phase_ != Phase::Loading) return;
+  r_.extra_subscribe_s = seconds_since(t_tree_);
+  begin_connecting();
+}
+
+void Engine::on_tree_failure(const std::string& why) {
+  if (phase_ == Phase::Closing) return;
+  const bool unreachable = phase_ == Phase::Loading && why.find(": connect: ") != std::string::npos;
+  fatal(unreachable ? why + "; is the broker running?" : why);
+}
+
+void Engine::on_tree_closed() {
+  if (phase_ == Phase::Closing && all_closed()) close_handles();
+}
+
+// conns reads the broker's RSS only now: the extra subscriptions are not
+// the connections' cost.
+void Engine::begin_connecting() {
+  phase_ = Phase::Connecting;
+  if (o_.scenario == Scenario::Conns) r_.rss_before_kb = read_rss_kb(o_.broker_pid);
+  // --backlog: the producers fill the queue before any consumer exists.
+  next_connect_ = o_.backlog > 0 ? subs_ : 0;
+  connect_end_ = static_cast<std::uint32_t>(clients_.size());
+  t_connect_ = uv_hrtime();
+  connect_next();
 }
 
 std::string Engine::role_name(const Client& c) const {
@@ -403,9 +477,10 @@ void Engine::begin_close(bool graceful) {
       c->abort();
     }
   }
+  if (tree_) tree_->close(graceful);
   io_->flush();
   uv_timer_start(&phase_timer_, &Engine::on_phase, kCloseDeadlineMs, 0);
-  if (closed_ == clients_.size()) close_handles();
+  if (all_closed()) close_handles();
 }
 
 void Engine::close_handles() {
@@ -449,12 +524,13 @@ void Engine::on_failure(Client& c, const std::string& why) {
 
 void Engine::on_closed(Client&) {
   ++closed_;
-  if (phase_ == Phase::Closing && closed_ == clients_.size()) close_handles();
+  if (phase_ == Phase::Closing && all_closed()) close_handles();
 }
 
 void Engine::interrupt() {
   r_.interrupted = true;
   switch (phase_) {
+    case Phase::Loading: fatal("interrupted while subscribing the extra filters"); break;
     case Phase::Connecting: fatal("interrupted while connecting"); break;
     case Phase::Warmup: begin_close(true); break;
     case Phase::Measure: end_measure(); break;
@@ -505,7 +581,9 @@ void Engine::on_phase(uv_timer_t* h) {
     case Phase::Drain: self->check_drain(); break;
     case Phase::Closing:  // deadline: abort what did not close gracefully
       for (auto& c : self->clients_) c->abort();
+      if (self->tree_) self->tree_->close(false);
       break;
+    case Phase::Loading:
     case Phase::Connecting: break;
   }
 }
@@ -523,6 +601,14 @@ void Engine::tick() {
   tick_ready_ = ready_;
   char line[256];
   switch (phase_) {
+    case Phase::Loading: {
+      const std::uint64_t acks = tree_->acknowledged();
+      std::snprintf(line, sizeof line, "%s  extra subscriptions %llu/%u  %s/s", scenario_name(o_.scenario),
+                    static_cast<unsigned long long>(acks), o_.extra_subscriptions,
+                    short_rate(static_cast<double>(acks - tick_tree_) / dt).c_str());
+      tick_tree_ = acks;
+      break;
+    }
     case Phase::Connecting:
       std::snprintf(line, sizeof line, "%s  connecting %u/%zu  %s conn/s", scenario_name(o_.scenario), ready_,
                     o_.backlog > 0 ? pubs_.size() : clients_.size(), short_rate(conn).c_str());

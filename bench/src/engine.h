@@ -2,6 +2,8 @@
 // sink) on one libuv loop, single-threaded.
 //
 // Phases:
+//   Loading     --extra-subscriptions only: the TreeLoader's connections
+//               subscribe their filters; they stay, idle, until Closing.
 //   Connecting  connections open --connect-window at a time; subscribers
 //               subscribe; a connection counts once CONNACK (+ SUBACK) came.
 //   Warmup      publishers start; nothing is counted.
@@ -44,10 +46,11 @@
 #include "report.h"
 #include "scenario.h"
 #include "tracker.h"
+#include "tree.h"
 
 namespace junction::bench {
 
-class Engine final : public ClientEvents {
+class Engine final : public ClientEvents, public TreeLoader::Listener {
  public:
   explicit Engine(const Options& o);
   ~Engine() override;
@@ -59,7 +62,7 @@ class Engine final : public ClientEvents {
   int run(Result& r);
 
  private:
-  enum class Phase : std::uint8_t { Connecting, Warmup, Measure, Hold, Fill, Consume, Drain, Closing };
+  enum class Phase : std::uint8_t { Loading, Connecting, Warmup, Measure, Hold, Fill, Consume, Drain, Closing };
 
   struct Pub {
     Client* client = nullptr;
@@ -82,8 +85,18 @@ class Engine final : public ClientEvents {
   void on_writable(Client& c) override;
   void on_closed(Client& c) override;
 
+  // TreeLoader::Listener (engine.cpp): --extra-subscriptions.
+  void on_tree_connected() override;
+  void on_tree_ready() override;
+  void on_tree_failure(const std::string& why) override;
+  void on_tree_closed() override;
+
   // engine.cpp: lifecycle.
   bool setup(std::string& error);
+  std::string check_extra_topics() const;
+  void begin_loading();
+  void begin_connecting();
+  bool all_closed() const { return closed_ == clients_.size() && (!tree_ || tree_->closed()); }
   void connect_next();
   void handshake_done(Client& c);
   void begin_traffic();
@@ -133,6 +146,7 @@ class Engine final : public ClientEvents {
   std::uint32_t run_id_ = 0;
 
   std::vector<std::unique_ptr<Client>> clients_;  // subscribers first, then publishers
+  std::unique_ptr<TreeLoader> tree_;              // --extra-subscriptions
   std::uint32_t subs_ = 0;
   std::vector<Pub> pubs_;
   LossTracker tracker_;
@@ -157,7 +171,7 @@ class Engine final : public ClientEvents {
   bool idle_active_ = false;
   std::uint32_t batch0_ = 64;  // QoS 0 messages per publisher per iteration
 
-  std::uint64_t t_connect_ = 0, t_traffic_ = 0, t_measure_ = 0, t_drain_ = 0, t_fill_ = 0;
+  std::uint64_t t_connect_ = 0, t_traffic_ = 0, t_measure_ = 0, t_drain_ = 0, t_fill_ = 0, t_tree_ = 0;
   std::uint64_t last_delivery_ms_ = 0;
   double rate_per_pub_ = 0;
 
@@ -165,7 +179,7 @@ class Engine final : public ClientEvents {
   std::uint64_t published_ = 0, delivered_ = 0, acked_ = 0, rejected_ = 0, foreign_ = 0;
   std::uint64_t consumed_ = 0;  // --backlog: distinct messages of this run delivered
   std::uint64_t snap_pub_ = 0, snap_del_ = 0, snap_ack_ = 0, snap_rej_ = 0;
-  std::uint64_t tick_pub_ = 0, tick_del_ = 0, tick_ready_ = 0;
+  std::uint64_t tick_pub_ = 0, tick_del_ = 0, tick_ready_ = 0, tick_tree_ = 0;
   std::uint64_t tick_ns_ = 0;
   double cpu_self0_ = 0;
   std::optional<double> cpu_broker0_;

@@ -11,6 +11,7 @@
 #include "options.h"
 #include "report.h"
 #include "sink.h"
+#include "state.h"
 
 namespace junction::bench {
 namespace {
@@ -20,12 +21,14 @@ int run_scenario(const Options& o) {
   int rc;
   if (o.scenario == Scenario::Sink) {
     rc = run_sink(o, r);
+  } else if (o.scenario == Scenario::State) {
+    rc = run_state(o, r);
   } else {
     Engine e(o);
     rc = e.run(r);
   }
   std::FILE* human = o.json_path == "-" ? stderr : stdout;
-  if (r.error.empty() || r.measured_s > 0 || r.connections > 0) print_summary(r, human);
+  if (r.error.empty() || r.measured_s > 0 || r.connections > 0 || r.rss_anon_before_kb) print_summary(r, human);
   if (!r.error.empty()) std::fprintf(stderr, "junction-bench: %s\n", r.error.c_str());
   if (const std::string err = write_json(r); !err.empty()) {
     std::fprintf(stderr, "junction-bench: %s\n", err.c_str());

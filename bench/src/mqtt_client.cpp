@@ -65,6 +65,24 @@ void MqttClient::subscribe(std::string_view filter, int qos) {
   mqtt::encode_subscribe(version_, s, stream_.out());
 }
 
+void MqttClient::subscribe_many(const std::vector<std::string>& filters, int qos, std::uint16_t packet_id) {
+  mqtt::Subscribe s;
+  s.packet_id = packet_id;
+  s.topics.reserve(filters.size());
+  for (const std::string& f : filters) s.topics.push_back(mqtt::SubscribeTopic{f, static_cast<std::uint8_t>(qos)});
+  mqtt::encode_subscribe(version_, s, stream_.out());
+}
+
+void MqttClient::publish_to(std::string_view topic, int qos, bool retain, std::uint16_t id, Bytes payload) {
+  mqtt::Publish p;
+  p.qos = static_cast<std::uint8_t>(qos);
+  p.retain = retain;
+  p.topic = topic;
+  p.packet_id = qos > 0 ? id : 0;
+  p.payload = payload;
+  mqtt::encode_publish(version_, p, stream_.out());
+}
+
 void MqttClient::prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) {
   const std::string zeros(payload_size, '\0');
   mqtt::Publish p;
@@ -162,6 +180,8 @@ bool MqttClient::handle(const mqtt::Frame& f) {
           return false;
         }
       }
+      suback_id_ = s.packet_id;
+      suback_codes_ = s.codes.size();
       events_.on_subscribed(*this);
       return true;
     }

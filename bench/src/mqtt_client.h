@@ -11,6 +11,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "client.h"
 #include "mqtt_codec.h"
@@ -27,6 +28,17 @@ class MqttClient final : public Client {
   void append_publish(std::uint16_t id, const Stamp& stamp) override;
   void disconnect() override;
   std::uint32_t send_quota() const override { return receive_maximum_; }
+
+  // Large subscription trees (tree.cpp): many filters in one SUBSCRIBE
+  // with its own packet id, so several can be in flight. Inside
+  // on_subscribed(), the SUBACK's packet id and number of return codes.
+  void subscribe_many(const std::vector<std::string>& filters, int qos, std::uint16_t packet_id);
+  std::uint16_t suback_id() const { return suback_id_; }
+  std::size_t suback_codes() const { return suback_codes_; }
+  // One publish encoded on the spot, to any topic, possibly retained (not
+  // the templates of the traffic path: state.cpp publishes each message to
+  // its own topic).
+  void publish_to(std::string_view topic, int qos, bool retain, std::uint16_t id, Bytes payload);
 
  private:
   void on_connected(int status) override;
@@ -46,6 +58,8 @@ class MqttClient final : public Client {
   std::uint32_t payload_size_ = 0;
   int pub_qos_ = 0;
   std::uint32_t receive_maximum_ = 65535;
+  std::uint16_t suback_id_ = 0;
+  std::size_t suback_codes_ = 0;
   bool ready_ = false;
 };
 

@@ -25,6 +25,7 @@ const char* scenario_name(Scenario s) {
     case Scenario::Conns: return "conns";
     case Scenario::Latency: return "latency";
     case Scenario::Sink: return "sink";
+    case Scenario::State: return "state";
   }
   return "?";
 }
@@ -71,7 +72,7 @@ namespace {
 
 bool scenario_from(std::string_view name, Scenario& out) {
   static constexpr Scenario all[] = {Scenario::Fanin, Scenario::Fanout, Scenario::Pairs, Scenario::Queue,
-                                     Scenario::Conns, Scenario::Latency, Scenario::Sink};
+                                     Scenario::Conns, Scenario::Latency, Scenario::Sink, Scenario::State};
   for (Scenario s : all) {
     if (name == scenario_name(s)) {
       out = s;
@@ -93,11 +94,38 @@ std::string validate_backlog(Options& o, bool duration_given) {
   if (o.scenario != Scenario::Queue) return "--backlog is only for the queue scenario";
   if (o.qos < 1)
     return "--backlog needs --qos 1 or 2 (STOMP: 1): the fill waits until the broker has acknowledged every message";
-  if (o.protocol == Protocol::Mqtt && o.queue_mode == QueueMode::Share)
-    return "--backlog needs --queue-mode queue: a shared subscription without subscribers holds no messages";
+  // With --fill-only, share mode publishes to a plain topic: what holds the
+  // messages is then up to the broker (bench/backlog outbox: a bridge).
+  if (o.protocol == Protocol::Mqtt && o.queue_mode == QueueMode::Share && !o.fill_only)
+    return "--backlog needs --queue-mode queue (or --fill-only): a shared subscription without subscribers holds "
+           "no messages";
   if (o.size < kStampSize)
     return "--backlog needs --size >= 20 (the payload carries the run stamp that counts the drain)";
   if (!duration_given) o.duration_s = kBacklogLimitS;
+  return "";
+}
+
+// --extra-subscriptions: MQTT filters, and a broker to hold them (sink is
+// the broker itself), under the traffic of a scenario (state has none: it
+// measures the tree it subscribes itself).
+std::string validate_extra(const Options& o) {
+  if (o.extra_subscriptions == 0) return "";
+  if (o.protocol != Protocol::Mqtt) return "--extra-subscriptions needs --protocol mqtt (they are MQTT filters)";
+  if (o.scenario == Scenario::Sink) return "--extra-subscriptions is for runs against a broker, not sink";
+  if (o.scenario == Scenario::State) return "--extra-subscriptions is not for state (it measures its own tree)";
+  return "";
+}
+
+// state: the growth of the broker's anonymous memory per item, so the
+// broker's pid is required. An empty retained message would delete the
+// topic's retained message instead of storing one.
+std::string validate_state(const Options& o, bool items_given) {
+  if (items_given && o.scenario != Scenario::State) return "--state-items is only for the state scenario";
+  if (o.scenario != Scenario::State) return "";
+  if (o.state_items == 0) return "--state-items must be > 0 (subscriptions, then retained messages, to measure)";
+  if (o.protocol != Protocol::Mqtt) return "state speaks MQTT only";
+  if (o.broker_pid == 0) return "state needs --broker-pid (it measures the growth of the broker's RssAnon)";
+  if (o.size == 0) return "state needs --size >= 1 (an empty retained message deletes instead of storing)";
   return "";
 }
 
@@ -153,6 +181,8 @@ std::string validate(Options& o, const CLI::App& app) {
   if (o.publishers == 0) o.publishers = default_publishers(o.scenario);
   if (o.subscribers == 0) o.subscribers = default_subscribers(o.scenario);
   if (o.scenario == Scenario::Pairs) o.publishers = o.subscribers = o.pairs;
+  if (std::string why = validate_extra(o); !why.empty()) return why;
+  if (std::string why = validate_state(o, given("--state-items")); !why.empty()) return why;
   if (o.fill_only && !given("--backlog")) return "--fill-only needs --backlog";
   if (given("--backlog")) return validate_backlog(o, o.duration_given);
   return "";
@@ -163,11 +193,12 @@ std::string validate(Options& o, const CLI::App& app) {
 ParseResult parse_options(int argc, const char* const* argv, Options& out, std::string& message) {
   Options o;
   CLI::App app{"junction-bench: MQTT/STOMP load generator (loopback only)\n"
-               "scenarios: fanin fanout pairs queue conns latency sink",
+               "scenarios: fanin fanout pairs queue conns latency sink state",
                "junction-bench"};
   std::string scenario, protocol = "mqtt", queue_mode = "queue";
   bool version = false;
-  app.add_option("scenario", scenario, "fanin | fanout | pairs | queue | conns | latency | sink")->required();
+  app.add_option("scenario", scenario, "fanin | fanout | pairs | queue | conns | latency | sink | state")
+      ->required();
   app.add_option("--protocol", protocol, "mqtt or stomp")->capture_default_str();
   app.add_option("--mqtt-version", o.mqtt_version, "4 (3.1.1) or 5")->capture_default_str();
   app.add_option("--host", o.host, "broker address, loopback only")->capture_default_str();
@@ -196,6 +227,13 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
                  "it (QoS >= 1; --duration becomes the time limit, default 600 s)");
   app.add_flag("--fill-only", o.fill_only,
                "queue --backlog: stop once the backlog is acknowledged, without consumers (it stays in the broker)");
+  app.add_option("--extra-subscriptions", o.extra_subscriptions,
+                 "MQTT: idle connections first subscribe N filters (half wildcards) under the --topic's first "
+                 "level that match no measured topic, and hold them for the whole run")
+      ->capture_default_str();
+  app.add_option("--state-items", o.state_items,
+                 "state: filters subscribed, then retained messages published (broker RssAnon growth per item)")
+      ->capture_default_str();
   app.add_option("--json", o.json_path, "write the result as JSON to FILE ('-' = stdout)");
   app.add_option("--broker-pid", o.broker_pid, "broker process id, for RSS from /proc/PID/status");
   app.add_flag("--persistent", o.persistent,
@@ -224,7 +262,7 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
     return ParseResult::Exit;
   }
   if (!scenario_from(scenario, o.scenario)) {
-    message = "unknown scenario '" + scenario + "' (fanin, fanout, pairs, queue, conns, latency, sink)";
+    message = "unknown scenario '" + scenario + "' (fanin, fanout, pairs, queue, conns, latency, sink, state)";
     return ParseResult::Error;
   }
   if (protocol == "mqtt") {

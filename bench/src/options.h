@@ -14,7 +14,7 @@
 
 namespace junction::bench {
 
-enum class Scenario : std::uint8_t { Fanin, Fanout, Pairs, Queue, Conns, Latency, Sink };
+enum class Scenario : std::uint8_t { Fanin, Fanout, Pairs, Queue, Conns, Latency, Sink, State };
 enum class Protocol : std::uint8_t { Mqtt, Stomp };
 // How `queue` addresses its queue: Junction's durable `$queue/<name>` (publish
 // and subscribe to the same topic), or an MQTT 5 shared subscription
@@ -60,6 +60,13 @@ struct Options {
   // --fill-only: stop once the backlog is filled and acknowledged (no
   // consumers), leaving it in the broker (bench/backlog then restarts it).
   bool fill_only = false;
+  // --extra-subscriptions N (MQTT): before the scenario's clients connect,
+  // idle connections subscribe N filters that never match a measured topic
+  // and stay for the whole run, so the figures are those of a broker whose
+  // subscription tree is large (scenario.h: tree_filter). 0 = none.
+  std::uint32_t extra_subscriptions = 0;
+  // state: subscriptions, then retained messages, measured (RssAnon growth per item).
+  std::uint32_t state_items = 100000;
   std::string json_path;   // "" none, "-" stdout
   int broker_pid = 0;      // 0 = unknown
   // Subscribers connect with persistent sessions (MQTT 3.1.1 clean session 0;

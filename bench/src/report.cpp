@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "scenario.h"
+
 namespace junction::bench {
 
 namespace {
@@ -140,7 +142,71 @@ void print_backlog(const Result& r, std::FILE* out) {
                  "what never arrives counts as lost\n", o.duration_s);
 }
 
+void json_state(Json& j, const Result& r) {
+  const Options& o = r.options;
+  j.key("state_items").num(static_cast<std::uint64_t>(o.state_items));
+  j.key("broker_pid").num(static_cast<std::uint64_t>(o.broker_pid));
+  j.key("subscribe_s").num(r.subscribe_s);
+  j.key("subscriptions_per_s").num(r.subscribe_s > 0 ? o.state_items / r.subscribe_s : 0.0);
+  j.key("retain_s").num(r.retain_s);
+  j.key("retained_per_s").num(r.retain_s > 0 ? o.state_items / r.retain_s : 0.0);
+  opt_num(j, "rss_anon_before_kb", r.rss_anon_before_kb);
+  opt_num(j, "rss_anon_subscribed_kb", r.rss_anon_subscribed_kb);
+  opt_num(j, "rss_anon_retained_kb", r.rss_anon_retained_kb);
+  opt_num(j, "rss_per_subscription_bytes", r.rss_per_subscription_bytes());
+  opt_num(j, "rss_per_retained_bytes", r.rss_per_retained_bytes());
+}
+
+std::string kib(const std::optional<std::uint64_t>& kb) { return kb ? std::to_string(*kb) : "?"; }
+
+// state: the two timed steps, the three RssAnon readings, bytes per item.
+void print_state(const Result& r, std::FILE* out) {
+  const std::uint32_t k = r.options.state_items;
+  if (r.subscribe_s > 0)
+    std::fprintf(out, "  subscribed %u filters in %.2f s (%s/s)\n", k, r.subscribe_s,
+                 fmt_rate(k / r.subscribe_s).c_str());
+  if (r.retain_s > 0)
+    std::fprintf(out, "  %u retained messages acknowledged in %.2f s (%s/s)\n", k, r.retain_s,
+                 fmt_rate(k / r.retain_s).c_str());
+  std::fprintf(out, "  broker RssAnon: %s KiB before, %s KiB subscribed, %s KiB with the retained messages\n",
+               kib(r.rss_anon_before_kb).c_str(), kib(r.rss_anon_subscribed_kb).c_str(),
+               kib(r.rss_anon_retained_kb).c_str());
+  const auto sub = r.rss_per_subscription_bytes(), ret = r.rss_per_retained_bytes();
+  std::fprintf(out, "  per subscription: %s bytes, per retained message: %s bytes\n",
+               sub ? std::to_string(static_cast<long long>(std::lround(*sub))).c_str() : "?",
+               ret ? std::to_string(static_cast<long long>(std::lround(*ret))).c_str() : "?");
+}
+
+// A "<Field>:  <n> kB" line of /proc/PID/status.
+std::optional<std::uint64_t> read_status_kb(int pid, std::string_view field) {
+  if (pid <= 0) return std::nullopt;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.size() > field.size() && line.compare(0, field.size(), field) == 0 && line[field.size()] == ':') {
+      std::istringstream in(line.substr(field.size() + 1));
+      std::uint64_t kb = 0;
+      if (in >> kb) return kb;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<double> growth_per_item(const std::optional<std::uint64_t>& from_kb,
+                                      const std::optional<std::uint64_t>& to_kb, std::uint64_t items) {
+  if (!from_kb || !to_kb || items == 0) return std::nullopt;
+  return (static_cast<double>(*to_kb) - static_cast<double>(*from_kb)) * 1024.0 / static_cast<double>(items);
+}
+
 }  // namespace
+
+std::optional<double> Result::rss_per_subscription_bytes() const {
+  return growth_per_item(rss_anon_before_kb, rss_anon_subscribed_kb, options.state_items);
+}
+
+std::optional<double> Result::rss_per_retained_bytes() const {
+  return growth_per_item(rss_anon_subscribed_kb, rss_anon_retained_kb, options.state_items);
+}
 
 std::optional<double> Result::rss_per_connection_bytes() const {
   if (!rss_before_kb || !rss_after_kb || connections == 0) return std::nullopt;
@@ -148,19 +214,9 @@ std::optional<double> Result::rss_per_connection_bytes() const {
   return delta / connections;
 }
 
-std::optional<std::uint64_t> read_rss_kb(int pid) {
-  if (pid <= 0) return std::nullopt;
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) {
-      std::istringstream in(line.substr(6));
-      std::uint64_t kb = 0;
-      if (in >> kb) return kb;
-    }
-  }
-  return std::nullopt;
-}
+std::optional<std::uint64_t> read_rss_kb(int pid) { return read_status_kb(pid, "VmRSS"); }
+
+std::optional<std::uint64_t> read_rss_anon_kb(int pid) { return read_status_kb(pid, "RssAnon"); }
 
 std::optional<double> read_cpu_s(int pid) {
   if (pid <= 0) return std::nullopt;
@@ -218,7 +274,14 @@ std::string to_json(const Result& r) {
     j.str(r.error);
   }
   j.key("interrupted").boolean(r.interrupted);
-  if (o.scenario == Scenario::Sink) {
+  if (o.extra_subscriptions > 0) {
+    j.key("extra_subscriptions").num(static_cast<std::uint64_t>(o.extra_subscriptions));
+    j.key("extra_connections").num(static_cast<std::uint64_t>(r.extra_connections));
+    j.key("extra_subscribe_s").num(r.extra_subscribe_s);
+  }
+  if (o.scenario == Scenario::State) {
+    json_state(j, r);
+  } else if (o.scenario == Scenario::Sink) {
     j.key("measured_s").num(r.measured_s);
     j.key("connections").num(r.sink_connections);
     j.key("received").num(r.sink_publishes);
@@ -312,6 +375,15 @@ void print_summary(const Result& r, std::FILE* out) {
                o.protocol == Protocol::Mqtt ? (o.mqtt_version == 5 ? " 5" : " 3.1.1") : "", r.description.c_str());
   if (!r.error.empty()) std::fprintf(out, "  error: %s\n", r.error.c_str());
   if (r.interrupted) std::fprintf(out, "  interrupted: figures cover the time before SIGINT\n");
+  if (o.extra_subscriptions > 0 && r.extra_subscribe_s > 0)
+    std::fprintf(out, "  extra subscriptions: %u filters under %s/ on %u connection%s, subscribed in %.2f s (%s/s)\n",
+                 o.extra_subscriptions, extra_tree_root(o).c_str(), r.extra_connections,
+                 r.extra_connections == 1 ? "" : "s", r.extra_subscribe_s,
+                 fmt_rate(o.extra_subscriptions / r.extra_subscribe_s).c_str());
+  if (o.scenario == Scenario::State) {
+    print_state(r, out);
+    return;
+  }
   if (o.scenario == Scenario::Sink) {
     std::fprintf(out, "  received %" PRIu64 " publishes on %" PRIu64 " connections in %.1f s: %s msgs/s (peak %s/s)\n",
                  r.sink_publishes, r.sink_connections, r.measured_s,

@@ -58,6 +58,18 @@ struct Result {
   // end of the hold (steady state; bytes per connection use this one).
   std::optional<std::uint64_t> rss_before_kb, rss_connected_kb, rss_after_kb;
 
+  // --extra-subscriptions: the connections that hold them, and the seconds
+  // from opening them to the last SUBACK.
+  std::uint32_t extra_connections = 0;
+  double extra_subscribe_s = 0;
+
+  // state: seconds to subscribe the K filters (first SUBSCRIBE .. last
+  // SUBACK) and to store the K retained messages (first publish .. last
+  // PUBACK); broker RssAnon before subscribing, after the subscriptions and
+  // after the retained messages, each read after a pause of about 1 s.
+  double subscribe_s = 0, retain_s = 0;
+  std::optional<std::uint64_t> rss_anon_before_kb, rss_anon_subscribed_kb, rss_anon_retained_kb;
+
   // sink.
   std::uint64_t sink_connections = 0;
   std::uint64_t sink_publishes = 0;
@@ -73,6 +85,9 @@ struct Result {
   double delivered_per_s() const { return measured_s > 0 ? static_cast<double>(delivered) / measured_s : 0; }
   double connect_rate() const { return connect_s > 0 ? connections / connect_s : 0; }
   std::optional<double> rss_per_connection_bytes() const;
+  // state: RssAnon growth per subscription and per retained message, bytes.
+  std::optional<double> rss_per_subscription_bytes() const;
+  std::optional<double> rss_per_retained_bytes() const;
 };
 
 std::string to_json(const Result& r);
@@ -83,6 +98,9 @@ std::string write_json(const Result& r);
 
 // VmRSS of a process in KiB from /proc/PID/status; nullopt if unreadable.
 std::optional<std::uint64_t> read_rss_kb(int pid);
+// RssAnon likewise: the anonymous part of VmRSS, without file-backed pages
+// (a broker's memory-mapped store, LMDB's, is not its heap).
+std::optional<std::uint64_t> read_rss_anon_kb(int pid);
 // CPU time (user + system) in seconds: of a process from /proc/PID/stat,
 // and of this process from getrusage.
 std::optional<double> read_cpu_s(int pid);

@@ -1,9 +1,21 @@
 // junction::bench topology per scenario.
 #include "scenario.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace junction::bench {
 
 namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
+}
+
+// `level` is `letter` followed by a number, as the tree's x<n>, w<n>, y<n>.
+bool lettered(std::string_view level, char letter) {
+  return level.size() > 1 && level[0] == letter && all_digits(level.substr(1));
+}
 
 // MQTT topic or STOMP destination for a topic path like "bench/fanin".
 std::string topic_for(const Options& o, const std::string& path) {
@@ -85,6 +97,11 @@ Topology build_topology(const Options& o) {
     case Scenario::Sink:
       t.description = "discard server";
       break;
+    case Scenario::State:
+      t.description = std::to_string(o.state_items) + " filters under " + std::string(kStateRoot) +
+                      "/ (half wildcards) on one connection, then " + std::to_string(o.state_items) +
+                      " retained messages of " + std::to_string(o.size) + " bytes (QoS 1) from another";
+      break;
   }
   return t;
 }
@@ -94,6 +111,38 @@ std::uint32_t backlog_share(const Options& o, std::uint32_t producer) {
   const std::uint64_t each = o.backlog / o.publishers;
   const std::uint64_t extra = producer < o.backlog % o.publishers ? 1 : 0;
   return static_cast<std::uint32_t>(each + extra);
+}
+
+std::string tree_filter(std::string_view root, std::uint64_t i) {
+  std::string f(root);
+  if (i % 2 == 0) {
+    f += "/x" + std::to_string(i % 1000) + "/" + std::to_string(i);
+  } else if (i % 4 == 1) {
+    f += "/+/w" + std::to_string(i);
+  } else {
+    f += "/y" + std::to_string(i) + "/#";
+  }
+  return f;
+}
+
+bool tree_may_match(std::string_view root, std::string_view topic) {
+  std::vector<std::string_view> levels;
+  for (std::size_t at = 0;;) {
+    const std::size_t slash = topic.find('/', at);
+    levels.push_back(topic.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at));
+    if (slash == std::string_view::npos) break;
+    at = slash + 1;
+  }
+  if (levels[0] != root) return false;
+  if (levels.size() >= 2 && lettered(levels[1], 'y')) return true;  // root/y<i>/# matches root/y<i> too
+  if (levels.size() != 3) return false;
+  return (lettered(levels[1], 'x') && all_digits(levels[2])) || lettered(levels[2], 'w');
+}
+
+std::string extra_tree_root(const Options& o) { return o.topic_prefix.substr(0, o.topic_prefix.find('/')); }
+
+std::string retained_topic(std::uint64_t i) {
+  return std::string(kStateRoot) + "/r" + std::to_string(i % 1000) + "/" + std::to_string(i);
 }
 
 }  // namespace junction::bench

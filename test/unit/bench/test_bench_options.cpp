@@ -2,7 +2,10 @@
 // defaults, without running anything.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "options.h"
@@ -178,4 +181,126 @@ TEST_CASE("--backlog: the fill is spread over the producers", "[bench][options]"
   for (std::uint32_t i = 0; i < 3; ++i) total += backlog_share(big.options, i);
   CHECK(total == 1000000);
   CHECK(build_topology(big.options).description.find("backlog of 1000000") != std::string::npos);
+}
+
+TEST_CASE("--extra-subscriptions: MQTT runs against a broker", "[bench][options]") {
+  auto ok = parse({"pairs", "--extra-subscriptions", "1000000"});
+  REQUIRE(ok.result == ParseResult::Run);
+  CHECK(ok.options.extra_subscriptions == 1000000);
+  CHECK(parse({"pairs"}).options.extra_subscriptions == 0);
+  CHECK(parse({"fanin", "--extra-subscriptions", "10", "--mqtt-version", "5"}).result == ParseResult::Run);
+  CHECK(parse({"pairs", "--protocol", "stomp", "--extra-subscriptions", "0"}).result == ParseResult::Run);
+
+  auto stomp = parse({"pairs", "--protocol", "stomp", "--extra-subscriptions", "10"});
+  CHECK(stomp.result == ParseResult::Error);
+  CHECK(stomp.message.find("--extra-subscriptions needs --protocol mqtt") != std::string::npos);
+  auto sink = parse({"sink", "--extra-subscriptions", "10"});
+  CHECK(sink.result == ParseResult::Error);
+  CHECK(sink.message.find("not sink") != std::string::npos);
+  auto state = parse({"state", "--broker-pid", "1", "--extra-subscriptions", "10"});
+  CHECK(state.result == ParseResult::Error);
+  CHECK(state.message.find("not for state") != std::string::npos);
+  CHECK(parse({"pairs", "--extra-subscriptions", "-1"}).result == ParseResult::Error);
+  CHECK(parse({"pairs", "--extra-subscriptions", "4294967296"}).result == ParseResult::Error);
+}
+
+TEST_CASE("state: MQTT, --broker-pid, at least one item", "[bench][options]") {
+  auto ok = parse({"state", "--broker-pid", "4242"});
+  REQUIRE(ok.result == ParseResult::Run);
+  CHECK(ok.options.scenario == Scenario::State);
+  CHECK(ok.options.state_items == 100000);
+  CHECK(ok.options.size == 64);
+  CHECK(parse({"state", "--broker-pid", "4242", "--state-items", "5"}).options.state_items == 5);
+  CHECK(build_topology(ok.options).description.find("100000 retained messages of 64 bytes") != std::string::npos);
+
+  auto refused = [](std::vector<std::string> args, const char* why) {
+    INFO(why);
+    auto p = parse(std::move(args));
+    CHECK(p.result == ParseResult::Error);
+    CHECK(p.message.find(why) != std::string::npos);
+  };
+  refused({"state", "--broker-pid", "4242", "--state-items", "0"}, "--state-items must be > 0");
+  refused({"state"}, "state needs --broker-pid");
+  refused({"state", "--state-items", "10"}, "state needs --broker-pid");
+  refused({"state", "--broker-pid", "4242", "--protocol", "stomp"}, "state speaks MQTT only");
+  refused({"state", "--broker-pid", "4242", "--size", "0"}, "state needs --size >= 1");
+  refused({"pairs", "--state-items", "10"}, "--state-items is only for the state scenario");
+}
+
+namespace {
+
+// MQTT filter matching (3.1.1 section 4.7), to check tree_may_match() against.
+bool mqtt_matches(std::string_view filter, std::string_view topic) {
+  auto split = [](std::string_view s) {
+    std::vector<std::string_view> out;
+    for (std::size_t at = 0;;) {
+      const std::size_t slash = s.find('/', at);
+      out.push_back(s.substr(at, slash == std::string_view::npos ? std::string_view::npos : slash - at));
+      if (slash == std::string_view::npos) return out;
+      at = slash + 1;
+    }
+  };
+  const auto f = split(filter), t = split(topic);
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    if (f[i] == "#") return true;  // also matches the parent level itself
+    if (i >= t.size() || (f[i] != "+" && f[i] != t[i])) return false;
+  }
+  return f.size() == t.size();
+}
+
+}  // namespace
+
+TEST_CASE("tree filters: distinct, three levels, half wildcards, matching no measured topic", "[bench][options]") {
+  CHECK(tree_filter("bench", 0) == "bench/x0/0");
+  CHECK(tree_filter("bench", 1) == "bench/+/w1");
+  CHECK(tree_filter("bench", 2002) == "bench/x2/2002");
+  CHECK(tree_filter("bench", 3) == "bench/y3/#");
+  CHECK(retained_topic(123456) == "state/r456/123456");
+  CHECK(extra_tree_root(parse({"pairs", "--topic", "a/b"}).options) == "a");
+
+  std::set<std::string> seen;
+  std::uint32_t wild = 0;
+  for (std::uint64_t i = 0; i < 20000; ++i) {
+    const std::string f = tree_filter("bench", i);
+    CHECK(std::count(f.begin(), f.end(), '/') == 2);
+    wild += f.find_first_of("+#") != std::string::npos ? 1 : 0;
+    seen.insert(f);
+  }
+  CHECK(seen.size() == 20000);  // one client subscribing a filter twice holds one subscription
+  CHECK(wild == 10000);
+
+  // Every topic the scenarios publish to, the retained topics of `state`,
+  // and look-alikes: tree_may_match() must say yes whenever a filter matches.
+  std::vector<std::string> topics;
+  for (const char* s : {"fanin", "fanout", "latency"})
+    topics.push_back(build_topology(parse({s}).options).publishers[0].topic);
+  for (const char* mode : {"queue", "share"})
+    topics.push_back(build_topology(parse({"queue", "--queue-mode", mode}).options).publishers[0].topic);
+  for (const PublisherSpec& p : build_topology(parse({"pairs", "-N", "50"}).options).publishers)
+    topics.push_back(p.topic);
+  for (std::uint32_t i = 0; i < 50; ++i) topics.push_back("bench/conns/" + std::to_string(i));
+  for (std::uint64_t i = 0; i < 200; ++i) topics.push_back(retained_topic(i * 7));
+  const std::vector<std::string> look_alikes = {"bench/x4/4", "bench/x5/7", "bench//w9", "bench/q/w13", "bench/y3",
+                                                "bench/y7/a/b", "bench/queue/w5"};
+  for (const std::string& t : topics) {
+    INFO(t);
+    CHECK_FALSE(tree_may_match("bench", t));
+    CHECK_FALSE(tree_may_match("state", t));
+  }
+  for (const std::string& t : look_alikes) {
+    INFO(t);
+    CHECK(tree_may_match("bench", t));
+  }
+  topics.insert(topics.end(), look_alikes.begin(), look_alikes.end());
+  for (std::uint64_t i = 0; i < 2000; ++i) {
+    for (const char* root : {"bench", "state"}) {
+      const std::string f = tree_filter(root, i);
+      for (const std::string& t : topics)
+        if (mqtt_matches(f, t) && !tree_may_match(root, t)) FAIL(f << " matches " << t << " unnoticed");
+    }
+  }
+  // The refusal that follows: a queue name of the tree's shape.
+  auto clash = parse({"queue", "--queue-mode", "share", "--queue-name", "w12", "--extra-subscriptions", "10"});
+  REQUIRE(clash.result == ParseResult::Run);  // checked by the engine, against the built topology
+  CHECK(tree_may_match(extra_tree_root(clash.options), build_topology(clash.options).publishers[0].topic));
 }
