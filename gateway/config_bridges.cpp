@@ -116,6 +116,8 @@ void check_bridge(const Section& s, BridgeConfig& b) {
   if (s.has("uris") && b.tls && !s.has("tls"))
     s.fail(s.key_mark("uris"), "tls", "amqps:// needs a tls block with ca_file (or verify: false)");
   if (b.upstreams.empty()) s.fail(s.map_mark(), "uris", "required key missing");
+  if (b.outbox_drop_oldest && b.outbox_max_messages == 0)
+    s.fail(s.key_mark("outbox"), "outbox.overflow", "drop-oldest needs outbox.max_messages (the default is no limit)");
 }
 
 const Binder<BridgeConfig>& bridge_binder() {
@@ -129,7 +131,7 @@ const Binder<BridgeConfig>& bridge_binder() {
           .integer("prefetch", &B::prefetch, 1, 65535)
           .integer("max_unconfirmed", &B::max_unconfirmed, 1, 65535)
           .map("outbox", Binder<B>()
-                             .integer("max_messages", &B::outbox_max_messages, 1, 0xFFFFFFFFu)
+                             .integer("max_messages", &B::outbox_max_messages, 0, 0xFFFFFFFFu)
                              .choice("overflow", &B::outbox_drop_oldest, Choices<bool>{{"reject", false}, {"drop-oldest", true}}))
           .map("reconnect", Binder<B>()
                                 .integer("min_backoff_ms", &B::min_backoff_ms, 10, 3600000)

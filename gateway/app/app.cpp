@@ -167,9 +167,11 @@ void App::start_sys_topics() {
     std::uint64_t limited = 0;
     for (const auto& p : protocols_) limited += p->counters().rate_limited;
     r.add("publish/rate_limited", limited);
-    // Mosquitto's name for a bridge's state: 1 connected, 0 not.
+    // Mosquitto's name for a bridge's state: 1 connected, 0 not; and what
+    // waits for the upstream (an outage is watched by this number growing).
     for (const BridgeStatus& b : bridges_->status()) {
       r.add("connection/" + b.name + "/state", std::string_view(b.state) == "up" ? 1 : 0);
+      r.add("connection/" + b.name + "/outbox", b.outbox);
     }
   });
   sys_->start();

@@ -22,14 +22,17 @@ Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clo
       store_(store),
       clock_(clock),
       persistence_(store),
-      queues_(persistence_, clock_, config_.queue_policies) {}
+      queues_(persistence_, clock_, config_.queue_policies) {
+  persistence_.add_contributor(&session_records_);
+  retained_.set_reader(&retained_bodies_);
+}
 
 Broker::~Broker() {
   loader_.reset();
   // Sessions reference tree nodes and messages; drop them before the tree.
   for (Session* s : sessions_) {
     if (SessionExtras* x = s->extras()) x->queue_consumers.clear();  // the queues go with the broker; nothing to requeue
-    for (auto& [filter, opts] : s->subscriptions_) {
+    for (auto&& [filter, opts] : s->subscriptions_) {
       if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
       std::string_view group, plain;
       if (split_shared(filter, group, plain) != SharedParse::Shared) {
@@ -292,7 +295,7 @@ void Broker::cancel_will(Session* s) {
 
 void Broker::end_session(Session* s) {
   stop_queue_consumers(s);
-  for (auto& [filter, opts] : s->subscriptions_) {
+  for (auto&& [filter, opts] : s->subscriptions_) {
     if (filter.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) continue;
     std::string_view group, plain;
     if (split_shared(filter, group, plain) != SharedParse::Shared) {
@@ -317,6 +320,7 @@ void Broker::erase_session_records(Session* s) {
   // The session goes on in memory only (it stopped being persistent): what
   // it has on disk comes into memory first.
   refill(s, SIZE_MAX);
+  s->record_dirty_ = false;
   persistence_.erase(store::Table::Sessions, s->client_id);
   for (std::uint16_t pid : s->inbound_held_ids()) {
     persistence_.erase(store::Table::InboundHeld, store::inbound_held_key(s->client_id, pid));
@@ -335,7 +339,25 @@ void Broker::erase_session_records(Session* s) {
   s->stored_ = false;
 }
 
-void Broker::persist_session(Session* s) {
+void Broker::SessionRecords::mark(Session* s) {
+  b_.persistence_.note_deferred();  // the answer to this change waits for the commit
+  if (s->record_dirty_) return;
+  s->record_dirty_ = true;
+  dirty_.push_back(s->client_id);
+}
+
+void Broker::SessionRecords::before_flush() {
+  for (const std::string& id : dirty_) {
+    Session* s = b_.sessions_.find(id);
+    // Ended, or no longer persistent (its record was erased): nothing to write.
+    if (s == nullptr || !s->record_dirty_) continue;
+    s->record_dirty_ = false;
+    if (s->persistent() && s->stored_) b_.write_session_record(s);
+  }
+  dirty_.clear();
+}
+
+void Broker::write_session_record(Session* s) {
   store::StoredSession rec;
   rec.client_id = s->client_id;
   rec.expiry_interval_s = s->expiry_interval_s;
@@ -348,6 +370,10 @@ void Broker::persist_session(Session* s) {
                                                           o.retain_handling, o.subscription_id});
   }
   persistence_.put(store::Table::Sessions, s->client_id, store::encode(rec));
+}
+
+void Broker::persist_session(Session* s) {
+  session_records_.mark(s);
   if (!s->stored_) {
     s->stored_ = true;
     // Entries queued while the session was not stored become durable now.
@@ -467,6 +493,7 @@ void Broker::tick() {
   }
   queues_.tick();
   settle_all();
+  make_retained_cold();
   check_store_space();
 }
 

@@ -301,13 +301,52 @@ class Broker {
   Session* pick_shared_member(SharedGroup& g);
   bool may_deliver_slow(Session* s, std::string_view topic);
 
+  // A persistent session's record (its subscriptions, its expiry) is
+  // written once per group commit, just before the batch goes, however many
+  // SUBSCRIBEs changed it: once per subscribe made N filters cost N^2 bytes.
+  // Client ids, not pointers: a session may end before the flush.
+  class SessionRecords final : public BatchContributor {
+   public:
+    explicit SessionRecords(Broker& b) : b_(b) {}
+    void mark(Session* s);
+    void before_flush() override;
+
+   private:
+    Broker& b_;
+    std::vector<std::string> dirty_;
+  };
+  void write_session_record(Session* s);
+
+  // Retained bodies at rest (retained_cold.cpp): a retained message whose
+  // record is committed and that nothing else holds leaves its body in the
+  // store (RetainedStore::make_cold); reading one brings it back.
+  class RetainedBodies final : public RetainedStore::BodyReader {
+   public:
+    explicit RetainedBodies(Broker& b) : b_(b) {}
+    MessageRef read_retained(std::uint64_t id) override;
+
+   private:
+    Broker& b_;
+  };
+  struct ColdCandidate {
+    std::string topic;
+    std::uint64_t id;
+    std::uint64_t ticket;  // the batch that wrote its record
+  };
+  void note_retained(const Message& m);  // a durable retained message is resident: may go cold later
+  void make_retained_cold();             // the tick
+  void drop_replaced_retained(const RetainedStore::Replaced& old);
+
   BrokerConfig config_;
   store::Store& store_;
   const Clock& clock_;
   Persistence persistence_;
+  SessionRecords session_records_{*this};
   QueueManager queues_;
   SubscriptionTree tree_;
   RetainedStore retained_;
+  RetainedBodies retained_bodies_{*this};
+  std::vector<ColdCandidate> cold_candidates_;
   MatchResult match_scratch_;
   // Keyed by the session's own client_id: a set node is three words, where
   // a map would hold a second copy of every client id (docs/PERFORMANCE.md: 10,000

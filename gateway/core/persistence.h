@@ -68,7 +68,11 @@ class Persistence {
   void write_message(const Message& m);
 
   // Ops queued in the current batch (lets a caller see whether its own work wrote anything).
-  std::size_t pending_ops() const { return batch_.size(); }
+  // Ops in the next batch, counting those a contributor writes only at the
+  // flush (note_deferred): front-ends compare it before and after handling a
+  // packet to know whether its answer waits for the commit.
+  std::size_t pending_ops() const { return batch_.size() + deferred_; }
+  void note_deferred() { ++deferred_; }
   std::size_t pending_bytes() const { return batch_.bytes(); }
   // True when nothing submitted is still waiting for the store.
   bool all_committed() const { return committed_seq_ + 1 == current_seq_; }
@@ -92,6 +96,7 @@ class Persistence {
   std::vector<CommitWaiter*> waiters_;
   std::vector<CommitWaiter*> notify_scratch_;
   std::vector<BatchContributor*> contributors_;
+  std::size_t deferred_ = 0;
   bool degraded_ = false;
   std::uint64_t commits_ = 0;
   store::Batch batch_;

@@ -1,11 +1,12 @@
 // RetainedStore: see the header.
 //
 // Invariants:
-//  * A node other than the root holds a message or has children; set() with
-//    an empty payload and erase() prune the nodes they leave empty.
+//  * A node other than the root holds a message (resident: msg; cold:
+//    cold_id, never both) or has children; set() with an empty payload
+//    prunes the nodes it leaves empty.
 //  * The root stands for "no level yet" and never holds a message (every
 //    topic has at least one level; "" is one empty level).
-//  * count_ is the number of nodes holding a message.
+//  * count_ is the number of nodes holding a message, cold_ of those cold.
 //  * Nothing recurses over levels (a 64 KiB topic has 32768 levels).
 #include "retained_store.h"
 
@@ -48,9 +49,11 @@ struct RetainedStore::Node {
   using Children = std::unordered_map<std::string, std::unique_ptr<Node>, LevelHash, std::equal_to<>>;
 
   std::unique_ptr<Children> children;  // lazily allocated: most nodes are leaves
-  MessageRef msg;
+  MessageRef msg;                      // resident
+  std::uint64_t cold_id = 0;           // cold: the body is in the store
 
-  bool empty() const { return !msg && (!children || children->empty()); }
+  bool holds() const { return msg || cold_id != 0; }
+  bool empty() const { return !holds() && (!children || children->empty()); }
 
   Node* child(std::string_view level) const {
     if (!children) return nullptr;
@@ -83,15 +86,16 @@ struct RetainedStore::Node {
     }
   }
 
-  // Appends the messages of `n` and all its descendants; at the root, skips
-  // '$' children when asked ([MQTT-4.7.2-1] for a leading `#`).
-  static void gather_subtree(const Node* n, bool skip_dollar_children, std::vector<MessageRef>& out) {
-    std::vector<const Node*> stack{n};
+  // Appends the nodes holding a message among `n` and all its descendants;
+  // at the root, skips '$' children when asked ([MQTT-4.7.2-1] for a
+  // leading `#`).
+  static void gather_subtree(Node* n, bool skip_dollar_children, std::vector<Node*>& out) {
+    std::vector<Node*> stack{n};
     bool top = true;
     while (!stack.empty()) {
-      const Node* cur = stack.back();
+      Node* cur = stack.back();
       stack.pop_back();
-      if (cur->msg) out.push_back(cur->msg);
+      if (cur->holds()) out.push_back(cur);
       if (cur->children) {
         for (const auto& kv : *cur->children) {
           if (top && skip_dollar_children && !kv.first.empty() && kv.first.front() == '$') continue;
@@ -107,28 +111,43 @@ RetainedStore::RetainedStore() : root_(std::make_unique<Node>()) {}
 
 RetainedStore::~RetainedStore() { Node::destroy(std::move(root_)); }
 
-MessageRef RetainedStore::set(const MessageRef& msg) {
-  if (!msg) return MessageRef();
+namespace {
+
+// Takes whatever `n` holds out of it.
+template <class Node>
+RetainedStore::Replaced take(Node* n, std::size_t& cold) {
+  RetainedStore::Replaced old;
+  old.msg = std::move(n->msg);
+  n->msg = MessageRef();
+  old.cold_id = std::exchange(n->cold_id, 0);
+  if (old.cold_id != 0) --cold;
+  return old;
+}
+
+}  // namespace
+
+RetainedStore::Replaced RetainedStore::set(const MessageRef& msg) {
+  if (!msg) return {};
   if (msg->payload.empty()) return erase(msg->topic);  // [MQTT-3.3.1-6]
   Node* n = root_.get();
   for_each_level(std::string_view(msg->topic), [&](std::string_view level) { n = n->child_or_create(level); });
-  MessageRef old = std::exchange(n->msg, msg);
+  Replaced old = take(n, cold_);
+  n->msg = msg;
   if (!old) ++count_;
   return old;
 }
 
-MessageRef RetainedStore::erase(std::string_view topic) {
+RetainedStore::Replaced RetainedStore::erase(std::string_view topic) {
   std::vector<Node*> path;  // parents; erase is not on the publish fast path
   Node* n = root_.get();
   std::size_t pos = 0;
   while (pos != npos) {
     Node* c = n->child(next_level(topic, pos));
-    if (c == nullptr) return MessageRef();
+    if (c == nullptr) return {};
     path.push_back(n);
     n = c;
   }
-  MessageRef old = std::move(n->msg);
-  n->msg = MessageRef();
+  Replaced old = take(n, cold_);
   if (!old) return old;
   --count_;
   std::string_view rest = topic;
@@ -142,25 +161,76 @@ MessageRef RetainedStore::erase(std::string_view topic) {
   return old;
 }
 
-MessageRef RetainedStore::find(std::string_view topic) const {
-  const Node* n = root_.get();
+RetainedStore::Replaced RetainedStore::set_cold(std::string_view topic, std::uint64_t id) {
+  Node* n = root_.get();
+  for_each_level(topic, [&](std::string_view level) { n = n->child_or_create(level); });
+  Replaced old = take(n, cold_);
+  n->cold_id = id;
+  ++cold_;
+  if (!old) ++count_;
+  return old;
+}
+
+namespace {
+
+template <class Node>
+Node* find_node(Node* root, std::string_view topic) {
+  Node* n = root;
   std::size_t pos = 0;
   while (pos != npos) {
     n = n->child(next_level(topic, pos));
-    if (n == nullptr) return MessageRef();
+    if (n == nullptr) return nullptr;
   }
-  return n->msg;
+  return n;
 }
 
-void RetainedStore::match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) const {
+}  // namespace
+
+MessageRef RetainedStore::resident(Node* n) {
+  if (n->msg || n->cold_id == 0) return n->msg;
+  MessageRef m = reader_ ? reader_->read_retained(n->cold_id) : MessageRef();
+  if (m) {
+    n->msg = m;
+    n->cold_id = 0;
+    --cold_;
+  }
+  return m;
+}
+
+MessageRef RetainedStore::find(std::string_view topic) {
+  Node* n = find_node(root_.get(), topic);
+  return n ? resident(n) : MessageRef();
+}
+
+std::uint64_t RetainedStore::find_id(std::string_view topic) const {
+  const Node* n = find_node<const Node>(root_.get(), topic);
+  if (n == nullptr) return 0;
+  return n->msg ? n->msg->id : n->cold_id;
+}
+
+bool RetainedStore::make_cold(std::string_view topic, std::uint64_t id,
+                              const std::function<bool(const Message&)>& may_drop) {
+  Node* n = find_node(root_.get(), topic);
+  if (n == nullptr) return false;
+  if (n->cold_id == id) return true;
+  // use_count 1: nothing but this node holds the object, so no second one
+  // for the same id can ever exist beside the one read back later.
+  if (!n->msg || n->msg->id != id || n->msg.use_count() != 1 || !may_drop(*n->msg)) return false;
+  n->msg = MessageRef();
+  n->cold_id = id;
+  ++cold_;
+  return true;
+}
+
+void RetainedStore::match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) {
   // Gather first, then visit: the broker's visitor delivers, a delivery can
   // close a connection, and its will may be a retained publish that set()s
   // into this store. Visiting a snapshot keeps the walk safe from that.
-  std::vector<MessageRef> found;
+  std::vector<Node*> nodes;
   // Walk the filter level by level over a frontier of nodes whose topic
   // prefix matches the filter so far; a tree, so no node appears twice.
-  std::vector<const Node*> frontier{root_.get()};
-  std::vector<const Node*> next;
+  std::vector<Node*> frontier{root_.get()};
+  std::vector<Node*> next;
   bool first = true;
   std::size_t pos = 0;
   while (pos != npos && !frontier.empty()) {
@@ -168,34 +238,42 @@ void RetainedStore::match(std::string_view filter, const std::function<void(cons
     if (level == "#") {
       // Matches the parent level too ("a/#" returns "a"); the root holds no
       // message, so a bare "#" returns only real topics.
-      for (const Node* n : frontier) Node::gather_subtree(n, first, found);
+      for (Node* n : frontier) Node::gather_subtree(n, first, nodes);
       frontier.clear();
       break;
     }
     next.clear();
-    for (const Node* n : frontier) {
+    for (Node* n : frontier) {
       if (!n->children) continue;
       if (level == "+") {
         for (const auto& kv : *n->children) {
           if (first && !kv.first.empty() && kv.first.front() == '$') continue;  // [MQTT-4.7.2-1]
           next.push_back(kv.second.get());
         }
-      } else if (const Node* c = n->child(level)) {
+      } else if (Node* c = n->child(level)) {
         next.push_back(c);
       }
     }
     frontier.swap(next);
     first = false;
   }
-  for (const Node* n : frontier)
-    if (n->msg) found.push_back(n->msg);
+  for (Node* n : frontier)
+    if (n->holds()) nodes.push_back(n);
+  std::vector<MessageRef> found;
+  found.reserve(nodes.size());
+  for (Node* n : nodes)
+    if (MessageRef m = resident(n)) found.push_back(std::move(m));
   for (const MessageRef& m : found) visit(m);
 }
 
-void RetainedStore::for_each(const std::function<void(const MessageRef&)>& visit) const {
-  std::vector<MessageRef> all;  // snapshot, as in match()
-  all.reserve(count_);
-  Node::gather_subtree(root_.get(), false, all);
+void RetainedStore::for_each(const std::function<void(const MessageRef&)>& visit) {
+  std::vector<Node*> nodes;  // snapshot, as in match()
+  nodes.reserve(count_);
+  Node::gather_subtree(root_.get(), false, nodes);
+  std::vector<MessageRef> all;
+  all.reserve(nodes.size());
+  for (Node* n : nodes)
+    if (MessageRef m = resident(n)) all.push_back(std::move(m));
   for (const MessageRef& m : all) visit(m);
 }
 

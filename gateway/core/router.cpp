@@ -53,18 +53,16 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
     // Retained records are keyed by message id, not topic: topics may be far
     // longer than a store key (511 bytes), and the body record has the topic.
     if (loader_) retained_touched(msg->topic);  // the stored one, not loaded yet, is older
-    MessageRef old = retained_.set(msg);
+    const RetainedStore::Replaced old = retained_.set(msg);
     if (!durable) {
       // Volatile messages only ever replace volatile ones ($SYS is refused
       // to everyone else, and restore drops stored $SYS messages).
     } else if (!msg->payload.empty()) {
       persistence_.persist_ref(*msg);
       persistence_.put(store::Table::Retained, store::u64_key(msg->id), {});
+      note_retained(*msg);
     }
-    if (old && durable) {
-      persistence_.erase(store::Table::Retained, store::u64_key(old->id));
-      persistence_.persist_unref(*old);
-    }
+    if (old && durable) drop_replaced_retained(old);
   }
 
   // A will published while we deliver (a sink closing) re-enters here: it

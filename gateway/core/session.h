@@ -159,6 +159,7 @@ class Session final : public Subscriber {
 
  private:
   bool stored_ = false;  // here, to share the word above (see stored())
+  bool record_dirty_ = false;  // the Sessions record is written at the next flush (Broker::SessionRecords)
 
  public:
   SessionSink* sink = nullptr;          // null while offline

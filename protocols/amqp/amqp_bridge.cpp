@@ -48,7 +48,9 @@ core::Session* AmqpBridge::attach(core::SessionSink* sink) {
   req.receive_maximum = std::max<std::uint16_t>(1, opt_.max_unconfirmed);
   req.sink = sink;
   core::Session* s = broker_.attach(req).session;
-  s->set_queue_limit(opt_.outbox_max, opt_.outbox_drop_oldest);
+  // 0 would mean "the broker's per-session limit" to the session: the
+  // outbox's "no limit" is the largest count instead.
+  s->set_queue_limit(opt_.outbox_max ? opt_.outbox_max : UINT32_MAX, opt_.outbox_drop_oldest);
   return s;
 }
 

@@ -72,7 +72,9 @@ struct BridgeOptions {
   std::uint16_t heartbeat_s = 30;
   std::uint16_t prefetch = 100;
   std::uint16_t max_unconfirmed = 1000;  // outbound publishes awaiting confirms
-  std::uint32_t outbox_max = 100000;     // messages
+  // Messages (waiting + unconfirmed); 0: no count limit, the store's disk
+  // limits bound the outbox (it lives on disk, issue 18).
+  std::uint32_t outbox_max = 0;
   bool outbox_drop_oldest = false;
   std::uint64_t max_message_size = 64u << 20;
 };

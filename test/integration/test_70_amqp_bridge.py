@@ -245,6 +245,26 @@ def test_outbox_limit_refuses_with_reason_code(broker, raw):
     assert [acks[i] for i in range(6, 9)] == [0x97] * 3, acks
 
 
+@pytest.mark.broker_options(extra_yaml="sys: {interval_s: 1}\n" + bridge_yaml(
+    DEAD_URI, "depth", outbound=['{filter: "d/#", exchange: x, qos: 1}']))
+def test_outbox_depth_in_sys(broker, raw, msub):
+    """Upstream unreachable: the outbox has no count limit by default (disk limits bound it; issue 18), and its
+    depth is in $SYS (connection/amqp:<name>/outbox, next to .../state) for operators watching an outage."""
+    sub = msub(broker.port, "$SYS/broker/connection/amqp:depth/outbox")
+    pub = raw(R.V5)
+    pub.connect("depth-pub")
+    n = 300
+    for i in range(1, n + 1):
+        pub.publish("d/x", b"%d" % i, qos=1, packet_id=i)
+    reasons = [pub.expect(R.PUBACK, 5).reason for _ in range(n)]
+    assert reasons == [0] * n
+    deadline = time.monotonic() + 10
+    value = None
+    while value != str(n) and time.monotonic() < deadline:
+        value = sub.get(10).payload
+    assert value == str(n)
+
+
 # ------------------------------------------------------------ chaos
 
 def test_kill9_with_outbox_then_resume(broker_factory, paho, rabbitmq, capsys):

@@ -405,3 +405,26 @@ TEST_CASE("inbound: a delivery a full local session refuses goes back upstream a
   CHECK(seen.nacks == std::vector<std::uint64_t>{2});
   CHECK(fx.bridge->stats().refused_inbound == 1);
 }
+
+// Issue 18: a long upstream outage must not start refusing publishers at an
+// arbitrary count; the outbox lives on disk, so the store's disk limits
+// (store.max_disk_bytes, store.min_free_disk_bytes) are what bound it.
+TEST_CASE("outbox: unlimited by default (past 100,000 and the per-session limit)", "[amqp][bridge]") {
+  Fixture fx;
+  CHECK(amqp::BridgeOptions{}.outbox_max == 0);
+  fx.config.max_queued_messages = 10;  // ordinary sessions' limit: not the outbox's
+  fx.start_broker();
+  constexpr int kMessages = 100'050;
+  int refused = 0;
+  for (int i = 0; i < kMessages; ++i) {
+    core::MessageRef m = fx.broker->make_message();
+    m->topic = "s/x";
+    m->payload = "p";
+    m->qos = 1;
+    if (fx.broker->publish(m, nullptr).quota_exceeded) ++refused;
+    if (i % 1000 == 999) fx.broker->flush();
+  }
+  fx.broker->flush();
+  CHECK(refused == 0);
+  CHECK(fx.bridge->outbox_depth() == kMessages);
+}

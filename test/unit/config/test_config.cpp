@@ -477,6 +477,8 @@ TEST_CASE("bridges: parsed with defaults; errors name file, line and key", "[con
              StartsWith("test.yaml:5: key 'bridges[0].uri': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], outbox: {overflow: drop}}\n"),
              StartsWith("test.yaml:4: key 'bridges[0].outbox.overflow': must be reject or drop-oldest"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], outbox: {overflow: drop-oldest}}\n"),
+             StartsWith("test.yaml:4: key 'bridges[0].outbox.overflow': drop-oldest needs outbox.max_messages"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {name: x, uris: [\"amqp://h\"], inbound: [{topic_prefix: a}]}\n"),
              Contains("key 'bridges[0].inbound[0]': needs a queue"));
   CHECK_THAT(error_of(std::string(kMinimal) + "bridges:\n  - {uris: [\"amqp://h\"]}\n"),

@@ -34,7 +34,7 @@ MessageRef msg(std::string topic, std::string payload) {
 }
 
 // Multiset so that a topic visited twice shows up.
-std::multiset<std::string> matched(const RetainedStore& store, std::string_view filter) {
+std::multiset<std::string> matched(RetainedStore& store, std::string_view filter) {
   std::multiset<std::string> out;
   store.match(filter, [&](const MessageRef& m) { out.insert(m->topic); });
   return out;
@@ -68,16 +68,16 @@ TEST_CASE("retained: set, replace, clear, find", "[core][retained]") {
   CHECK_FALSE(store.find("b"));
 
   MessageRef m2 = msg("a/b", "2");
-  CHECK(store.set(m2).get() == m1.get());
+  CHECK(store.set(m2).msg.get() == m1.get());
   CHECK(m1.use_count() == 1);
   CHECK(store.size() == 1);
   CHECK(store.find("a/b")->payload == "2");
-  CHECK(store.set(m2).get() == m2.get());  // same message again: still one
+  CHECK(store.set(m2).msg.get() == m2.get());  // same message again: still one
   CHECK(store.size() == 1);
 
   // An empty retained payload clears the topic [MQTT-3.3.1-6] and is not stored.
   MessageRef clear = msg("a/b", "");
-  CHECK(store.set(clear).get() == m2.get());
+  CHECK(store.set(clear).msg.get() == m2.get());
   CHECK(store.size() == 0);
   CHECK(m2.use_count() == 1);
   CHECK(clear.use_count() == 1);
@@ -100,7 +100,7 @@ TEST_CASE("retained: erase prunes only empty nodes", "[core][retained]") {
   CHECK_FALSE(store.erase("x"));
   CHECK(Access::nodes(store) == 5);
 
-  MessageRef c = store.erase("a/b/c");
+  MessageRef c = store.erase("a/b/c").msg;
   REQUIRE(c);
   CHECK(c->payload == "2");
   CHECK_FALSE(store.erase("a/b/c"));
@@ -261,14 +261,14 @@ TEST_CASE("retained: randomized cross-check against topic_matches", "[core][reta
   for (int i = 0; i < 3000; ++i) {
     std::string t = make(false);
     if (pick(6) == 0) {
-      MessageRef old = store.erase(t);
+      MessageRef old = store.erase(t).msg;
       auto it = model.find(t);
       REQUIRE(old.get() == (it == model.end() ? nullptr : it->second.get()));
       if (it != model.end()) model.erase(it);
     } else {
       bool clear = pick(5) == 0;
       MessageRef m = msg(t, clear ? "" : std::to_string(i));
-      MessageRef old = store.set(m);
+      MessageRef old = store.set(m).msg;
       auto it = model.find(t);
       REQUIRE(old.get() == (it == model.end() ? nullptr : it->second.get()));
       if (clear) {

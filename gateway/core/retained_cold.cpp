@@ -1,0 +1,65 @@
+// Retained bodies at rest: see RetainedStore ("cold") and Broker::RetainedBodies.
+//
+// A retained message's body can leave memory when three things hold: its
+// Messages record is committed (a read of the store finds it), nothing but
+// the retained store holds the message object (no session window, no
+// delivery in progress: one object per message id at any time, so the
+// reference count on disk, persist_refs, stays right), and the retained
+// store is its only durable reference (persist_refs 1). Reading it back
+// (a subscription matching it) makes it resident again with persist_refs 1;
+// the tick makes it cold again once those hold.
+#include "broker.h"
+#include "log.h"
+#include "records.h"
+
+namespace junction::core {
+
+void Broker::note_retained(const Message& m) {
+  cold_candidates_.push_back(ColdCandidate{m.topic, m.id, persistence_.ticket()});
+}
+
+void Broker::make_retained_cold() {
+  if (cold_candidates_.empty()) return;
+  std::size_t kept = 0;
+  for (ColdCandidate& c : cold_candidates_) {
+    bool settled = false;
+    if (persistence_.committed(c.ticket) && !persistence_.failed(c.ticket)) {
+      settled = retained_.make_cold(c.topic, c.id, [](const Message& m) {
+        return m.persisted && m.persist_refs == 1;
+      });
+      // Replaced or cleared meanwhile: nothing left to do for this one.
+      if (!settled && retained_.find_id(c.topic) != c.id) settled = true;
+    }
+    if (settled) continue;
+    // Still in use: next tick. (No self-move: it would empty the topic.)
+    if (&cold_candidates_[kept] != &c) cold_candidates_[kept] = std::move(c);
+    ++kept;
+  }
+  cold_candidates_.resize(kept);
+  if (cold_candidates_.capacity() > 4 * kept + 1024) cold_candidates_.shrink_to_fit();
+}
+
+void Broker::drop_replaced_retained(const RetainedStore::Replaced& old) {
+  persistence_.erase(store::Table::Retained, store::u64_key(old.id()));
+  if (old.msg) {
+    persistence_.persist_unref(*old.msg);
+  } else {
+    // A cold message had no other holder: its record goes with it.
+    persistence_.erase(store::Table::Messages, store::u64_key(old.cold_id));
+  }
+}
+
+MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
+  std::string value;
+  store::StoredMessage rec;
+  if (!b_.store_.get(store::Table::Messages, store::u64_key(id), value) || !store::decode(value, rec)) {
+    log::error("store: retained message %llu is missing or unreadable", static_cast<unsigned long long>(id));
+    return MessageRef();
+  }
+  MessageRef m = from_record(rec);
+  m->persist_refs = 1;  // the retained store's
+  b_.note_retained(*m);
+  return m;
+}
+
+}  // namespace junction::core
