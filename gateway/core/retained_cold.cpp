@@ -9,6 +9,11 @@
 // (a subscription matching it) makes it resident again with persist_refs 1;
 // the tick makes it cold again once those hold.
 #include "broker.h"
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 #include "log.h"
 #include "records.h"
 
@@ -21,6 +26,7 @@ void Broker::note_retained(const Message& m) {
 void Broker::make_retained_cold() {
   if (cold_candidates_.empty()) return;
   std::size_t kept = 0;
+  const std::size_t cold_before = retained_.cold_count();
   for (ColdCandidate& c : cold_candidates_) {
     bool settled = false;
     if (persistence_.committed(c.ticket) && !persistence_.failed(c.ticket)) {
@@ -37,6 +43,13 @@ void Broker::make_retained_cold() {
   }
   cold_candidates_.resize(kept);
   if (cold_candidates_.capacity() > 4 * kept + 1024) cold_candidates_.shrink_to_fit();
+#if defined(__GLIBC__)
+  // Bodies freed in bulk (a burst of retained publishes going cold) leave
+  // free pages inside the heap that malloc keeps; give them back, so that
+  // memory at rest is what is held, not the burst's high-water mark. At
+  // most once a tick, and only after many: the trim walks the heap.
+  if (retained_.cold_count() >= cold_before + 4096) malloc_trim(0);
+#endif
 }
 
 void Broker::drop_replaced_retained(const RetainedStore::Replaced& old) {

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "broker.h"
-#include "mem_store.h"
+#include "forwarding_store.h"
 
 using namespace junction;
 using namespace junction::core;
@@ -15,20 +15,11 @@ using namespace junction::core;
 namespace {
 
 // A memory store that counts what is written to the Sessions table.
-class CountingStore final : public store::Store {
+class CountingStore final : public test::ForwardingStore {
  public:
   std::size_t session_puts = 0;
   std::size_t session_bytes = 0;
 
-  void scan(store::Table t, const std::function<void(std::string_view, std::string_view)>& v) override {
-    mem_.scan(t, v);
-  }
-  std::size_t scan_from(store::Table t, std::string_view from, std::size_t limit,
-                        const std::function<void(std::string_view, std::string_view)>& v) override {
-    return mem_.scan_from(t, from, limit, v);
-  }
-  bool get(store::Table t, std::string_view k, std::string& v) override { return mem_.get(t, k, v); }
-  bool last_key(store::Table t, std::string& k) override { return mem_.last_key(t, k); }
   void submit(store::Batch&& b, std::uint64_t seq) override {
     for (const store::Op& op : b.ops()) {
       if (op.table == store::Table::Sessions && !op.erase) {
@@ -36,16 +27,8 @@ class CountingStore final : public store::Store {
         session_bytes += op.value.size();
       }
     }
-    mem_.submit(std::move(b), seq);
+    ForwardingStore::submit(std::move(b), seq);
   }
-  void take_completed(std::vector<store::CommitResult>& out) override { mem_.take_completed(out); }
-  void set_notifier(std::function<void()> wake) override { mem_.set_notifier(std::move(wake)); }
-  void flush() override {}
-  bool completes_inline() const override { return true; }
-  const char* name() const override { return "counting"; }
-
- private:
-  store::MemStore mem_;
 };
 
 class Sink final : public SessionSink {

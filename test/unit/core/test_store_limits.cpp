@@ -6,7 +6,7 @@
 #include <string>
 
 #include "broker.h"
-#include "mem_store.h"
+#include "forwarding_store.h"
 
 using namespace junction;
 using namespace junction::core;
@@ -14,7 +14,7 @@ using namespace junction::core;
 namespace {
 
 // A memory store that reports whatever space the test sets.
-class SpaceStore final : public store::Store {
+class SpaceStore final : public test::ForwardingStore {
  public:
   store::StoreSpace reported;
   int checks = 0;
@@ -23,24 +23,6 @@ class SpaceStore final : public store::Store {
     ++checks;
     return reported;
   }
-  void scan(store::Table t, const std::function<void(std::string_view, std::string_view)>& v) override {
-    mem_.scan(t, v);
-  }
-  std::size_t scan_from(store::Table t, std::string_view from, std::size_t limit,
-                        const std::function<void(std::string_view, std::string_view)>& v) override {
-    return mem_.scan_from(t, from, limit, v);
-  }
-  bool get(store::Table t, std::string_view k, std::string& v) override { return mem_.get(t, k, v); }
-  bool last_key(store::Table t, std::string& k) override { return mem_.last_key(t, k); }
-  void submit(store::Batch&& b, std::uint64_t seq) override { mem_.submit(std::move(b), seq); }
-  void take_completed(std::vector<store::CommitResult>& out) override { mem_.take_completed(out); }
-  void set_notifier(std::function<void()> wake) override { mem_.set_notifier(std::move(wake)); }
-  void flush() override {}
-  bool completes_inline() const override { return true; }
-  const char* name() const override { return "space-test"; }
-
- private:
-  store::MemStore mem_;
 };
 
 class Sink final : public SessionSink {
