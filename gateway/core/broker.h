@@ -328,12 +328,13 @@ class Broker {
    private:
     Broker& b_;
   };
+  // A reference, not a copy of the topic: no allocation per retained
+  // publish. make_cold allows for this extra holder.
   struct ColdCandidate {
-    std::string topic;
-    std::uint64_t id;
+    MessageRef msg;
     std::uint64_t ticket;  // the batch that wrote its record
   };
-  void note_retained(const Message& m);  // a durable retained message is resident: may go cold later
+  void note_retained(const MessageRef& m);  // a durable retained message is resident: may go cold later
   void make_retained_cold();             // the tick
   void drop_replaced_retained(const RetainedStore::Replaced& old);
 

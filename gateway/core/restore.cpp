@@ -315,7 +315,7 @@ class RetainedLoader {
     if (m) {
       old = b_.retained_.set(m);
       ++m->persist_refs;
-      b_.note_retained(*m);
+      b_.note_retained(m);
     } else {
       old = b_.retained_.set_cold(topic, id);
     }

@@ -19,8 +19,8 @@
 
 namespace junction::core {
 
-void Broker::note_retained(const Message& m) {
-  cold_candidates_.push_back(ColdCandidate{m.topic, m.id, persistence_.ticket()});
+void Broker::note_retained(const MessageRef& m) {
+  cold_candidates_.push_back(ColdCandidate{m, persistence_.ticket()});
 }
 
 void Broker::make_retained_cold() {
@@ -28,16 +28,12 @@ void Broker::make_retained_cold() {
   std::size_t kept = 0;
   const std::size_t cold_before = retained_.cold_count();
   for (ColdCandidate& c : cold_candidates_) {
-    bool settled = false;
-    if (persistence_.committed(c.ticket) && !persistence_.failed(c.ticket)) {
-      settled = retained_.make_cold(c.topic, c.id, [](const Message& m) {
-        return m.persisted && m.persist_refs == 1;
-      });
-      // Replaced or cleared meanwhile: nothing left to do for this one.
-      if (!settled && retained_.find_id(c.topic) != c.id) settled = true;
-    }
+    const bool settled = persistence_.committed(c.ticket) && !persistence_.failed(c.ticket) &&
+                         retained_.make_cold(c.msg, [](const Message& m) {
+                           return m.persisted && m.persist_refs == 1;
+                         });
     if (settled) continue;
-    // Still in use: next tick. (No self-move: it would empty the topic.)
+    // Still in use: next tick. (No self-move: it would drop the reference.)
     if (&cold_candidates_[kept] != &c) cold_candidates_[kept] = std::move(c);
     ++kept;
   }
@@ -71,7 +67,7 @@ MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
   }
   MessageRef m = from_record(rec);
   m->persist_refs = 1;  // the retained store's
-  b_.note_retained(*m);
+  b_.note_retained(m);
   return m;
 }
 

@@ -208,16 +208,15 @@ std::uint64_t RetainedStore::find_id(std::string_view topic) const {
   return n->msg ? n->msg->id : n->cold_id;
 }
 
-bool RetainedStore::make_cold(std::string_view topic, std::uint64_t id,
-                              const std::function<bool(const Message&)>& may_drop) {
-  Node* n = find_node(root_.get(), topic);
-  if (n == nullptr) return false;
-  if (n->cold_id == id) return true;
-  // use_count 1: nothing but this node holds the object, so no second one
-  // for the same id can ever exist beside the one read back later.
-  if (!n->msg || n->msg->id != id || n->msg.use_count() != 1 || !may_drop(*n->msg)) return false;
+bool RetainedStore::make_cold(const MessageRef& m, const std::function<bool(const Message&)>& may_drop) {
+  Node* n = find_node(root_.get(), std::string_view(m->topic));
+  if (n == nullptr || n->msg.get() != m.get()) return true;  // replaced or cleared: not ours any more
+  // Two references, the node's and the caller's: nothing else holds the
+  // object, so no second one for the same id can ever exist beside the one
+  // read back later.
+  if (m.use_count() != 2 || !may_drop(*m)) return false;
   n->msg = MessageRef();
-  n->cold_id = id;
+  n->cold_id = m->id;
   ++cold_;
   return true;
 }

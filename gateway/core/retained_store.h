@@ -59,9 +59,11 @@ class RetainedStore {
   MessageRef find(std::string_view topic);
   // Its id without reading it (0: none).
   std::uint64_t find_id(std::string_view topic) const;
-  // Leaves the body of `topic`'s message in the store if it is still message
-  // `id`, resident, and `may_drop` agrees; true if it went cold (or was).
-  bool make_cold(std::string_view topic, std::uint64_t id, const std::function<bool(const Message&)>& may_drop);
+  // Leaves the body of `m` in the store if `m` is still the resident message
+  // of its topic, the caller's reference and this store's are the only ones,
+  // and `may_drop` agrees; true once nothing is left to do for `m` (it went
+  // cold, or its topic holds another message now).
+  bool make_cold(const MessageRef& m, const std::function<bool(const Message&)>& may_drop);
 
   // Visits every retained message whose topic matches `filter` (a valid
   // filter, not $share), reading cold ones back. The visitor sees a snapshot

@@ -60,7 +60,7 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
     } else if (!msg->payload.empty()) {
       persistence_.persist_ref(*msg);
       persistence_.put(store::Table::Retained, store::u64_key(msg->id), {});
-      note_retained(*msg);
+      note_retained(msg);
     }
     if (old && durable) drop_replaced_retained(old);
   }
