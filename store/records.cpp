@@ -13,12 +13,16 @@
 // one (fixtures in test/unit/store/records_test.cpp).
 #include "records.h"
 
+#include <cstring>
+
 namespace junction::store {
 namespace {
 
+// Appends to a string: its own (encode*) or a batch's buffer (append_*).
 class Writer {
  public:
-  explicit Writer(std::size_t reserve = 0) { out_.reserve(reserve); }
+  explicit Writer(std::size_t reserve = 0) : out_(own_) { own_.reserve(reserve); }
+  Writer(std::string& out, std::size_t reserve) : out_(out) { out_.reserve(out_.size() + reserve); }
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u16(std::uint16_t v) { le(v, 2); }
   void u32(std::uint32_t v) { le(v, 4); }
@@ -30,7 +34,7 @@ class Writer {
     u32(static_cast<std::uint32_t>(s.size()));
     out_.append(s);
   }
-  std::string take() { return std::move(out_); }
+  std::string take() { return std::move(own_); }
 
  private:
   void le(std::uint64_t v, int n) {
@@ -41,7 +45,8 @@ class Writer {
     }
     out_.append(b, static_cast<std::size_t>(n));
   }
-  std::string out_;
+  std::string own_;
+  std::string& out_;
 };
 
 class Reader {
@@ -201,11 +206,16 @@ bool read_message_fields(Reader& r, StoredMessage& m) {
 
 }  // namespace
 
-std::string encode_message(const MessageView& m) {
-  Writer w(1 + message_fields_size(m));
+void append_message(std::string& out, const MessageView& m) {
+  Writer w(out, 1 + message_fields_size(m));
   w.u8(kRecordVersion);
   write_message_fields(w, m);
-  return w.take();
+}
+
+std::string encode_message(const MessageView& m) {
+  std::string out;
+  append_message(out, m);
+  return out;
 }
 
 std::string encode(const StoredMessage& m) { return encode_message(view_of(m)); }
@@ -242,20 +252,30 @@ void write_entry_fields(Writer& w, const StoredEntry& e) {
 }
 }  // namespace
 
-std::string encode_entry_inline(const StoredEntry& e, const MessageView& m) {
-  Writer w(1 + 17 + 4 * e.subscription_ids.size() + message_fields_size(m));
+void append_entry_inline(std::string& out, const StoredEntry& e, const MessageView& m) {
+  Writer w(out, 1 + 17 + 4 * e.subscription_ids.size() + message_fields_size(m));
   w.u8(2);
   write_entry_fields(w, e);
   write_message_fields(w, m);
-  return w.take();
+}
+
+std::string encode_entry_inline(const StoredEntry& e, const MessageView& m) {
+  std::string out;
+  append_entry_inline(out, e, m);
+  return out;
+}
+
+void append_entry(std::string& out, const StoredEntry& e) {
+  if (e.has_message) return append_entry_inline(out, e, view_of(e.message));
+  Writer w(out, 18 + 4 * e.subscription_ids.size());
+  w.u8(1);
+  write_entry_fields(w, e);
 }
 
 std::string encode(const StoredEntry& e) {
-  if (e.has_message) return encode_entry_inline(e, view_of(e.message));
-  Writer w(18 + 4 * e.subscription_ids.size());
-  w.u8(1);
-  write_entry_fields(w, e);
-  return w.take();
+  std::string out;
+  append_entry(out, e);
+  return out;
 }
 
 // Each decoder fills a local and assigns `out` only on success, so a failed
@@ -312,12 +332,13 @@ bool decode(std::string_view bytes, StoredEntry& out) {
 // strings), so one client's keys form a contiguous, numerically ordered range.
 namespace {
 
-std::string client_key(std::string_view client_id, std::uint64_t v, int width) {
-  std::string k;
-  k.reserve(client_id.size() + 1 + static_cast<std::size_t>(width));
-  k.append(client_id);
-  k.push_back('\0');
-  for (int i = width - 1; i >= 0; --i) k.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+RecordKey client_key(std::string_view client_id, std::uint64_t v, int width) {
+  RecordKey k;
+  char* p = k.prepare(client_id.size() + 1 + static_cast<std::size_t>(width));
+  if (!client_id.empty()) std::memcpy(p, client_id.data(), client_id.size());
+  p += client_id.size();
+  *p++ = '\0';
+  for (int i = width - 1; i >= 0; --i) *p++ = static_cast<char>((v >> (8 * i)) & 0xFF);
   return k;
 }
 
@@ -336,7 +357,7 @@ bool split_client_key(std::string_view key, int width, std::string_view& client_
 
 }  // namespace
 
-std::string session_entry_key(std::string_view client_id, std::uint64_t seq) {
+RecordKey session_entry_key(std::string_view client_id, std::uint64_t seq) {
   return client_key(client_id, seq, 8);
 }
 
@@ -344,7 +365,7 @@ bool split_session_entry_key(std::string_view key, std::string_view& client_id, 
   return split_client_key(key, 8, client_id, seq);
 }
 
-std::string inbound_held_key(std::string_view client_id, std::uint16_t packet_id) {
+RecordKey inbound_held_key(std::string_view client_id, std::uint16_t packet_id) {
   return client_key(client_id, packet_id, 2);
 }
 
@@ -355,12 +376,17 @@ bool split_inbound_held_key(std::string_view key, std::string_view& client_id, s
   return true;
 }
 
-std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m) {
-  Writer w(1 + 4 + message_fields_size(m));
+void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m) {
+  Writer w(out, 1 + 4 + message_fields_size(m));
   w.u8(kQueueEntryVersion);
   w.u32(deliveries);
   write_message_fields(w, m);
-  return w.take();
+}
+
+std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m) {
+  std::string out;
+  append_queue_entry(out, deliveries, m);
+  return out;
 }
 
 std::string encode(const StoredQueueEntry& e) { return encode_queue_entry(e.deliveries, view_of(e.message)); }
@@ -404,7 +430,7 @@ bool decode(std::string_view bytes, StoredQueueMeta& out) {
 
 // Queue names never contain NUL (they come from topics / destinations), so
 // the same NUL-separated layout as session keys keeps one queue contiguous.
-std::string queue_entry_key(std::string_view queue, std::uint64_t seq) { return client_key(queue, seq, 8); }
+RecordKey queue_entry_key(std::string_view queue, std::uint64_t seq) { return client_key(queue, seq, 8); }
 
 bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq) {
   return split_client_key(key, 8, queue, seq);

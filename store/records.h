@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "store.h"
+
 namespace junction::store {
 
 // A message's fields as views, for encoding without copying them first
@@ -118,28 +120,34 @@ struct StoredQueueMeta {
 std::string encode(const StoredQueueEntry& e);
 // The same bytes as encode(StoredQueueEntry{deliveries, 0, m}).
 std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m);
+void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m);
 // A version-2 session entry: `e`'s fields (its message ignored) with `m` inline.
 std::string encode_entry_inline(const StoredEntry& e, const MessageView& m);
+void append_entry_inline(std::string& out, const StoredEntry& e, const MessageView& m);
 bool decode(std::string_view bytes, StoredQueueEntry& out);
 std::string encode(const StoredQueueMeta& m);
 bool decode(std::string_view bytes, StoredQueueMeta& out);
-std::string queue_entry_key(std::string_view queue, std::uint64_t seq);
+RecordKey queue_entry_key(std::string_view queue, std::uint64_t seq);
 bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq);
 
 std::string encode(const StoredMessage& m);
 // The same bytes, from views.
 std::string encode_message(const MessageView& m);
+// The append_* functions write the same bytes as their encode* twins at the
+// end of `out` (a batch's buffer: Batch::put_with).
+void append_message(std::string& out, const MessageView& m);
 std::string encode(const StoredSession& s);
 std::string encode(const StoredEntry& e);
+void append_entry(std::string& out, const StoredEntry& e);
 bool decode(std::string_view bytes, StoredMessage& out);
 bool decode(std::string_view bytes, StoredSession& out);
 bool decode(std::string_view bytes, StoredEntry& out);
 
 // Keys.
-std::string session_entry_key(std::string_view client_id, std::uint64_t seq);
+RecordKey session_entry_key(std::string_view client_id, std::uint64_t seq);
 // Splits a SessionEntries key; false if malformed.
 bool split_session_entry_key(std::string_view key, std::string_view& client_id, std::uint64_t& seq);
-std::string inbound_held_key(std::string_view client_id, std::uint16_t packet_id);
+RecordKey inbound_held_key(std::string_view client_id, std::uint16_t packet_id);
 bool split_inbound_held_key(std::string_view key, std::string_view& client_id, std::uint16_t& packet_id);
 
 }  // namespace junction::store

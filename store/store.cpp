@@ -30,18 +30,33 @@ const char* store_error_name(StoreError e) {
 }
 
 void Batch::put(Table t, std::string_view key, std::string_view value) {
-  ops_.push_back(Op{t, false, std::string(key), std::string(value)});
-  bytes_ += key.size() + value.size();
+  const std::size_t off = buf_.size();
+  buf_.append(key);
+  buf_.append(value);
+  slots_.push_back(Slot{off, static_cast<std::uint32_t>(key.size()), static_cast<std::uint32_t>(value.size()), t, false});
 }
 
 void Batch::erase(Table t, std::string_view key) {
-  ops_.push_back(Op{t, true, std::string(key), {}});
-  bytes_ += key.size();
+  const std::size_t off = buf_.size();
+  buf_.append(key);
+  slots_.push_back(Slot{off, static_cast<std::uint32_t>(key.size()), 0, t, true});
+}
+
+void Batch::reserve(std::size_t ops, std::size_t bytes) {
+  slots_.reserve(ops);
+  buf_.reserve(bytes);
 }
 
 void Batch::clear() {
-  ops_.clear();
-  bytes_ = 0;
+  buf_.clear();
+  slots_.clear();
+}
+
+char* RecordKey::prepare(std::size_t n) {
+  size_ = n;
+  if (n <= sizeof(inline_)) return inline_;
+  heap_.resize(n);
+  return heap_.data();
 }
 
 std::string u64_key(std::uint64_t v) {

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -47,28 +48,114 @@ inline constexpr std::string_view kMetaFormatKey = "format";
 inline constexpr std::size_t kMaxKeySize = 511;
 inline bool valid_key(std::string_view k) { return !k.empty() && k.size() <= kMaxKeySize; }
 
+// One operation of a Batch, as views into the batch's buffer (valid while
+// the batch lives and is not appended to).
 struct Op {
   Table table;
   bool erase;  // true: delete key; false: put key=value
-  std::string key;
-  std::string value;
+  std::string_view key;
+  std::string_view value;
+};
+
+// A record key built without a heap allocation for the usual sizes (client
+// ids and queue names up to about 100 bytes); longer ones spill to the heap.
+class RecordKey {
+ public:
+  RecordKey() = default;
+  RecordKey(const RecordKey& o) { assign(o.view()); }
+  RecordKey& operator=(const RecordKey& o) {
+    if (this != &o) assign(o.view());
+    return *this;
+  }
+  // Room for `n` bytes; returns where to write them.
+  char* prepare(std::size_t n);
+  std::string_view view() const { return {data(), size_}; }
+  operator std::string_view() const { return view(); }
+  std::string str() const { return std::string(view()); }
+  std::size_t size() const { return size_; }
+  friend bool operator==(const RecordKey& a, const RecordKey& b) { return a.view() == b.view(); }
+  friend bool operator<(const RecordKey& a, const RecordKey& b) { return a.view() < b.view(); }
+
+ private:
+  void assign(std::string_view v) { std::memcpy(prepare(v.size()), v.data(), v.size()); }
+  const char* data() const { return size_ <= sizeof(inline_) ? inline_ : heap_.data(); }
+  char inline_[112];
+  std::size_t size_ = 0;
+  std::string heap_;
 };
 
 // Everything one loop iteration wants durable. Later ops on the same key win.
+// Keys and values are copied into one buffer (no allocation per operation:
+// a busy iteration adds thousands).
 class Batch {
  public:
   void put(Table t, std::string_view key, std::string_view value);
+  // A put whose value `write(std::string& out)` appends to `out` itself, so
+  // a record is encoded straight into the batch instead of into a temporary.
+  template <class Write>
+  void put_with(Table t, std::string_view key, Write&& write) {
+    const std::size_t off = buf_.size();
+    buf_.append(key);
+    write(buf_);
+    slots_.push_back(Slot{off, static_cast<std::uint32_t>(key.size()),
+                          static_cast<std::uint32_t>(buf_.size() - off - key.size()), t, false});
+  }
   void erase(Table t, std::string_view key);
-  bool empty() const { return ops_.empty(); }
-  std::size_t size() const { return ops_.size(); }
-  std::size_t bytes() const { return bytes_; }
-  const std::vector<Op>& ops() const { return ops_; }
+  bool empty() const { return slots_.empty(); }
+  std::size_t size() const { return slots_.size(); }
+  std::size_t bytes() const { return buf_.size(); }
+  // Reserves room for a batch like one seen before (fewer regrowths).
+  void reserve(std::size_t ops, std::size_t bytes);
   void clear();
 
+  class Ops;
+  Ops ops() const;
+
  private:
-  std::vector<Op> ops_;
-  std::size_t bytes_ = 0;
+  struct Slot {
+    std::size_t off;  // key at buf_[off], value right after it
+    std::uint32_t key_len;
+    std::uint32_t value_len;
+    Table table;
+    bool erase;
+  };
+  Op op(const Slot& s) const {
+    const std::string_view all(buf_);
+    return Op{s.table, s.erase, all.substr(s.off, s.key_len), all.substr(s.off + s.key_len, s.value_len)};
+  }
+  std::string buf_;
+  std::vector<Slot> slots_;
 };
+
+// The ops of a batch in order, as Op values (range-for: `for (const Op& op : b.ops())`).
+class Batch::Ops {
+ public:
+  class iterator {
+   public:
+    iterator(const Batch* b, std::size_t i) : b_(b), i_(i) {}
+    Op operator*() const { return b_->op(b_->slots_[i_]); }
+    iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const iterator& o) const { return i_ != o.i_; }
+    bool operator==(const iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const Batch* b_;
+    std::size_t i_;
+  };
+  explicit Ops(const Batch* b) : b_(b) {}
+  iterator begin() const { return {b_, 0}; }
+  iterator end() const { return {b_, b_->slots_.size()}; }
+  std::size_t size() const { return b_->slots_.size(); }
+  Op operator[](std::size_t i) const { return b_->op(b_->slots_[i]); }
+
+ private:
+  const Batch* b_;
+};
+
+inline Batch::Ops Batch::ops() const { return Ops(this); }
 
 enum class StoreError : std::uint8_t {
   Ok = 0,

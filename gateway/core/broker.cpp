@@ -402,8 +402,14 @@ void Broker::persist_entry(Session* s, const OutEntry& e) {
   rec.packet_id = e.packet_id;
   rec.retain = e.retain;
   rec.subscription_ids = e.subscription_ids;
-  persistence_.put(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq),
-                   e.inline_body ? store::encode_entry_inline(rec, view_of(*e.msg)) : store::encode(rec));
+  persistence_.put_with(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq),
+                        [&](std::string& out) {
+                          if (e.inline_body) {
+                            store::append_entry_inline(out, rec, view_of(*e.msg));
+                          } else {
+                            store::append_entry(out, rec);
+                          }
+                        });
 }
 
 SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o) {

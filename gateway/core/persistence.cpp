@@ -37,7 +37,8 @@ void Persistence::persist_unref(const Message& m) {
 }
 
 void Persistence::write_message(const Message& m) {
-  batch_.put(store::Table::Messages, store::u64_key(m.id), store::encode_message(view_of(m)));
+  batch_.put_with(store::Table::Messages, store::u64_key(m.id),
+                  [&](std::string& out) { store::append_message(out, view_of(m)); });
   m.persisted = true;
 }
 
@@ -57,6 +58,9 @@ void Persistence::flush() {
   inflight_.push_back(seq);
   store::Batch b;
   std::swap(b, batch_);
+  // The next iteration is likely alike: one allocation up front instead of
+  // regrowing from nothing (capped so one huge batch is not repeated).
+  batch_.reserve(std::min<std::size_t>(b.size(), 16384), std::min<std::size_t>(b.bytes(), 1u << 20));
   store_.submit(std::move(b), seq);
   if (store_.completes_inline()) on_completed();
 }

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "message.h"
@@ -62,6 +63,10 @@ class Persistence {
 
   // Ops for the current batch.
   void put(store::Table t, std::string_view key, std::string_view value) { batch_.put(t, key, value); }
+  template <class Write>
+  void put_with(store::Table t, std::string_view key, Write&& write) {
+    batch_.put_with(t, key, std::forward<Write>(write));
+  }
   void erase(store::Table t, std::string_view key) { batch_.erase(t, key); }
   void persist_ref(const Message& m);
   void persist_unref(const Message& m);

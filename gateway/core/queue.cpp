@@ -63,8 +63,8 @@ std::int64_t QueueManager::deadline(const Queue& q, const Message& m) const {
 }
 
 void QueueManager::write_entry(Queue& q, const QueuedMessage& qm) {
-  persistence_.put(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
-                   store::encode_queue_entry(qm.deliveries, view_of(*qm.msg)));
+  persistence_.put_with(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
+                        [&](std::string& out) { store::append_queue_entry(out, qm.deliveries, view_of(*qm.msg)); });
 }
 
 void QueueManager::mark(Queue& q) {

@@ -314,7 +314,7 @@ TEST_CASE("records: garbage is rejected", "[store][records]") {
 }
 
 TEST_CASE("records: session entry and incoming QoS 2 keys", "[store][records]") {
-  const std::string k = session_entry_key("dev", 0x0102);
+  const std::string k = session_entry_key("dev", 0x0102).str();
   CHECK(k == std::string("dev\0\0\0\0\0\0\0\x01\x02", 12));
   std::string_view id;
   std::uint64_t seq = 0;
@@ -326,7 +326,7 @@ TEST_CASE("records: session entry and incoming QoS 2 keys", "[store][records]") 
   CHECK(session_entry_key("dev", ~0ULL) < session_entry_key("dev0", 0));
   CHECK(session_entry_key("de", ~0ULL) < session_entry_key("dev", 0));
 
-  const std::string q = inbound_held_key("c", 0xBEEF);
+  const std::string q = inbound_held_key("c", 0xBEEF).str();
   CHECK(q == std::string("c\0\xbe\xef", 4));
   std::uint16_t pid = 0;
   REQUIRE(split_inbound_held_key(q, id, pid));
@@ -352,4 +352,82 @@ TEST_CASE("records: u64 keys sort numerically", "[store]") {
   CHECK(u64_from_key("123456789") == 0);
   CHECK(std::string(table_name(Table::SessionEntries)) == "session_entries");
   CHECK(std::string(store_error_name(StoreError::Full)) == "full");
+}
+
+TEST_CASE("records: keys longer than RecordKey's inline room spill to the heap intact", "[store][records]") {
+  const std::string long_id(300, 'x');
+  const RecordKey k = session_entry_key(long_id, 7);
+  REQUIRE(k.size() == 309);
+  std::string_view id;
+  std::uint64_t seq = 0;
+  REQUIRE(split_session_entry_key(k, id, seq));
+  CHECK(id == long_id);
+  CHECK(seq == 7);
+  RecordKey copy = k;  // a copy owns its bytes
+  CHECK(copy == k);
+  copy = session_entry_key("short", 1);
+  CHECK(copy.view() == session_entry_key("short", 1).view());
+  CHECK(k.view().substr(0, 300) == long_id);
+}
+
+TEST_CASE("records: append_* write the encode* bytes after what the buffer holds", "[store][records]") {
+  MessageView m;
+  m.id = 42;
+  m.topic = "a/b";
+  m.payload = "payload";
+  m.qos = 1;
+  m.user_properties.emplace_back("k", "v");
+  StoredEntry e;
+  e.msg_id = 42;
+  e.qos = 1;
+  e.subscription_ids = {3, 4};
+  std::string out = "prefix";
+  append_message(out, m);
+  CHECK(out == "prefix" + encode_message(m));
+  out = "p";
+  append_entry(out, e);
+  CHECK(out == "p" + encode(e));
+  out = "p";
+  append_entry_inline(out, e, m);
+  CHECK(out == "p" + encode_entry_inline(e, m));
+  out = "p";
+  append_queue_entry(out, 3, m);
+  CHECK(out == "p" + encode_queue_entry(3, m));
+}
+
+TEST_CASE("store: a Batch keeps every op's key and value in order across its buffer's regrowth", "[store]") {
+  Batch b;
+  std::vector<std::pair<std::string, std::string>> want;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string key = "key-" + std::to_string(i);
+    if (i % 3 == 0) {
+      b.erase(Table::SessionEntries, key);
+      want.emplace_back(key, "");
+    } else if (i % 3 == 1) {
+      const std::string value(static_cast<std::size_t>(i % 97), static_cast<char>('a' + i % 26));
+      b.put(Table::Messages, key, value);
+      want.emplace_back(key, value);
+    } else {
+      b.put_with(Table::QueueEntries, key, [&](std::string& out) { out.append("v" + std::to_string(i)); });
+      want.emplace_back(key, "v" + std::to_string(i));
+    }
+  }
+  REQUIRE(b.size() == want.size());
+  std::size_t bytes = 0;
+  std::size_t i = 0;
+  for (const Op& op : b.ops()) {
+    CHECK(op.key == want[i].first);
+    CHECK(op.value == want[i].second);
+    CHECK(op.erase == (i % 3 == 0));
+    CHECK(op.table == (i % 3 == 0 ? Table::SessionEntries : i % 3 == 1 ? Table::Messages : Table::QueueEntries));
+    bytes += op.key.size() + op.value.size();
+    ++i;
+  }
+  CHECK(i == want.size());
+  CHECK(b.bytes() == bytes);
+  Batch moved = std::move(b);
+  CHECK(moved.ops()[1].key == "key-1");
+  moved.clear();
+  CHECK(moved.empty());
+  CHECK(moved.bytes() == 0);
 }
