@@ -330,7 +330,7 @@ void Broker::erase_session_records(Session* s) {
       OutEntry& e = ring[i];
       if (e.seq == 0) continue;
       persistence_.erase(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq));
-      persistence_.persist_unref(*e.msg);
+      if (!e.inline_body) persistence_.persist_unref(*e.msg);
       e.seq = 0;
     }
   };

@@ -273,7 +273,9 @@ void Broker::finish_entry(Session* s, OutEntry& e, bool acked) {
   }
   if (e.seq != 0) {
     persistence_.erase(store::Table::SessionEntries, store::session_entry_key(s->client_id, e.seq));
-    persistence_.persist_unref(*e.msg);
+    // An inline entry took no reference; the message may still be shared
+    // (a retained one, other sessions) and their references must stay.
+    if (!e.inline_body) persistence_.persist_unref(*e.msg);
     e.seq = 0;
   }
 }

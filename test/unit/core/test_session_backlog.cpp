@@ -192,3 +192,31 @@ TEST_CASE("session backlog: a drop-oldest outbox drops from the head on disk", "
   s = f.connect("bridge", sink, false, kHour, 10);
   CHECK(receive_all(f, s, sink) == range(900, 1000));
 }
+
+TEST_CASE("session backlog: a spilled entry delivered before its commit leaves other holders' references alone",
+          "[core][session][backlog][retained]") {
+  // The entry past the window holds the message inline (no reference of its
+  // own); acknowledging it must not drop the retained store's reference,
+  // or the retained message's record goes and a restart loses it.
+  Fixture f;
+  subscribe_offline(f, "dev");
+  fill_offline(f, "dev", 0, 16);  // its offline window
+  MessageRef m = f.broker->make_message();
+  m->topic = "t/r";
+  m->payload = "keep";
+  m->qos = 1;
+  m->retain = true;
+  REQUIRE(f.broker->publish(m, nullptr).matched == 1);  // spilled, not committed yet
+  m = MessageRef();
+  FakeSink sink;
+  Session* s = f.connect("dev", sink, false, kHour);
+  std::vector<std::string> want = range(0, 16);
+  want.push_back("keep");
+  CHECK(receive_all(f, s, sink) == want);
+  f.restart();
+  FakeSink other;
+  Session* o = f.connect("other", other);
+  REQUIRE(f.broker->subscribe(o, "t/r", f.qos(1)) == SubscribeStatus::Granted);
+  REQUIRE(other.got.size() == 1);
+  CHECK(other.got[0].payload == "keep");
+}
