@@ -263,8 +263,12 @@ class Broker {
   void count_connected(const Session* s, bool up);
   void retained_touched(std::string_view topic);
   void defer_retained(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o);
+  // `sole`: nothing else holds the message durably, nor will (one matching
+  // session, not retained): a stored entry then carries it inline.
   void enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
-               std::span<const std::uint32_t> sub_ids, PublishResult* result);
+               std::span<const std::uint32_t> sub_ids, PublishResult* result, bool sole = false);
+  // A stored entry's claim on its message's body: inline, or a reference on the shared record.
+  void hold_body(OutEntry& e, bool sole);
   void pump(Session* s);
   std::uint32_t queue_limit(const Session* s) const {
     return s->max_queued() ? s->max_queued() : config_.max_queued_messages;

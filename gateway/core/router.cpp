@@ -70,12 +70,16 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
   MatchResult nested;
   MatchResult& m = publish_depth_++ == 0 ? match_scratch_ : nested;
   tree_.match(msg->topic, publisher, m);
+  // A message going to one session and held by nothing else durable is
+  // written once, inside that session's entry: one record to put and erase
+  // instead of two (the body record exists only to be shared).
+  const bool sole = m.size() + m.group_count() == 1 && msg->persist_refs == 0 && !msg->persisted;
   for (std::size_t i = 0; i < m.size(); ++i) {
     const Match& hit = m[i];
     auto* s = static_cast<Session*>(hit.subscriber);
     // [MQTT-3.3.1-9/-3.3.1-12] retain flag as published only with Retain As Published.
     enqueue(s, msg, std::min(msg->qos, hit.qos), hit.retain_as_published && msg->retain, hit.subscription_ids,
-            &result);
+            &result, sole);
   }
   for (std::size_t g = 0; g < m.group_count(); ++g) {
     SharedGroup& group = m.group(g);
@@ -88,7 +92,7 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
     std::uint32_t sid = o ? o->subscription_id : 0;
     std::span<const std::uint32_t> ids = sid ? std::span<const std::uint32_t>(&sid, 1) : std::span<const std::uint32_t>();
     enqueue(s, msg, std::min<std::uint8_t>(msg->qos, o ? o->qos : 0), o && o->retain_as_published && msg->retain, ids,
-            &result);
+            &result, sole);
   }
   --publish_depth_;
   return result;
@@ -118,7 +122,7 @@ Session* Broker::pick_shared_member(SharedGroup& g) {
 }
 
 void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool retain,
-                     std::span<const std::uint32_t> sub_ids, PublishResult* result) {
+                     std::span<const std::uint32_t> sub_ids, PublishResult* result, bool sole) {
   if (msg->expiry_ms != 0 && msg->expired(clock_.wall_ms())) {  // no clock read per delivery otherwise
     ++stats_.expired;
     return;
@@ -200,7 +204,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     }
     if (s->stored_) {
       sent.seq = next_entry_seq_++;
-      persistence_.persist_ref(*msg);
+      hold_body(sent, sole);
       persist_entry(s, sent);
     }
     return;
@@ -212,8 +216,16 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   OutEntry& queued = s->push_pending(std::move(e));
   if (s->stored_) {
     queued.seq = next_entry_seq_++;
-    persistence_.persist_ref(*msg);
+    hold_body(queued, sole);
     persist_entry(s, queued);
+  }
+}
+
+void Broker::hold_body(OutEntry& e, bool sole) {
+  if (sole) {
+    e.inline_body = true;
+  } else {
+    persistence_.persist_ref(*e.msg);
   }
 }
 

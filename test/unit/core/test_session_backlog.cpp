@@ -220,3 +220,37 @@ TEST_CASE("session backlog: a spilled entry delivered before its commit leaves o
   REQUIRE(other.got.size() == 1);
   CHECK(other.got[0].payload == "keep");
 }
+
+TEST_CASE("session entries: a message for one stored session is written once, inside its entry",
+          "[core][session][store]") {
+  // Two records (body + entry) per message only when the body is shared:
+  // several sessions, or a retained message.
+  Fixture f;
+  subscribe_offline(f, "a");
+  auto messages = [&] {
+    std::size_t n = 0;
+    f.store.scan(store::Table::Messages, [&](auto, auto) { ++n; });
+    return n;
+  };
+  f.publish("t/x", "one", 1);
+  CHECK(entries(f) == 1);
+  CHECK(messages() == 0);
+  subscribe_offline(f, "b");
+  f.publish("t/x", "two", 1);
+  CHECK(entries(f) == 3);
+  CHECK(messages() == 1);  // shared by a and b
+  f.publish("t/r", "three", 1, true);
+  CHECK(entries(f) == 5);
+  CHECK(messages() == 2);  // and by the retained store
+  f.restart();
+  for (const char* id : {"a", "b"}) {
+    INFO(id);
+    FakeSink sink;
+    Session* s = f.connect(id, sink, false, kHour);
+    const std::vector<std::string> want =
+        std::string(id) == "a" ? std::vector<std::string>{"one", "two", "three"} : std::vector<std::string>{"two", "three"};
+    CHECK(receive_all(f, s, sink) == want);
+  }
+  CHECK(entries(f) == 0);
+  CHECK(messages() == 1);  // the retained one
+}
