@@ -174,6 +174,7 @@ class Restorer {
       } else {
         if (e.packet_id >= s->next_packet_id) s->next_packet_id = static_cast<std::uint16_t>(e.packet_id + 1);
         if (s->next_packet_id == 0) s->next_packet_id = 1;
+        s->note_restored_inflight(e);
         s->push_inflight(std::move(e));
       }
     });

@@ -264,7 +264,7 @@ void Broker::note_slow_consumer(const Session* s, std::size_t queued, std::int64
 
 bool Broker::send_entry(Session* s, OutEntry& e) {
   if (e.qos > 0 && e.packet_id == 0) {
-    e.packet_id = s->allocate_packet_id();
+    s->assign_packet_id(e);
     e.state = kSent;
   }
   Delivery d{*e.msg, e.qos, e.retain, e.dup, e.packet_id, e.subscription_ids};

@@ -2,16 +2,37 @@
 
 namespace junction::core {
 
-std::uint16_t Session::allocate_packet_id() {
-  // Ids are handed out in sequence; one still in flight after a full wrap
-  // (a message the client never acknowledged) is skipped. The window is
-  // small, so the scan only runs when something is in flight.
+void Session::assign_packet_id(OutEntry& e) {
+  // Ids are handed out in sequence, so every id taken in this cycle of the
+  // counter is below the next one: only an entry from an earlier cycle (a
+  // message the client has not acknowledged for 65,535 ids, or one restored)
+  // can hold it, and only then is the window scanned.
   for (;;) {
-    std::uint16_t id = next_packet_id++;
-    if (next_packet_id == 0) next_packet_id = 1;
+    const std::uint16_t id = next_packet_id++;
+    if (next_packet_id == 0) {
+      next_packet_id = 1;
+      if (!inflight_.empty() || extras_) {
+        SessionExtras& x = extras_or_create();
+        ++x.id_cycle;
+        // Everything in flight now is from an earlier cycle (a recount:
+        // errors can only be too high, which costs scans, never a reuse).
+        x.old_cycle_inflight = static_cast<std::uint32_t>(inflight_.size());
+      }
+    }
     if (id == 0) continue;
-    if (inflight_.empty() || find_inflight(id) == nullptr) return id;
+    const bool may_collide = extras_ && extras_->old_cycle_inflight != 0;
+    if (!may_collide || find_inflight(id) == nullptr) {
+      e.packet_id = id;
+      e.id_cycle = extras_ ? extras_->id_cycle : 0;
+      return;
+    }
   }
+}
+
+void Session::note_restored_inflight(OutEntry& e) {
+  SessionExtras& x = extras_or_create();
+  e.id_cycle = static_cast<std::uint8_t>(x.id_cycle - 1);
+  ++x.old_cycle_inflight;
 }
 
 OutEntry* Session::find_inflight(std::uint16_t packet_id) {
@@ -74,6 +95,9 @@ void Session::pop_pending() {
 
 void Session::erase_inflight(std::size_t i) {
   queued_bytes_ -= entry_bytes(inflight_[i]);
+  if (extras_ && extras_->old_cycle_inflight != 0 && inflight_[i].id_cycle != extras_->id_cycle) {
+    --extras_->old_cycle_inflight;
+  }
   if (i == 0) {
     inflight_.pop_front();
   } else {

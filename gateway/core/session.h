@@ -102,6 +102,9 @@ struct OutEntry {
   // Its record holds the message itself (written past the session's window,
   // or read back from disk): no persist ref on a Messages record.
   bool inline_body = false;
+  // The cycle of the session's id counter its packet id came from (low 8
+  // bits; Session::assign_packet_id). In what was padding.
+  std::uint8_t id_cycle = 0;
   std::vector<std::uint32_t> subscription_ids;
   QueueSubscription* qsub = nullptr;  // set for a delivery from a queue (never persisted here)
   std::uint64_t qtag = 0;
@@ -132,6 +135,13 @@ struct SessionExtras {
   std::uint64_t disk_count = 0;
   std::uint64_t disk_bytes = 0;
   std::uint64_t disk_next_seq = 0;
+  // Packet ids: the counter's cycle (bumped when it wraps) and how many
+  // in-flight entries hold an id from an earlier cycle. Only those can
+  // collide with the next id; with none, an id is handed out without a
+  // scan of the window. Created when the counter first wraps with
+  // something in flight (or a restart restores in-flight entries).
+  std::uint8_t id_cycle = 0;
+  std::uint32_t old_cycle_inflight = 0;
 };
 
 // The identity a session's client authenticated with, and the ACL delivery
@@ -233,7 +243,10 @@ class Session final : public Subscriber {
   bool queued_bytes_consistent() const;
 
   // Next free packet id (skips ids still in flight).
-  std::uint16_t allocate_packet_id();
+  // Gives a delivery the next free packet id.
+  void assign_packet_id(OutEntry& e);
+  // An in-flight entry restored with its id (cycle unknown: counted as old).
+  void note_restored_inflight(OutEntry& e);
   OutEntry* find_inflight(std::uint16_t packet_id);
 
   std::uint32_t max_queued() const { return extras_ ? extras_->max_queued : 0; }

@@ -119,7 +119,13 @@ inline bool is_v5(Version v) { return v == Version::V5; }
 bool reason_allowed(PacketType t, std::uint8_t code);
 
 // Topic names carry no wildcards (v5 4.7.1, [MQTT-3.3.2-2]).
-inline bool has_wildcard(std::string_view s) { return s.find_first_of("+#") != std::string_view::npos; }
+// A plain loop: find_first_of calls memchr on the set once per byte.
+inline bool has_wildcard(std::string_view s) {
+  for (const char c : s) {
+    if (c == '+' || c == '#') return true;
+  }
+  return false;
+}
 
 // decode_properties() on the reader's remaining bytes, advancing the reader.
 inline Status read_properties(Reader& r, PacketType t, bool is_will, Properties& out) {
