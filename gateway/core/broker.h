@@ -328,6 +328,7 @@ class Broker {
    public:
     explicit RetainedBodies(Broker& b) : b_(b) {}
     MessageRef read_retained(std::uint64_t id) override;
+    MessageRef read_copy(std::uint64_t id) override;
 
    private:
     Broker& b_;

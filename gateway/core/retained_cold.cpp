@@ -58,7 +58,7 @@ void Broker::drop_replaced_retained(const RetainedStore::Replaced& old) {
   }
 }
 
-MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
+MessageRef Broker::RetainedBodies::read_copy(std::uint64_t id) {
   std::string value;
   store::StoredMessage rec;
   if (!b_.store_.get(store::Table::Messages, store::u64_key(id), value) || !store::decode(value, rec)) {
@@ -66,6 +66,14 @@ MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
     return MessageRef();
   }
   MessageRef m = from_record(rec);
+  m->persisted = false;  // the store's record belongs to the retained node
+  return m;
+}
+
+MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
+  MessageRef m = read_copy(id);
+  if (!m) return m;
+  m->persisted = true;
   m->persist_refs = 1;  // the retained store's
   b_.note_retained(m);
   return m;

@@ -221,11 +221,7 @@ bool RetainedStore::make_cold(const MessageRef& m, const std::function<bool(cons
   return true;
 }
 
-void RetainedStore::match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) {
-  // Gather first, then visit: the broker's visitor delivers, a delivery can
-  // close a connection, and its will may be a retained publish that set()s
-  // into this store. Visiting a snapshot keeps the walk safe from that.
-  std::vector<Node*> nodes;
+void RetainedStore::gather_matching(std::string_view filter, std::vector<Node*>& nodes) {
   // Walk the filter level by level over a frontier of nodes whose topic
   // prefix matches the filter so far; a tree, so no node appears twice.
   std::vector<Node*> frontier{root_.get()};
@@ -258,11 +254,39 @@ void RetainedStore::match(std::string_view filter, const std::function<void(cons
   }
   for (Node* n : frontier)
     if (n->holds()) nodes.push_back(n);
+}
+
+void RetainedStore::match(std::string_view filter, const std::function<void(const MessageRef&)>& visit) {
+  // Gather first, then visit: the broker's visitor delivers, a delivery can
+  // close a connection, and its will may be a retained publish that set()s
+  // into this store. Visiting a snapshot keeps the walk safe from that.
+  std::vector<Node*> nodes;
+  gather_matching(filter, nodes);
   std::vector<MessageRef> found;
   found.reserve(nodes.size());
   for (Node* n : nodes)
     if (MessageRef m = resident(n)) found.push_back(std::move(m));
   for (const MessageRef& m : found) visit(m);
+}
+
+void RetainedStore::match_lazy(std::string_view filter,
+                               const std::function<void(const MessageRef&, std::uint64_t)>& visit) {
+  std::vector<Node*> nodes;
+  gather_matching(filter, nodes);
+  std::vector<std::pair<MessageRef, std::uint64_t>> found;  // a snapshot, as in match()
+  found.reserve(nodes.size());
+  for (Node* n : nodes) found.emplace_back(n->msg, n->cold_id);
+  for (const auto& [m, id] : found) visit(m, id);
+}
+
+MessageRef RetainedStore::read_for_delivery(std::uint64_t id) {
+  MessageRef m = reader_ ? reader_->read_copy(id) : MessageRef();
+  if (!m) return m;
+  Node* n = find_node(root_.get(), std::string_view(m->topic));
+  if (n == nullptr) return MessageRef();  // cleared since
+  if (n->cold_id == id) return m;
+  // Read back meanwhile (another subscriber, a find()), or replaced.
+  return n->msg && n->msg->id == id ? n->msg : MessageRef();
 }
 
 void RetainedStore::for_each(const std::function<void(const MessageRef&)>& visit) {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "message.h"
 
@@ -31,6 +32,9 @@ class RetainedStore {
     // Message `id` from the store, with the store's one reference counted
     // (persist_refs 1, persisted); null if unreadable.
     virtual MessageRef read_retained(std::uint64_t id) = 0;
+    // A copy of message `id` that the store does not hold (persist_refs 0,
+    // not persisted): one delivery's own, gone when the delivery is done.
+    virtual MessageRef read_copy(std::uint64_t id) = 0;
   };
   // What set()/set_cold() replaced: a resident message, or the id of a cold
   // one (whose records the caller removes: it had no other holder), or none.
@@ -70,6 +74,16 @@ class RetainedStore {
   // taken before the first call, so it may modify the store (e.g. a will
   // published mid-delivery).
   void match(std::string_view filter, const std::function<void(const MessageRef&)>& visit);
+  // As match(), without reading cold messages back: the visitor gets the
+  // resident message, or null and the id of a cold one, to read back with
+  // read_back() when its turn comes (a subscriber on millions of retained
+  // messages is served at the pace of its window, not all in memory at once).
+  void match_lazy(std::string_view filter, const std::function<void(const MessageRef&, std::uint64_t)>& visit);
+  // Cold message `id` for one delivery, if it is still the retained
+  // message of its topic: a copy (the node stays cold, so memory follows the
+  // subscriber's window), or the resident message if it was read back
+  // meanwhile; null if replaced, cleared or unreadable.
+  MessageRef read_for_delivery(std::uint64_t id);
   // Visits everything (start-up checks, tests); a snapshot, as match().
   void for_each(const std::function<void(const MessageRef&)>& visit);
 
@@ -80,6 +94,7 @@ class RetainedStore {
   struct Node;
   friend struct RetainedStoreTestAccess;  // unit tests: node_count()
   std::size_t node_count() const;
+  void gather_matching(std::string_view filter, std::vector<Node*>& nodes);
   // The resident message of `n`, reading it back if cold (null if unreadable).
   MessageRef resident(Node* n);
 

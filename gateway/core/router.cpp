@@ -399,9 +399,10 @@ void Broker::deliver_retained(Session* s, std::string_view filter, const Subscri
   // Into the backlog; pump() sends them as fast as the client takes them.
   // Retained messages sent because of a new subscription carry RETAIN=1
   // [MQTT-3.3.1-8] (enqueue from pump_retained()).
-  retained_.match(filter, [&](const MessageRef& m) {
-    if (m->expired(now)) return;
-    s->extras_or_create().retained_backlog.push_back(RetainedItem{m, o.subscription_id, std::min(m->qos, o.qos)});
+  // Cold messages stay in the store until their turn (pump_retained).
+  retained_.match_lazy(filter, [&](const MessageRef& m, std::uint64_t cold_id) {
+    if (m && m->expired(now)) return;
+    s->extras_or_create().retained_backlog.push_back(RetainedItem{m, cold_id, o.subscription_id, o.qos});
   });
   if (s->has_retained_backlog()) pump(s);
 }
@@ -413,10 +414,18 @@ void Broker::pump_retained(Session* s) {
     if (backlog.front().qos > 0 && s->inflight_.size() >= s->send_window) return;
     RetainedItem item = std::move(backlog.front());
     backlog.pop_front();
+    if (!item.msg) {
+      item.msg = retained_.read_for_delivery(item.cold_id);
+      if (!item.msg) continue;  // replaced or cleared since the subscription: the client had the news live
+      if (item.msg->expiry_ms != 0 && item.msg->expired(clock_.wall_ms())) continue;
+    }
     std::span<const std::uint32_t> ids = item.subscription_id
                                              ? std::span<const std::uint32_t>(&item.subscription_id, 1)
                                              : std::span<const std::uint32_t>();
-    enqueue(s, item.msg, item.qos, true, ids, nullptr);
+    // A copy read for this delivery is held by nothing else: a stored
+    // session's entry carries it inline.
+    const bool copy = item.msg->persist_refs == 0 && !item.msg->persisted;
+    enqueue(s, item.msg, std::min(item.msg->qos, item.qos), true, ids, nullptr, copy);
   }
   backlog.shrink_if_empty();
 }

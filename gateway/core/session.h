@@ -80,9 +80,10 @@ struct WillMessage {
 // subscriber on a store with a million retained messages gets them at the
 // pace its window and socket allow, instead of overflowing its queue.
 struct RetainedItem {
-  MessageRef msg;
+  MessageRef msg;             // null: cold, read back when its turn comes
+  std::uint64_t cold_id = 0;
   std::uint32_t subscription_id = 0;
-  std::uint8_t qos = 0;
+  std::uint8_t qos = 0;       // the subscription's (the message's may be lower)
 };
 
 // Where an outgoing delivery stands. QoS 1 (at least once) goes Sent ->

@@ -5,6 +5,7 @@
 // and a message a session still holds never goes cold.
 #include "broker_fixture.h"
 
+#include <map>
 #include <set>
 
 #include "records.h"
@@ -21,7 +22,7 @@ bool has_record(Fixture& f, store::Table t, std::uint64_t id) {
 
 }  // namespace
 
-TEST_CASE("retained cold: body leaves memory after the commit, comes back for a subscriber", "[core][retained]") {
+TEST_CASE("retained cold: body leaves memory after the commit, a subscriber gets copies", "[core][retained]") {
   Fixture f;
   f.publish("dev/1/state", "on", 1, true);
   f.publish("dev/2/state", "off", 0, true);
@@ -42,14 +43,18 @@ TEST_CASE("retained cold: body leaves memory after the commit, comes back for a 
     got.insert(g.topic + "=" + g.payload);
   }
   CHECK(got == std::multiset<std::string>{"dev/1/state=on", "dev/2/state=off"});
-  CHECK(r.cold_count() == 0);  // read back: resident while delivered
-  // Still held by the delivery in flight (QoS 1, not acknowledged): stays.
+  // Each delivery got a copy read for it: the retained bodies stay at rest,
+  // also while the QoS 1 one is in flight.
+  CHECK(r.cold_count() == 2);
   f.broker->tick();
-  CHECK(r.cold_count() == 1);  // the QoS 0 copy is gone, the QoS 1 one is in flight
+  CHECK(r.cold_count() == 2);
   f.broker->acknowledge(s, sink.got[0].qos ? sink.got[0].packet_id : sink.got[1].packet_id, Broker::AckStep::Done);
   f.broker->flush();
   f.broker->tick();
   CHECK(r.cold_count() == 2);
+  // find() (a lookup by topic) still reads one back into the store.
+  REQUIRE(r.find("dev/1/state"));
+  CHECK(r.cold_count() == 1);
 }
 
 TEST_CASE("retained cold: replacing or clearing a cold message removes its records", "[core][retained]") {
@@ -124,4 +129,86 @@ TEST_CASE("retained cold: a message an offline session still holds stays residen
   CHECK(r.cold_count() == 1);
   CHECK(has_record(f, store::Table::Messages, id));
   CHECK(r.find("k/x")->payload == "kept");
+}
+
+TEST_CASE("retained cold: a wildcard subscriber reads cold messages back at the pace of its window",
+          "[core][retained]") {
+  // A '#' subscriber on millions of retained messages must not bring every
+  // body back into memory at once: only what its window lets it send.
+  Fixture f;
+  constexpr int kCount = 300;
+  for (int i = 0; i < kCount; ++i) f.publish("fleet/" + std::to_string(i), "v" + std::to_string(i), 1, true);
+  f.broker->tick();
+  RetainedStore& r = f.broker->retained();
+  REQUIRE(r.cold_count() == kCount);
+
+  FakeSink sink;
+  Session* s = f.connect("reader", sink, true, 0, /*receive_max=*/10);
+  f.broker->subscribe(s, "fleet/#", f.qos(1));
+  f.broker->flush();
+  CHECK(sink.got.size() == 10);
+  CHECK(r.cold_count() >= kCount - 10);  // only the window was read back
+
+  // Replaced before its turn: the subscriber gets the new one live and never the old one.
+  std::set<std::string> sent_early;
+  for (const Got& g : sink.got) sent_early.insert(g.topic);
+  std::string late;
+  for (int i = 0; i < kCount && late.empty(); ++i) {
+    const std::string t = "fleet/" + std::to_string(i);
+    if (!sent_early.count(t)) late = t;
+  }
+  REQUIRE_FALSE(late.empty());
+  f.publish(late, "new", 1, true);
+
+  std::map<std::string, std::vector<std::string>> got;
+  std::size_t done = 0;
+  std::size_t most_resident = 0;
+  while (done < sink.got.size()) {
+    const Got g = sink.got[done++];
+    got[g.topic].push_back(g.payload);
+    REQUIRE(f.broker->acknowledge(s, g.packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+    f.broker->flush();
+    if (done % 10 == 0) f.broker->tick();  // acknowledged ones go cold again
+    most_resident = std::max(most_resident, r.size() - r.cold_count());
+  }
+  CHECK(most_resident <= 30);
+  CHECK(got.size() == kCount);
+  for (int i = 0; i < kCount; ++i) {
+    const std::string t = "fleet/" + std::to_string(i);
+    INFO(t);
+    if (t == late) {
+      CHECK(got[t] == std::vector<std::string>{"new"});
+    } else {
+      CHECK(got[t] == std::vector<std::string>{"v" + std::to_string(i)});
+    }
+  }
+}
+
+TEST_CASE("retained cold: a persistent session's copy survives a restart; the retained message stays",
+          "[core][retained][restore]") {
+  Fixture f;
+  f.publish("dev/1/state", "on", 1, true);
+  f.broker->tick();
+  REQUIRE(f.broker->retained().cold_count() == 1);
+  FakeSink sink;
+  Session* s = f.connect("keeper", sink, false, 3600);
+  f.broker->subscribe(s, "dev/#", f.qos(1));
+  f.broker->flush();
+  REQUIRE(sink.got.size() == 1);
+  f.broker->detach(s, DetachKind::Normal, 3600);
+  f.broker->flush();
+  f.restart();
+  FakeSink again;
+  s = f.connect("keeper", again, false, 3600);
+  REQUIRE(again.got.size() == 1);  // unacknowledged: resent, with its body
+  CHECK(again.got[0].payload == "on");
+  CHECK(again.got[0].dup);
+  REQUIRE(f.broker->acknowledge(s, again.got[0].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+  f.broker->flush();
+  f.restart();
+  FakeSink other;
+  Session* o = f.connect("other", other);
+  f.broker->subscribe(o, "dev/1/state", f.qos(0));
+  REQUIRE(other.got.size() == 1);
+  CHECK(other.got[0].payload == "on");
 }
