@@ -269,14 +269,21 @@ void RetainedStore::match(std::string_view filter, const std::function<void(cons
   for (const MessageRef& m : found) visit(m);
 }
 
-void RetainedStore::match_lazy(std::string_view filter,
-                               const std::function<void(const MessageRef&, std::uint64_t)>& visit) {
+void RetainedStore::match_lazy(std::string_view filter, std::vector<MessageRef>& resident,
+                               std::vector<std::uint64_t>& cold) {
   std::vector<Node*> nodes;
   gather_matching(filter, nodes);
-  std::vector<std::pair<MessageRef, std::uint64_t>> found;  // a snapshot, as in match()
-  found.reserve(nodes.size());
-  for (Node* n : nodes) found.emplace_back(n->msg, n->cold_id);
-  for (const auto& [m, id] : found) visit(m, id);
+  std::size_t n_cold = 0;
+  for (const Node* n : nodes) n_cold += n->msg ? 0 : 1;
+  cold.reserve(cold.size() + n_cold);
+  resident.reserve(resident.size() + nodes.size() - n_cold);
+  for (const Node* n : nodes) {
+    if (n->msg) {
+      resident.push_back(n->msg);
+    } else {
+      cold.push_back(n->cold_id);
+    }
+  }
 }
 
 MessageRef RetainedStore::read_for_delivery(std::uint64_t id) {

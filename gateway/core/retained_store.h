@@ -74,11 +74,11 @@ class RetainedStore {
   // taken before the first call, so it may modify the store (e.g. a will
   // published mid-delivery).
   void match(std::string_view filter, const std::function<void(const MessageRef&)>& visit);
-  // As match(), without reading cold messages back: the visitor gets the
-  // resident message, or null and the id of a cold one, to read back with
-  // read_back() when its turn comes (a subscriber on millions of retained
-  // messages is served at the pace of its window, not all in memory at once).
-  void match_lazy(std::string_view filter, const std::function<void(const MessageRef&, std::uint64_t)>& visit);
+  // As match(), without reading cold messages back: appends the resident
+  // matches to `resident` and the ids of the cold ones to `cold`, to read
+  // with read_for_delivery() when their turn comes (a subscriber on millions
+  // of retained messages is served at the pace of its window).
+  void match_lazy(std::string_view filter, std::vector<MessageRef>& resident, std::vector<std::uint64_t>& cold);
   // Cold message `id` for one delivery, if it is still the retained
   // message of its topic: a copy (the node stays cold, so memory follows the
   // subscriber's window), or the resident message if it was read back

@@ -400,32 +400,42 @@ void Broker::deliver_retained(Session* s, std::string_view filter, const Subscri
   // Retained messages sent because of a new subscription carry RETAIN=1
   // [MQTT-3.3.1-8] (enqueue from pump_retained()).
   // Cold messages stay in the store until their turn (pump_retained).
-  retained_.match_lazy(filter, [&](const MessageRef& m, std::uint64_t cold_id) {
-    if (m && m->expired(now)) return;
-    s->extras_or_create().retained_backlog.push_back(RetainedItem{m, cold_id, o.subscription_id, o.qos});
-  });
-  if (s->has_retained_backlog()) pump(s);
+  RetainedBatch batch;
+  retained_.match_lazy(filter, batch.resident, batch.cold);
+  std::erase_if(batch.resident, [&](const MessageRef& m) { return m->expired(now); });
+  if (batch.done()) return;
+  batch.subscription_id = o.subscription_id;
+  batch.qos = o.qos;
+  s->extras_or_create().retained_backlog.push_back(std::move(batch));
+  pump(s);
 }
 
 void Broker::pump_retained(Session* s) {
-  Ring<RetainedItem>& backlog = s->extras()->retained_backlog;
+  Ring<RetainedBatch>& backlog = s->extras()->retained_backlog;
   while (s->online() && s->pending_.empty() && !backlog.empty()) {
-    if (!s->sink->can_deliver()) return;
-    if (backlog.front().qos > 0 && s->inflight_.size() >= s->send_window) return;
-    RetainedItem item = std::move(backlog.front());
-    backlog.pop_front();
-    if (!item.msg) {
-      item.msg = retained_.read_for_delivery(item.cold_id);
-      if (!item.msg) continue;  // replaced or cleared since the subscription: the client had the news live
-      if (item.msg->expiry_ms != 0 && item.msg->expired(clock_.wall_ms())) continue;
+    RetainedBatch& batch = backlog.front();
+    if (batch.done()) {
+      backlog.pop_front();
+      continue;
     }
-    std::span<const std::uint32_t> ids = item.subscription_id
-                                             ? std::span<const std::uint32_t>(&item.subscription_id, 1)
-                                             : std::span<const std::uint32_t>();
+    if (!s->sink->can_deliver()) return;
+    if (batch.qos > 0 && s->inflight_.size() >= s->send_window) return;
+    MessageRef msg;
+    if (batch.next_resident < batch.resident.size()) {
+      msg = std::move(batch.resident[batch.next_resident++]);
+    } else {
+      msg = retained_.read_for_delivery(batch.cold[batch.next_cold++]);
+      if (!msg) continue;  // replaced or cleared since the subscription: the client had the news live
+      if (msg->expiry_ms != 0 && msg->expired(clock_.wall_ms())) continue;
+    }
+    const std::uint32_t sid = batch.subscription_id;
+    const std::uint8_t qos = std::min(msg->qos, batch.qos);
+    if (batch.done()) backlog.pop_front();  // `batch` is gone from here on
+    std::span<const std::uint32_t> ids = sid ? std::span<const std::uint32_t>(&sid, 1) : std::span<const std::uint32_t>();
     // A copy read for this delivery is held by nothing else: a stored
     // session's entry carries it inline.
-    const bool copy = item.msg->persist_refs == 0 && !item.msg->persisted;
-    enqueue(s, item.msg, std::min(item.msg->qos, item.qos), true, ids, nullptr, copy);
+    const bool copy = msg->persist_refs == 0 && !msg->persisted;
+    enqueue(s, msg, qos, true, ids, nullptr, copy);
   }
   backlog.shrink_if_empty();
 }

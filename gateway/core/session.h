@@ -76,14 +76,18 @@ struct WillMessage {
   std::int64_t at_ms = 0;  // monotonic time to publish a delayed will; 0 = none
 };
 
-// Retained messages matched by a subscription and not sent yet: a `#`
-// subscriber on a store with a million retained messages gets them at the
-// pace its window and socket allow, instead of overflowing its queue.
-struct RetainedItem {
-  MessageRef msg;             // null: cold, read back when its turn comes
-  std::uint64_t cold_id = 0;
+// The retained messages one subscription matched, not sent yet: a `#`
+// subscriber on a store with ten million retained messages gets them at the
+// pace its window and socket allow, instead of overflowing its queue, and
+// holds 8 bytes per message meanwhile (cold ones by id, read at their turn).
+struct RetainedBatch {
+  std::vector<MessageRef> resident;  // taken (moved out) from next_resident on
+  std::vector<std::uint64_t> cold;   // ids, from next_cold on
+  std::size_t next_resident = 0;
+  std::size_t next_cold = 0;
   std::uint32_t subscription_id = 0;
-  std::uint8_t qos = 0;       // the subscription's (the message's may be lower)
+  std::uint8_t qos = 0;  // the subscription's (a message's may be lower)
+  bool done() const { return next_resident == resident.size() && next_cold == cold.size(); }
 };
 
 // Where an outgoing delivery stands. QoS 1 (at least once) goes Sent ->
@@ -117,7 +121,7 @@ struct SessionExtras {
   std::vector<std::uint16_t> inbound_held;  // exactly-once publishes taken, release awaited
   std::vector<std::unique_ptr<SessionQueueConsumer>> queue_consumers;  // while online
   // Sent after `pending`, as capacity allows; only while online.
-  Ring<RetainedItem> retained_backlog;
+  Ring<RetainedBatch> retained_backlog;
   // Overrides set by the session's owner (bridges: the outbox limits, the
   // XMPP offline limit); not persisted. 0: BrokerConfig::max_queued_messages.
   std::uint32_t max_queued = 0;
