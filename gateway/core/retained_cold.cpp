@@ -59,10 +59,11 @@ void Broker::drop_replaced_retained(const RetainedStore::Replaced& old) {
 }
 
 MessageRef Broker::RetainedBodies::read_copy(std::uint64_t id) {
+  // Quietly null when gone: a subscription's backlog may ask for one that
+  // was replaced (and its record erased) since the subscription.
   std::string value;
   store::StoredMessage rec;
   if (!b_.store_.get(store::Table::Messages, store::u64_key(id), value) || !store::decode(value, rec)) {
-    log::error("store: retained message %llu is missing or unreadable", static_cast<unsigned long long>(id));
     return MessageRef();
   }
   MessageRef m = from_record(rec);
@@ -72,7 +73,11 @@ MessageRef Broker::RetainedBodies::read_copy(std::uint64_t id) {
 
 MessageRef Broker::RetainedBodies::read_retained(std::uint64_t id) {
   MessageRef m = read_copy(id);
-  if (!m) return m;
+  if (!m) {
+    // The node holds this id: its record must be there.
+    log::error("store: retained message %llu is missing or unreadable", static_cast<unsigned long long>(id));
+    return m;
+  }
   m->persisted = true;
   m->persist_refs = 1;  // the retained store's
   b_.note_retained(m);
