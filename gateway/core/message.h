@@ -105,6 +105,9 @@ class Message {
   mutable EncodeCache encoded;
   mutable std::uint32_t persist_refs = 0;  // durable references (retained + session entries)
   mutable bool persisted = false;          // a Messages record exists in the store
+  // Nothing durable holds it (no record, no reference): a stored entry for
+  // its only holder may carry it inline instead of sharing a record.
+  bool durably_unheld() const { return persist_refs == 0 && !persisted; }
 
   bool expired(std::int64_t now_ms) const { return expiry_ms != 0 && now_ms >= expiry_ms; }
 

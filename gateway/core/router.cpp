@@ -73,7 +73,7 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
   // A message going to one session and held by nothing else durable is
   // written once, inside that session's entry: one record to put and erase
   // instead of two (the body record exists only to be shared).
-  const bool sole = m.size() + m.group_count() == 1 && msg->persist_refs == 0 && !msg->persisted;
+  const bool sole = m.size() + m.group_count() == 1 && msg->durably_unheld();
   for (std::size_t i = 0; i < m.size(); ++i) {
     const Match& hit = m[i];
     auto* s = static_cast<Session*>(hit.subscriber);
@@ -434,8 +434,7 @@ void Broker::pump_retained(Session* s) {
     std::span<const std::uint32_t> ids = sid ? std::span<const std::uint32_t>(&sid, 1) : std::span<const std::uint32_t>();
     // A copy read for this delivery is held by nothing else: a stored
     // session's entry carries it inline.
-    const bool copy = msg->persist_refs == 0 && !msg->persisted;
-    enqueue(s, msg, qos, true, ids, nullptr, copy);
+    enqueue(s, msg, qos, true, ids, nullptr, msg->durably_unheld());
   }
   backlog.shrink_if_empty();
 }
