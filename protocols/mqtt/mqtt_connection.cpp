@@ -94,13 +94,16 @@ void MqttConnection::close_with_will() {
 
 void MqttConnection::on_closed() {
   broker().persistence().cancel(this);
-  if (session_) {
-    core::Session* s = session_;
-    session_ = nullptr;
-    const auto kind = clean_disconnect_ && !disconnect_with_will_ ? core::DetachKind::Normal : core::DetachKind::WithWill;
-    broker().detach(s, kind, session_expiry_s_);
-  }
+  detach_session();
   phase_ = Phase::Closing;
+}
+
+void MqttConnection::detach_session() {
+  if (!session_) return;
+  core::Session* s = session_;
+  session_ = nullptr;
+  const auto kind = clean_disconnect_ && !disconnect_with_will_ ? core::DetachKind::Normal : core::DetachKind::WithWill;
+  broker().detach(s, kind, session_expiry_s_);
 }
 
 void MqttConnection::tick(std::int64_t now_ms) {

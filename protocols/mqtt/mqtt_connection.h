@@ -78,6 +78,7 @@ class MqttConnection final : public frontend::ClientConnection {
   // reason (once connected), then close; the will is published.
   void fail(Reason reason, const char* why);
   void close_with_will();
+  void detach_session();
   void write(const std::string& bytes) { sink_.write(bytes); }
   // Encode buffer for control packets and PUBLISH headers, shared by every
   // connection of the protocol (one loop thread; every use writes it to the

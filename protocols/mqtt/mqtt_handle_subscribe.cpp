@@ -115,6 +115,10 @@ void MqttConnection::handle_disconnect(const Frame& f) {
   clean_disconnect_ = true;
   disconnect_with_will_ = version_ == Version::V5 && d.reason == Reason::DisconnectWithWill;
   phase_ = Phase::Closing;
+  // The session's fate is decided by this packet, not by when the loop
+  // reaps the socket: a client that reconnects at once may be read first,
+  // and must find the session as this DISCONNECT left it.
+  detach_session();
   sink_.close_after_flush();
 }
 

@@ -393,6 +393,41 @@ TEST_CASE("v5 DISCONNECT may shorten the session expiry, not revive a session se
   CHECK(c.sink.close_calls == 1);
 }
 
+TEST_CASE("DISCONNECT ends the session at once, not when the transport gets round to closing", "[mqtt_fe][v5][takeover]") {
+  // A client that DISCONNECTs and reconnects at once may be read by the
+  // loop before the old socket's close is reaped: the new CONNECT must find
+  // the session as the DISCONNECT left it, not take over a live one.
+  MqttWorld w;
+  MqttClient first(w);
+  ConnectOpts o;
+  o.v = Version::V5;
+  o.id = "quick";
+  o.clean = false;
+  o.props.session_expiry_interval = 300;
+  first.connect(o);
+  first.subscribe("quick/t", 1);
+  SECTION("expiry set to 0 in DISCONNECT: the next CONNECT finds no session") {
+    mqtt::Properties none;
+    none.session_expiry_interval = 0;
+    first.send_disconnect(Reason::Success, none);
+    MqttClient second(w);
+    CHECK_FALSE(second.connect(o).connack().session_present);
+    CHECK(first.silent());  // no takeover DISCONNECT for a client that already left
+    first.transport_closed();
+    REQUIRE(w.session("quick") != nullptr);
+    CHECK(w.session("quick")->online());
+  }
+  SECTION("expiry kept: the session is resumed, and the old close leaves it alone") {
+    first.send_disconnect(Reason::Success);
+    MqttClient second(w);
+    CHECK(second.connect(o).connack().session_present);
+    CHECK(first.silent());
+    first.transport_closed();
+    REQUIRE(w.session("quick") != nullptr);
+    CHECK(w.session("quick")->online());
+  }
+}
+
 TEST_CASE("shutdown: v5 clients get DISCONNECT 0x8B, v3 clients are closed, no will is published", "[mqtt_fe][shutdown]") {
   MqttWorld w;
   MqttClient sub(w);
