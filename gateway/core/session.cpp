@@ -14,9 +14,13 @@ void Session::assign_packet_id(OutEntry& e) {
       if (!inflight_.empty() || extras_) {
         SessionExtras& x = extras_or_create();
         ++x.id_cycle;
-        // Everything in flight now is from an earlier cycle (a recount:
-        // errors can only be too high, which costs scans, never a reuse).
-        x.old_cycle_inflight = static_cast<std::uint32_t>(inflight_.size());
+        // Everything numbered and in flight now is from an earlier cycle (a
+        // recount: errors can only be too high, which costs scans, never a
+        // reuse). `e` itself may already sit in the window, unnumbered: it
+        // gets an id of the new cycle and is not counted.
+        std::uint32_t old = 0;
+        for (std::size_t i = 0; i < inflight_.size(); ++i) old += inflight_[i].packet_id != 0;
+        x.old_cycle_inflight = old;
       }
     }
     if (id == 0) continue;

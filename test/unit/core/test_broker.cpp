@@ -477,6 +477,29 @@ TEST_CASE("a large retained backlog is paced by the subscriber's window, none dr
   CHECK(f.broker->stats().refused_quota == 0);
 }
 
+TEST_CASE("packet ids: once everything from before the wrap is acknowledged, ids are taken without a scan",
+          "[core][broker][session]") {
+  // The delivery being numbered is already in the window when the counter
+  // wraps: it is of the new cycle and must not be counted as an old one,
+  // or every later id scans the whole window (a QoS 1 fanin spent 29 % of
+  // the broker's time in find_inflight).
+  Fixture f;
+  FakeSink sink;
+  Session* s = f.connect("dev", sink, false, 0);
+  REQUIRE(f.broker->subscribe(s, "t", f.qos(1)) == SubscribeStatus::Granted);
+  std::size_t seen = 0;
+  for (int i = 0; i < 70000; ++i) {
+    f.publish("t", "x", 1);
+    for (; seen < sink.got.size(); ++seen) {
+      REQUIRE(f.broker->acknowledge(s, sink.got[seen].packet_id, Broker::AckStep::Done) == Broker::AckResult::Done);
+    }
+  }
+  REQUIRE(seen == 70000);
+  CHECK(s->inflight().empty());
+  REQUIRE(s->extras() != nullptr);  // the counter wrapped with a delivery in the window
+  CHECK(s->extras()->old_cycle_inflight == 0);
+}
+
 TEST_CASE("packet ids: one still in flight is skipped after the counter wraps, also after a restart",
           "[core][broker][session]") {
   // Ids are handed out in sequence; only an id in flight since an earlier
