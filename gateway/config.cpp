@@ -118,6 +118,10 @@ const Binder<Config>& sections_binder() {
           .map("xmpp", &Config::xmpp, xmpp_binder())
           .custom("bridges", read_bridges)
           .map("sys", &Config::sys, Binder<SysConfig>().integer("interval_s", &SysConfig::interval_s, 0, 86400))
+          .map("delays", &Config::delays,
+               Binder<DelaysConfig>()
+                   .boolean("enabled", &DelaysConfig::enabled)
+                   .integer("max_delay_s", &DelaysConfig::max_delay_s, 1, 0xFFFFFFFFu))
           .map("log", &Config::log,
                Binder<LogConfig>().choice("level", &LogConfig::level,
                                           named({log::Level::error, log::Level::warning, log::Level::notice,

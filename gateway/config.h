@@ -232,6 +232,14 @@ struct BridgeConfig {
   bool operator==(const BridgeConfig&) const = default;
 };
 
+// Delayed delivery ($delayed/<seconds>/<topic>, x-delay; README "Delayed delivery").
+struct DelaysConfig {
+  bool enabled = core::BrokerConfig{}.delays_enabled;
+  std::uint32_t max_delay_s = core::BrokerConfig{}.max_delay_s;  // longer delays are refused
+
+  bool operator==(const DelaysConfig&) const = default;
+};
+
 // The $SYS/broker/... statistics tree (README "$SYS").
 struct SysConfig {
   std::uint32_t interval_s = 10;  // seconds between updates (Mosquitto's sys_interval); 0: no $SYS tree at all
@@ -256,6 +264,7 @@ struct Config {
   XmppConfig xmpp;
   std::vector<BridgeConfig> bridges;
   SysConfig sys;
+  DelaysConfig delays;
   LogConfig log;
 };
 

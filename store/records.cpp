@@ -428,6 +428,37 @@ bool decode(std::string_view bytes, StoredQueueMeta& out) {
   return true;
 }
 
+std::string delayed_key(std::int64_t due_ms, std::uint64_t msg_id) {
+  // Due times before the epoch do not occur (wall clock); clamp so that the
+  // unsigned big-endian order stays the numeric one.
+  return u64_key(static_cast<std::uint64_t>(due_ms < 0 ? 0 : due_ms)) + u64_key(msg_id);
+}
+
+bool split_delayed_key(std::string_view key, std::int64_t& due_ms, std::uint64_t& msg_id) {
+  std::uint64_t due = 0;
+  if (key.size() != 16 || !parse_u64_key(key.substr(0, 8), due) || !parse_u64_key(key.substr(8), msg_id)) return false;
+  if (due > static_cast<std::uint64_t>(INT64_MAX)) return false;
+  due_ms = static_cast<std::int64_t>(due);
+  return true;
+}
+
+std::string encode(const StoredDelayedMeta& m) {
+  Writer w;
+  w.u8(1);
+  w.u64(m.count);
+  w.u64(m.max_msg_id);
+  return w.take();
+}
+
+bool decode(std::string_view bytes, StoredDelayedMeta& out) {
+  Reader r(bytes);
+  StoredDelayedMeta m;
+  std::uint8_t version = 0;
+  if (!r.u8(version) || version != 1 || !r.u64(m.count) || !r.u64(m.max_msg_id) || !r.done()) return false;
+  out = m;
+  return true;
+}
+
 // Queue names never contain NUL (they come from topics / destinations), so
 // the same NUL-separated layout as session keys keeps one queue contiguous.
 RecordKey queue_entry_key(std::string_view queue, std::uint64_t seq) { return client_key(queue, seq, 8); }

@@ -130,6 +130,19 @@ bool decode(std::string_view bytes, StoredQueueMeta& out);
 RecordKey queue_entry_key(std::string_view queue, std::uint64_t seq);
 bool split_queue_entry_key(std::string_view key, std::string_view& queue, std::uint64_t& seq);
 
+// Delayed table: one record per delayed message, keyed so that a scan reads
+// them in due order (ties by message id).
+std::string delayed_key(std::int64_t due_ms, std::uint64_t msg_id);
+bool split_delayed_key(std::string_view key, std::int64_t& due_ms, std::uint64_t& msg_id);
+// Meta record "delayed": what a restart needs without reading the table.
+inline constexpr std::string_view kMetaDelayedKey = "delayed";
+struct StoredDelayedMeta {
+  std::uint64_t count = 0;       // delayed messages in the table
+  std::uint64_t max_msg_id = 0;  // highest message id among them (ids stay unique across restarts)
+};
+std::string encode(const StoredDelayedMeta& m);
+bool decode(std::string_view bytes, StoredDelayedMeta& out);
+
 std::string encode(const StoredMessage& m);
 // The same bytes, from views.
 std::string encode_message(const MessageView& m);

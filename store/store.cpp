@@ -14,6 +14,7 @@ const char* table_name(Table t) {
     case Table::InboundHeld: return "incoming_qos2";  // the LMDB database's name in existing stores
     case Table::QueueEntries: return "queue_entries";
     case Table::QueueMeta: return "queue_meta";
+    case Table::Delayed: return "delayed";
     case Table::Count: break;
   }
   return "unknown";

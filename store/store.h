@@ -33,6 +33,7 @@ enum class Table : std::uint8_t {
   InboundHeld = 5,     // client id \0 packet id (u16 BE) -> empty: an exactly-once publish taken, its release awaited
   QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged), message inline
   QueueMeta = 7,       // queue name -> StoredQueueMeta (counters, next seq)
+  Delayed = 8,         // due ms (u64 BE) ++ msg id (u64 BE) -> StoredMessage (the message to route when due)
   Count
 };
 

@@ -26,7 +26,8 @@ constexpr std::uint64_t kShutdownPollMs = 20;
 // Sections SIGHUP cannot apply (bridges it can). Line numbers do not count.
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
-      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys))
+      a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys) ||
+      !(a.delays == b.delays))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -57,6 +58,14 @@ std::vector<std::uint16_t> App::listener_ports() const {
   for (std::size_t g = 0; g < groups_.size(); ++g)
     for (std::size_t i : groups_[g]) ports[i] = listeners_[g]->port();
   return ports;
+}
+
+void App::arm_delayed(std::int64_t due_ms) {
+  // Armed for the earliest due time asked for; a later one waits its turn
+  // (run() asks again for the next one after each run).
+  if (due_ms == core::DelayedMessages::kNever || due_ms >= delayed_armed_at_ || shutting_down_) return;
+  delayed_armed_at_ = due_ms;
+  loop_.arm(delayed_timer_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, due_ms - clock_.wall_ms())));
 }
 
 void App::start() {
@@ -107,6 +116,13 @@ void App::start() {
   bridges_->start(cfg_);
 
   start_sys_topics();
+
+  delayed_timer_ = loop_.alarm([this] {
+    delayed_armed_at_ = core::DelayedMessages::kNever;
+    broker_->run_delayed();
+  });
+  broker_->delayed().set_wakeup([this](std::int64_t due_ms) { arm_delayed(due_ms); });
+  arm_delayed(broker_->delayed().next_due_ms());  // overdue after a restart: at once
 
   loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
   loop_.every(1000, [this] {
@@ -260,7 +276,7 @@ void App::reload() {
   log::set_level(next.log.level);
   log::notice("SIGHUP: reloaded %s: log level %s", config_path_.c_str(), log::level_name(next.log.level));
   if (needs_restart(cfg_, next)) {
-    log::warning("SIGHUP: %s changes listeners, store, limits or auth file names; those take effect after a restart",
+    log::warning("SIGHUP: %s changes listeners, store, limits, delays or auth file names; those take effect after a restart",
                  config_path_.c_str());
   }
   cfg_.log = next.log;

@@ -96,6 +96,10 @@ class App {
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;
   net::Timer* shutdown_poll_ = nullptr;
+  // Delayed delivery: one timer, armed for the next due message.
+  void arm_delayed(std::int64_t due_ms);
+  net::Timer* delayed_timer_ = nullptr;
+  std::int64_t delayed_armed_at_ = core::DelayedMessages::kNever;
 };
 
 }  // namespace junction::app

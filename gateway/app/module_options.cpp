@@ -40,6 +40,8 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.max_session_expiry_s = l.max_session_expiry;
   b.slow_consumer_ms = l.slow_consumer_ms;
   b.max_disk_bytes = cfg.store.max_disk_bytes;
+  b.delays_enabled = cfg.delays.enabled;
+  b.max_delay_s = cfg.delays.max_delay_s;
   b.min_free_disk_bytes = cfg.store.durability == Durability::Memory ? 0 : cfg.store.min_free_disk_bytes;
   b.queue_policies = [queues = cfg.queues](std::string_view name) {
     core::QueuePolicy p;

@@ -22,7 +22,8 @@ Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clo
       store_(store),
       clock_(clock),
       persistence_(store),
-      queues_(persistence_, clock_, config_.queue_policies) {
+      queues_(persistence_, clock_, config_.queue_policies),
+      delayed_(persistence_, [this](const MessageRef& m) { deliver_delayed(m); }) {
   persistence_.add_contributor(&session_records_);
   retained_.set_reader(&retained_bodies_);
 }
@@ -483,6 +484,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
 }
 
 void Broker::tick() {
+  run_delayed();
   const std::int64_t now = clock_.now_ms();
   while (!delayed_wills_.empty() && delayed_wills_.begin()->first <= now) {
     Session* s = delayed_wills_.begin()->second;

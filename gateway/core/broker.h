@@ -23,6 +23,7 @@
 
 #include "access_control.h"
 #include "clock.h"
+#include "delayed.h"
 #include "message.h"
 #include "persistence.h"
 #include "queue.h"
@@ -53,6 +54,10 @@ struct BrokerConfig {
   // and consumers go on, and free the space. 0: no limit.
   std::uint64_t max_disk_bytes = 0;
   std::uint64_t min_free_disk_bytes = 50'000'000;
+  // Delayed delivery ($delayed/<seconds>/<topic>, x-delay): refused when off
+  // or above the maximum delay.
+  bool delays_enabled = true;
+  std::uint32_t max_delay_s = 30u * 24 * 3600;
   QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty
 };
 
@@ -74,6 +79,10 @@ struct BrokerStats {
   std::uint64_t sessions_expired = 0;
   std::uint64_t sys_publish_refused = 0;  // publishes to $SYS/... from clients, wills or bridges
   std::uint64_t refused_disk = 0;         // publishes refused while a store limit was reached
+  std::uint64_t delayed_scheduled = 0;    // delayed messages accepted
+  std::uint64_t delayed_delivered = 0;    // ... routed when due
+  std::uint64_t delayed_refused = 0;      // malformed delay, above max_delay_s, or delays off
+  std::uint64_t delayed_dropped = 0;      // due, but the target refused it (a full queue)
 };
 
 struct ConnectRequest {
@@ -102,6 +111,7 @@ struct PublishResult {
   std::uint32_t matched = 0;   // sessions that got the message
   bool quota_exceeded = false; // some session or queue could not take a QoS>=1 copy
   bool refused = false;        // a $SYS/... topic: only the broker publishes there (nothing was done)
+  bool invalid = false;        // refused as malformed or not allowed (a delay): `why` says what
   // With quota_exceeded: why, for the publisher's error (STOMP ERROR, logs).
   const char* why = nullptr;
 };
@@ -153,6 +163,12 @@ class Broker {
   // retained one is kept in memory only (never written to the store: it is
   // regenerated after a restart) and nothing counts as received.
   PublishResult publish_volatile(const MessageRef& msg);
+
+  // ---- delayed delivery (delayed.h) ----
+  DelayedMessages& delayed() { return delayed_; }
+  // Routes what is due now (the app's timer, armed through
+  // delayed().set_wakeup; also the tick, in case a wake-up was missed).
+  void run_delayed();
 
   // ---- subscribe ----
   SubscribeStatus subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o);
@@ -260,6 +276,10 @@ class Broker {
   friend class MessageCache;
   friend class RetainedLoader;
   PublishResult route(const MessageRef& msg, Session* publisher, bool durable);
+  // A publish with a delay (topic prefix or x-delay property): checked, then
+  // kept by delayed_ until due (or routed now for a delay of 0).
+  PublishResult publish_delayed(const MessageRef& msg, Session* publisher);
+  void deliver_delayed(const MessageRef& msg);
   void count_connected(const Session* s, bool up);
   void retained_touched(std::string_view topic);
   void defer_retained(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o);
@@ -349,6 +369,7 @@ class Broker {
   Persistence persistence_;
   SessionRecords session_records_{*this};
   QueueManager queues_;
+  DelayedMessages delayed_;
   SubscriptionTree tree_;
   RetainedStore retained_;
   RetainedBodies retained_bodies_{*this};

@@ -69,8 +69,12 @@ class Restorer {
     load_inbound_held();
     const std::uint64_t queued_max = b_.queues_.restore([&](std::uint64_t id) { return messages_.get(id); });
     b_.next_message_id_ = std::max(b_.next_message_id_, queued_max + 1);
-    log::info("restored %zu sessions, %zu queued deliveries, %zu queues; retained messages load next", sessions_,
-              entries_, b_.queues_.queue_count());
+    // Delayed messages: counters and the first window only (the rest stays on disk).
+    const std::uint64_t delayed_max = b_.delayed_.restore();
+    b_.next_message_id_ = std::max(b_.next_message_id_, delayed_max + 1);
+    log::info("restored %zu sessions, %zu queued deliveries, %zu queues, %llu delayed messages; retained messages "
+              "load next", sessions_, entries_, b_.queues_.queue_count(),
+              static_cast<unsigned long long>(b_.delayed_.pending()));
     return messages_.take();
   }
 

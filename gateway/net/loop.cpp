@@ -19,15 +19,20 @@ namespace junction::net {
 
 class Timer final : public detail::Closable {
  public:
-  Timer(detail::LoopImpl& loop, std::function<void()> fn, bool once)
-      : loop_(loop), fn_(std::move(fn)), once_(once) {
+  // Repeat: every `ms`. Once: one run, then the timer frees itself. Alarm:
+  // one run per start(), kept for the next start().
+  enum class Kind : std::uint8_t { Repeat, Once, Alarm };
+
+  Timer(detail::LoopImpl& loop, std::function<void()> fn, Kind kind)
+      : loop_(loop), fn_(std::move(fn)), kind_(kind) {
     uv_timer_init(&loop.uv, &handle_);
     handle_.data = this;
     loop.add_closable(this);
   }
 
   void start(std::uint64_t ms) noexcept {
-    uv_timer_start(&handle_, &Timer::on_fire, ms, once_ ? 0 : ms);
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&handle_))) return;
+    uv_timer_start(&handle_, &Timer::on_fire, ms, kind_ == Kind::Repeat ? ms : 0);
   }
 
   void close() noexcept override {
@@ -49,13 +54,13 @@ class Timer final : public detail::Closable {
     }
     // fn_ may have cancelled this timer or stopped the loop: close() is
     // idempotent and the memory lives until the close callback.
-    if (t->once_) t->close();
+    if (t->kind_ == Kind::Once) t->close();
   }
 
   detail::LoopImpl& loop_;
   uv_timer_t handle_{};
   std::function<void()> fn_;
-  bool once_;
+  Kind kind_;
 };
 
 // ------------------------------------------------------- signal handlers ----
@@ -427,15 +432,24 @@ void Loop::on_iteration_end(std::function<void()> fn) { impl_->hooks.push_back(s
 
 Timer* Loop::every(std::uint64_t ms, std::function<void()> fn) {
   if (impl_->stopping) return nullptr;
-  auto* t = new Timer(*impl_, std::move(fn), false);
+  auto* t = new Timer(*impl_, std::move(fn), Timer::Kind::Repeat);
   t->start(ms);
   return t;
 }
 
 void Loop::after(std::uint64_t ms, std::function<void()> fn) {
   if (impl_->stopping) return;
-  auto* t = new Timer(*impl_, std::move(fn), true);
+  auto* t = new Timer(*impl_, std::move(fn), Timer::Kind::Once);
   t->start(ms);
+}
+
+Timer* Loop::alarm(std::function<void()> fn) {
+  if (impl_->stopping) return nullptr;
+  return new Timer(*impl_, std::move(fn), Timer::Kind::Alarm);
+}
+
+void Loop::arm(Timer* t, std::uint64_t ms) noexcept {
+  if (t != nullptr && !impl_->stopping) t->start(ms);
 }
 
 void Loop::cancel(Timer* t) noexcept {

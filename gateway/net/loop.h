@@ -107,6 +107,10 @@ class Loop {
   Timer* every(std::uint64_t ms, std::function<void()> fn);
   // One-shot timer; it frees itself after running.
   void after(std::uint64_t ms, std::function<void()> fn);
+  // A timer that runs once per arm(); arming again before it ran moves it.
+  // It stays valid until cancel() or stop() (null while stopping).
+  Timer* alarm(std::function<void()> fn);
+  void arm(Timer* t, std::uint64_t ms) noexcept;
   void cancel(Timer* t) noexcept;
 
   // Calls fn(signo) on the loop thread when `signo` arrives (uv_signal).

@@ -65,6 +65,7 @@ class MqttConnection final : public frontend::ClientConnection {
   void handle_disconnect(const Frame& f);
   void handle_auth(const Frame& f);
   void deny_publish(const Publish& pub, std::string_view topic);
+  void refuse_publish(const Publish& pub, std::string_view topic, const char* why);
   bool may_subscribe(const core::AccessControl& acl, std::string_view full, core::SharedParse sp,
                      std::string_view shared_filter) const;
 

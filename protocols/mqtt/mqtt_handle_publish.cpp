@@ -57,10 +57,16 @@ void MqttConnection::handle_publish(const Frame& f) {
     fail(Reason::RetainNotSupported, "retain not available");
     return;
   }
-  if (const core::AccessControl* acl = broker().acl();
-      acl && !acl->allowed(session_->identity().principal(session_->client_id), topic, core::Access::Write)) {
-    deny_publish(pub, topic);
-    return;
+  if (const core::AccessControl* acl = broker().acl()) {
+    // A delayed publish is checked against where it goes.
+    std::string_view checked = topic;
+    std::uint64_t delay_s = 0;
+    std::string_view target;
+    if (core::parse_delayed_topic(topic, delay_s, target) == core::DelayedTopic::Yes) checked = target;
+    if (!acl->allowed(session_->identity().principal(session_->client_id), checked, core::Access::Write)) {
+      deny_publish(pub, topic);
+      return;
+    }
   }
 
   if (pub.qos > 0) {
@@ -99,6 +105,10 @@ void MqttConnection::handle_publish(const Frame& f) {
     // $SYS/... is the broker's: refused like an ACL denial (v5 0x87 Not
     // authorized; v3 acknowledged and dropped, as Mosquitto does).
     deny_publish(pub, topic);
+    return;
+  }
+  if (r.invalid) {
+    refuse_publish(pub, topic, r.why);
     return;
   }
   if (pub.qos == 0) return;
@@ -163,6 +173,35 @@ void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
     answer(encode_ack_bytes(version_, PacketType::Pubrec, pub.packet_id, Reason::Success), PacketType::Pubrec,
            session_->stored(), false);
   }
+}
+
+// A publish the broker will not take as sent (a malformed or disallowed
+// delay): v5 0x83 Implementation specific error with the reason; v3 has no
+// negative acknowledgement: acknowledged and dropped, as an ACL denial.
+void MqttConnection::refuse_publish(const Publish& pub, std::string_view topic, const char* why) {
+  log::info("mqtt %s (%s): publish to '%.*s' refused: %s", sink_.info().peer_address.c_str(),
+            session_->client_id.c_str(), int(topic.size()), topic.data(), why ? why : "invalid");
+  if (pub.qos == 0) return;
+  if (version_ == Version::V5 && incoming_inflight_ >= proto().options().receive_maximum) {
+    fail(Reason::ReceiveMaximumExceeded, "receive maximum exceeded");
+    return;
+  }
+  ++incoming_inflight_;
+  const PacketType type = pub.qos == 1 ? PacketType::Puback : PacketType::Pubrec;
+  if (version_ == Version::V5) {
+    Ack a;
+    a.type = type;
+    a.packet_id = pub.packet_id;
+    a.reason = Reason::ImplementationSpecificError;
+    if (want_reason_strings() && why) a.properties.reason_string = std::string_view(why);
+    std::string out;
+    encode_ack(version_, a, out);
+    answer(std::move(out), type, false, true);
+    return;
+  }
+  if (pub.qos == 2) broker().hold_inbound(session_, pub.packet_id);
+  answer(encode_ack_bytes(version_, type, pub.packet_id, Reason::Success), type,
+         pub.qos == 2 && session_->stored(), pub.qos == 1);
 }
 
 void MqttConnection::handle_pubrel(const Frame& f) {

@@ -40,7 +40,11 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
 
   // Temporary queues are private to their connection (and replies to
   // them are how request/response works): the ACL governs /topic and /queue.
-  if (d.kind != DestKind::TempQueue && !may_access(topic, core::Access::Write)) {
+  std::string_view checked = topic;  // a delayed publish is checked against where it goes
+  std::uint64_t delay_s = 0;
+  std::string_view target;
+  if (core::parse_delayed_topic(topic, delay_s, target) == core::DelayedTopic::Yes) checked = target;
+  if (d.kind != DestKind::TempQueue && !may_access(checked, core::Access::Write)) {
     log::debug("stomp %s: client '%s' (user '%s') may not send to %.*s", sink_.info().peer_address.c_str(),
                client_id_.c_str(), session_->identity().user.c_str(), int(dest->size()), dest->data());
     fail("access refused", *dest);
@@ -73,6 +77,10 @@ void StompConnection::handle_send(const StompFrame& f, ByteSpan raw, bool from_t
   const core::PublishResult r = broker().publish(msg, session_);
   if (r.refused) {
     fail("$SYS destinations are read-only", *dest);  // the broker's own statistics
+    return;
+  }
+  if (r.invalid) {
+    fail(r.why ? r.why : "message refused", *dest);  // e.g. a malformed or too long x-delay
     return;
   }
   // A full store is reported through the RECEIPT's commit ticket.

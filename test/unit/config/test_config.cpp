@@ -134,7 +134,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -356,6 +356,21 @@ TEST_CASE("auth section: defaults, values and errors", "[config]") {
              StartsWith("test.yaml:4: key 'auth.passwd_file': unknown key"));
   CHECK_THAT(error_of(std::string(kMinimal) + "auth:\n  acl_file: [a]\n"),
              StartsWith("test.yaml:4: key 'auth.acl_file': expected a string"));
+}
+
+TEST_CASE("delays section: default, values and errors", "[config][delays]") {
+  const junction::DelaysConfig d = parse_config(kMinimal, "t.yaml").delays;
+  CHECK(d.enabled);                            // on by default (issue contract)
+  CHECK(d.max_delay_s == 30u * 24 * 3600);     // 30 days
+  CHECK(junction::default_config().delays == junction::DelaysConfig{});  // the file states the default
+  const junction::DelaysConfig set =
+      parse_config(std::string(kMinimal) + "delays:\n  enabled: false\n  max_delay_s: 60\n", "t.yaml").delays;
+  CHECK_FALSE(set.enabled);
+  CHECK(set.max_delay_s == 60);
+  CHECK(error_of(std::string(kMinimal) + "delays:\n  max_delay_s: 0\n") ==
+        "test.yaml:4: key 'delays.max_delay_s': must be between 1 and 4294967295, got 0");
+  CHECK_THAT(error_of(std::string(kMinimal) + "delays:\n  enable: true\n"),
+             StartsWith("test.yaml:4: key 'delays.enable': unknown key"));
 }
 
 TEST_CASE("sys section: default, values and errors", "[config][sys]") {
