@@ -122,6 +122,11 @@ const Binder<Config>& sections_binder() {
                Binder<DelaysConfig>()
                    .boolean("enabled", &DelaysConfig::enabled)
                    .integer("max_delay_s", &DelaysConfig::max_delay_s, 1, 0xFFFFFFFFu))
+          .map("dedup", &Config::dedup,
+               Binder<DedupConfig>()
+                   .boolean("enabled", &DedupConfig::enabled)
+                   .integer("window_s", &DedupConfig::window_s, 1, 0xFFFFFFFFu)
+                   .integer("max_ids", &DedupConfig::max_ids, 1, 100'000'000))
           .map("log", &Config::log,
                Binder<LogConfig>().choice("level", &LogConfig::level,
                                           named({log::Level::error, log::Level::warning, log::Level::notice,

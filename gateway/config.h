@@ -240,6 +240,15 @@ struct DelaysConfig {
   bool operator==(const DelaysConfig&) const = default;
 };
 
+// Duplicate detection (x-dedup-id; README "Duplicate detection").
+struct DedupConfig {
+  bool enabled = core::BrokerConfig{}.dedup_enabled;
+  std::uint32_t window_s = core::BrokerConfig{}.dedup_window_s;
+  std::uint32_t max_ids = core::BrokerConfig{}.dedup_max_ids;
+
+  bool operator==(const DedupConfig&) const = default;
+};
+
 // The $SYS/broker/... statistics tree (README "$SYS").
 struct SysConfig {
   std::uint32_t interval_s = 10;  // seconds between updates (Mosquitto's sys_interval); 0: no $SYS tree at all
@@ -265,6 +274,7 @@ struct Config {
   std::vector<BridgeConfig> bridges;
   SysConfig sys;
   DelaysConfig delays;
+  DedupConfig dedup;
   LogConfig log;
 };
 

@@ -15,6 +15,7 @@ const char* table_name(Table t) {
     case Table::QueueEntries: return "queue_entries";
     case Table::QueueMeta: return "queue_meta";
     case Table::Delayed: return "delayed";
+    case Table::DedupIds: return "dedup_ids";
     case Table::Count: break;
   }
   return "unknown";

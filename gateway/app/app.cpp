@@ -27,7 +27,7 @@ constexpr std::uint64_t kShutdownPollMs = 20;
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
       a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys) ||
-      !(a.delays == b.delays))
+      !(a.delays == b.delays) || !(a.dedup == b.dedup))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -276,7 +276,7 @@ void App::reload() {
   log::set_level(next.log.level);
   log::notice("SIGHUP: reloaded %s: log level %s", config_path_.c_str(), log::level_name(next.log.level));
   if (needs_restart(cfg_, next)) {
-    log::warning("SIGHUP: %s changes listeners, store, limits, delays or auth file names; those take effect after a restart",
+    log::warning("SIGHUP: %s changes listeners, store, limits, delays, dedup or auth file names; those take effect after a restart",
                  config_path_.c_str());
   }
   cfg_.log = next.log;

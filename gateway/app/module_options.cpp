@@ -42,6 +42,9 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.max_disk_bytes = cfg.store.max_disk_bytes;
   b.delays_enabled = cfg.delays.enabled;
   b.max_delay_s = cfg.delays.max_delay_s;
+  b.dedup_enabled = cfg.dedup.enabled;
+  b.dedup_window_s = cfg.dedup.window_s;
+  b.dedup_max_ids = cfg.dedup.max_ids;
   b.min_free_disk_bytes = cfg.store.durability == Durability::Memory ? 0 : cfg.store.min_free_disk_bytes;
   b.queue_policies = [queues = cfg.queues](std::string_view name) {
     core::QueuePolicy p;

@@ -23,7 +23,8 @@ Broker::Broker(const BrokerConfig& config, store::Store& store, const Clock& clo
       clock_(clock),
       persistence_(store),
       queues_(persistence_, clock_, config_.queue_policies),
-      delayed_(persistence_, [this](const MessageRef& m) { deliver_delayed(m); }) {
+      delayed_(persistence_, [this](const MessageRef& m) { deliver_delayed(m); }),
+      dedup_(persistence_, std::int64_t(config_.dedup_window_s) * 1000, config_.dedup_max_ids) {
   persistence_.add_contributor(&session_records_);
   retained_.set_reader(&retained_bodies_);
 }
@@ -485,6 +486,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
 
 void Broker::tick() {
   run_delayed();
+  dedup_.expire(clock_.wall_ms());
   const std::int64_t now = clock_.now_ms();
   while (!delayed_wills_.empty() && delayed_wills_.begin()->first <= now) {
     Session* s = delayed_wills_.begin()->second;

@@ -23,6 +23,7 @@
 
 #include "access_control.h"
 #include "clock.h"
+#include "dedup.h"
 #include "delayed.h"
 #include "message.h"
 #include "persistence.h"
@@ -58,6 +59,11 @@ struct BrokerConfig {
   // or above the maximum delay.
   bool delays_enabled = true;
   std::uint32_t max_delay_s = 30u * 24 * 3600;
+  // Duplicate detection (x-dedup-id): ids remembered per destination for
+  // dedup_window_s, at most dedup_max_ids (oldest forgotten first).
+  bool dedup_enabled = true;
+  std::uint32_t dedup_window_s = 600;
+  std::uint32_t dedup_max_ids = 1'000'000;
   QueuePolicyResolver queue_policies;          // per-queue limits; default QueuePolicy{} when empty
 };
 
@@ -83,6 +89,8 @@ struct BrokerStats {
   std::uint64_t delayed_delivered = 0;    // ... routed when due
   std::uint64_t delayed_refused = 0;      // malformed delay, above max_delay_s, or delays off
   std::uint64_t delayed_dropped = 0;      // due, but the target refused it (a full queue)
+  std::uint64_t dedup_dropped = 0;        // publishes whose x-dedup-id was taken within the window
+  std::uint64_t dedup_refused = 0;        // an empty x-dedup-id
 };
 
 struct ConnectRequest {
@@ -112,6 +120,7 @@ struct PublishResult {
   bool quota_exceeded = false; // some session or queue could not take a QoS>=1 copy
   bool refused = false;        // a $SYS/... topic: only the broker publishes there (nothing was done)
   bool invalid = false;        // refused as malformed or not allowed (a delay): `why` says what
+  bool duplicate = false;      // its x-dedup-id was taken within the window: acknowledged, dropped
   // With quota_exceeded: why, for the publisher's error (STOMP ERROR, logs).
   const char* why = nullptr;
 };
@@ -166,6 +175,7 @@ class Broker {
 
   // ---- delayed delivery (delayed.h) ----
   DelayedMessages& delayed() { return delayed_; }
+  DedupIndex& dedup() { return dedup_; }
   // Routes what is due now (the app's timer, armed through
   // delayed().set_wakeup; also the tick, in case a wake-up was missed).
   void run_delayed();
@@ -276,9 +286,9 @@ class Broker {
   friend class MessageCache;
   friend class RetainedLoader;
   PublishResult route(const MessageRef& msg, Session* publisher, bool durable);
-  // A publish with a delay (topic prefix or x-delay property): checked, then
-  // kept by delayed_ until due (or routed now for a delay of 0).
-  PublishResult publish_delayed(const MessageRef& msg, Session* publisher);
+  // A publish with a delay (topic prefix or x-delay property) or a dedup id:
+  // checked, then kept by delayed_ until due (or routed now), its id remembered.
+  PublishResult publish_special(const MessageRef& msg, Session* publisher);
   void deliver_delayed(const MessageRef& msg);
   void count_connected(const Session* s, bool up);
   void retained_touched(std::string_view topic);
@@ -370,6 +380,7 @@ class Broker {
   SessionRecords session_records_{*this};
   QueueManager queues_;
   DelayedMessages delayed_;
+  DedupIndex dedup_;
   SubscriptionTree tree_;
   RetainedStore retained_;
   RetainedBodies retained_bodies_{*this};

@@ -71,6 +71,7 @@ class Restorer {
     b_.next_message_id_ = std::max(b_.next_message_id_, queued_max + 1);
     // Delayed messages: counters and the first window only (the rest stays on disk).
     const std::uint64_t delayed_max = b_.delayed_.restore();
+    b_.dedup_.restore(b_.clock_.wall_ms());
     b_.next_message_id_ = std::max(b_.next_message_id_, delayed_max + 1);
     log::info("restored %zu sessions, %zu queued deliveries, %zu queues, %llu delayed messages; retained messages "
               "load next", sessions_, entries_, b_.queues_.queue_count(),

@@ -21,12 +21,14 @@ PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
     refused.refused = true;
     return refused;
   }
+  // One test on the plain path: delays and dedup ids need a '$' topic or a
+  // user property.
   if ((!msg->topic.empty() && msg->topic[0] == '$') || !msg->props().user_properties.empty()) {
     std::uint64_t delay_s = 0;
     std::string_view target;
-    if (parse_delayed_topic(msg->topic, delay_s, target) != DelayedTopic::No) return publish_delayed(msg, publisher);
+    if (parse_delayed_topic(msg->topic, delay_s, target) != DelayedTopic::No) return publish_special(msg, publisher);
     for (const UserProperty& p : msg->props().user_properties) {
-      if (p.name == kDelayProperty) return publish_delayed(msg, publisher);
+      if (p.name == kDelayProperty || p.name == kDedupProperty) return publish_special(msg, publisher);
     }
   }
   ++stats_.messages_in;
@@ -56,9 +58,9 @@ bool parse_delay_ms(std::string_view text, std::uint64_t& ms) {
 
 }  // namespace
 
-PublishResult Broker::publish_delayed(const MessageRef& msg, Session* publisher) {
-  // Not yet shared with anyone: the message is rewritten for its target
-  // (prefix and x-delay taken off, expiry counted from delivery).
+PublishResult Broker::publish_special(const MessageRef& msg, Session* publisher) {
+  // Not yet shared with anyone: a delayed message is rewritten for its
+  // target (prefix and x-delay taken off, expiry counted from delivery).
   Message& m = *msg;
   std::uint64_t delay_ms = 0;
   bool have_delay = false;
@@ -92,7 +94,7 @@ PublishResult Broker::publish_delayed(const MessageRef& msg, Session* publisher)
     }
     m.drop_empty_props();
   }
-  if (!config_.delays_enabled) {
+  if (have_delay && !config_.delays_enabled) {
     ++stats_.delayed_refused;
     return invalid_publish("delayed delivery is disabled (delays.enabled)");
   }
@@ -115,8 +117,38 @@ PublishResult Broker::publish_delayed(const MessageRef& msg, Session* publisher)
     ++stats_.delayed_refused;
     return invalid_publish("invalid queue name");
   }
+  // Duplicate detection, per destination (the target of a delayed one).
+  std::optional<DedupHash> dedup;
+  if (config_.dedup_enabled) {
+    for (const UserProperty& p : m.props().user_properties) {
+      if (p.name != kDedupProperty) continue;
+      if (p.value.empty()) {
+        ++stats_.dedup_refused;
+        return invalid_publish("x-dedup-id is empty");
+      }
+      dedup = dedup_hash(m.topic, p.value);
+      break;
+    }
+  }
+  const std::int64_t now = clock_.wall_ms();
+  if (dedup && dedup_.seen(*dedup, now)) {
+    // Acknowledged as taken (the first copy was), so a retrying producer stops.
+    ++stats_.dedup_dropped;
+    log::debug("publish to '%s' dropped: its x-dedup-id was taken within dedup.window_s", m.topic.c_str());
+    // The first copy may still be on its way to disk: the answer waits for
+    // this iteration's commit, which comes after that one.
+    persistence_.note_deferred();
+    PublishResult dup;
+    dup.matched = 1;
+    dup.duplicate = true;
+    return dup;
+  }
   ++stats_.messages_in;
-  if (delay_ms == 0) return route(msg, publisher, true);
+  if (delay_ms == 0) {
+    const PublishResult r = route(msg, publisher, true);
+    if (dedup && !r.quota_exceeded && !r.refused && !r.invalid) dedup_.remember(*dedup, now);
+    return r;
+  }
   if (store_limit_ != StoreLimit::None) {
     ++stats_.refused_disk;
     PublishResult full;
@@ -126,8 +158,9 @@ PublishResult Broker::publish_delayed(const MessageRef& msg, Session* publisher)
     return full;
   }
   if (m.expiry_ms != 0) m.expiry_ms += static_cast<std::int64_t>(delay_ms);
-  delayed_.schedule(msg, clock_.wall_ms() + static_cast<std::int64_t>(delay_ms));
+  delayed_.schedule(msg, now + static_cast<std::int64_t>(delay_ms));
   ++stats_.delayed_scheduled;
+  if (dedup) dedup_.remember(*dedup, now);
   PublishResult r;
   r.matched = 1;  // held for later: it went somewhere
   return r;

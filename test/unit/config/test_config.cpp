@@ -134,7 +134,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, dedup, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
