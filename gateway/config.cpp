@@ -28,6 +28,17 @@ const char* durability_name(Durability d) {
   return "?";
 }
 
+const char* shared_strategy_name(core::SharedStrategy s) {
+  switch (s) {
+    case core::SharedStrategy::RoundRobin: return "round_robin";
+    case core::SharedStrategy::Random: return "random";
+    case core::SharedStrategy::Sticky: return "sticky";
+    case core::SharedStrategy::HashTopic: return "hash_topic";
+    case core::SharedStrategy::HashClient: return "hash_client";
+  }
+  return "?";
+}
+
 namespace {
 
 using namespace config_binder;
@@ -81,6 +92,7 @@ Binder<QueueConfig> queue_binder() {
       .integer("max_deliveries", &Q::max_deliveries, 0, 0xFFFFFFFFu)
       .string("dead_letter", &Q::dead_letter)
       .integer("ttl_ms", &Q::ttl_ms, 0, 0x7FFFFFFFFFFFull)
+      .boolean("single_active_consumer", &Q::single_active_consumer)
       .line(&Q::line)
       .check([](const Section& s, Q&) {
         if (!s.has("pattern")) s.fail(s.map_mark(), "pattern", "required key missing");
@@ -122,6 +134,13 @@ const Binder<Config>& sections_binder() {
                Binder<DelaysConfig>()
                    .boolean("enabled", &DelaysConfig::enabled)
                    .integer("max_delay_s", &DelaysConfig::max_delay_s, 1, 0xFFFFFFFFu))
+          .map("shared_subscriptions", &Config::shared_subscriptions,
+               Binder<SharedSubscriptionsConfig>().choice(
+                   "strategy", &SharedSubscriptionsConfig::strategy,
+                   named({core::SharedStrategy::RoundRobin, core::SharedStrategy::Random,
+                          core::SharedStrategy::Sticky, core::SharedStrategy::HashTopic,
+                          core::SharedStrategy::HashClient},
+                         shared_strategy_name)))
           .map("dedup", &Config::dedup,
                Binder<DedupConfig>()
                    .boolean("enabled", &DedupConfig::enabled)

@@ -140,6 +140,7 @@ struct QueueConfig {
   std::uint32_t max_deliveries = core::QueuePolicy{}.max_deliveries;  // 0: never dead-letter for redeliveries
   std::string dead_letter = core::QueuePolicy{}.dead_letter;          // "": DLQ.<name>; "none": drop
   std::uint64_t ttl_ms = core::QueuePolicy{}.ttl_ms;                  // 0: no default TTL
+  bool single_active_consumer = core::QueuePolicy{}.single_active_consumer;
   int line = 0;
 
   bool operator==(const QueueConfig&) const = default;
@@ -240,6 +241,14 @@ struct DelaysConfig {
   bool operator==(const DelaysConfig&) const = default;
 };
 
+// $share groups (README "Shared subscriptions"): how a member is picked.
+struct SharedSubscriptionsConfig {
+  core::SharedStrategy strategy = core::BrokerConfig{}.shared_strategy;
+
+  bool operator==(const SharedSubscriptionsConfig&) const = default;
+};
+const char* shared_strategy_name(core::SharedStrategy s);
+
 // Duplicate detection (x-dedup-id; README "Duplicate detection").
 struct DedupConfig {
   bool enabled = core::BrokerConfig{}.dedup_enabled;
@@ -275,6 +284,7 @@ struct Config {
   SysConfig sys;
   DelaysConfig delays;
   DedupConfig dedup;
+  SharedSubscriptionsConfig shared_subscriptions;
   LogConfig log;
 };
 

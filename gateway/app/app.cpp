@@ -27,7 +27,7 @@ constexpr std::uint64_t kShutdownPollMs = 20;
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
       a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys) ||
-      !(a.delays == b.delays) || !(a.dedup == b.dedup))
+      !(a.delays == b.delays) || !(a.dedup == b.dedup) || !(a.shared_subscriptions == b.shared_subscriptions))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];

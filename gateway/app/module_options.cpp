@@ -42,6 +42,7 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.max_disk_bytes = cfg.store.max_disk_bytes;
   b.delays_enabled = cfg.delays.enabled;
   b.max_delay_s = cfg.delays.max_delay_s;
+  b.shared_strategy = cfg.shared_subscriptions.strategy;
   b.dedup_enabled = cfg.dedup.enabled;
   b.dedup_window_s = cfg.dedup.window_s;
   b.dedup_max_ids = cfg.dedup.max_ids;
@@ -55,6 +56,7 @@ core::BrokerConfig broker_config(const Config& cfg) {
       p.max_deliveries = q->max_deliveries;
       p.dead_letter = q->dead_letter;
       p.ttl_ms = static_cast<std::int64_t>(q->ttl_ms);
+      p.single_active_consumer = q->single_active_consumer;
     }
     return p;
   };

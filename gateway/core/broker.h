@@ -39,6 +39,12 @@ class Store;
 
 namespace junction::core {
 
+// How a $share group picks the member for a message (EMQX's names).
+// round_robin: in turn; random; sticky: one member until it goes; hash_topic /
+// hash_client: by the topic / the publisher's client id, so that one topic's
+// (one device's) messages go to one member and keep their order.
+enum class SharedStrategy : std::uint8_t { RoundRobin, Random, Sticky, HashTopic, HashClient };
+
 struct BrokerConfig {
   std::uint32_t max_queued_messages = 100000;  // per session (pending + in flight)
   std::uint64_t max_queued_bytes = 0;          // payload bytes per session (pending + in flight); 0: no limit
@@ -61,6 +67,7 @@ struct BrokerConfig {
   std::uint32_t max_delay_s = 30u * 24 * 3600;
   // Duplicate detection (x-dedup-id): ids remembered per destination for
   // dedup_window_s, at most dedup_max_ids (oldest forgotten first).
+  SharedStrategy shared_strategy = SharedStrategy::RoundRobin;
   bool dedup_enabled = true;
   std::uint32_t dedup_window_s = 600;
   std::uint32_t dedup_max_ids = 1'000'000;
@@ -332,7 +339,7 @@ class Broker {
   bool refill(Session* s, std::size_t target);   // disk / spilled -> pending; false if nothing came
   void erase_backlog(Session* s);                // the session ends: its backlog records go
   void erase_session_records(Session* s);
-  Session* pick_shared_member(SharedGroup& g);
+  Session* pick_shared_member(SharedGroup& g, const Message& msg);
   bool may_deliver_slow(Session* s, std::string_view topic);
 
   // A persistent session's record (its subscriptions, its expiry) is
@@ -414,6 +421,7 @@ class Broker {
   store::StoreSpace store_space_;
   std::uint64_t written_since_check_ = 0;  // batch bytes since the last check_store_space()
   int publish_depth_ = 0;
+  std::uint64_t shared_rng_ = 0x9e3779b97f4a7c15ull;  // xorshift state of the random and sticky strategies
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
   AccessControl* access_ = nullptr;
   const AccessControl* acl_ = nullptr;

@@ -356,6 +356,13 @@ bool QueueManager::nack(QueueSubscription* sub, std::uint64_t tag, bool requeue_
 void QueueManager::resume(QueueSubscription* sub) { dispatch(*sub->queue_); }
 
 QueueSubscription* QueueManager::next_consumer(Queue& q) {
+  if (q.policy_.single_active_consumer) {
+    // Consumers are kept in subscription order: the active one is the first.
+    if (q.subs_.empty()) return nullptr;
+    QueueSubscription* s = q.subs_.front().get();
+    const bool room = (s->prefetch_ == 0 || s->unacked_.size() < s->prefetch_) && s->consumer_->queue_can_take();
+    return room ? s : nullptr;
+  }
   const std::size_t n = q.subs_.size();
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (q.cursor_ + k) % n;

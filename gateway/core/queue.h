@@ -67,6 +67,10 @@ struct QueuePolicy {
   std::uint32_t max_deliveries = 0;    // dead-letter after this many deliveries; 0 = never
   std::string dead_letter;             // empty: "DLQ.<name>"; "none": drop instead
   std::int64_t ttl_ms = 0;             // default time to live; 0 = none
+  // RabbitMQ's single active consumer: the first consumer gets every
+  // message; the others wait, and the next in line takes over (from what
+  // the first left unacknowledged, in order) when it goes.
+  bool single_active_consumer = false;
 };
 
 using QueuePolicyResolver = std::function<QueuePolicy(std::string_view queue)>;

@@ -243,7 +243,7 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
   }
   for (std::size_t g = 0; g < m.group_count(); ++g) {
     SharedGroup& group = m.group(g);
-    Session* s = pick_shared_member(group);
+    Session* s = pick_shared_member(group, *msg);
     if (!s) continue;
     const SubscriptionOptions* o = nullptr;
     for (const auto& mem : group.members) {
@@ -258,9 +258,55 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
   return result;
 }
 
-Session* Broker::pick_shared_member(SharedGroup& g) {
+Session* Broker::pick_shared_member(SharedGroup& g, const Message& msg) {
   const std::size_t n = g.members.size();
   if (n == 0) return nullptr;
+  auto takes_now = [](Session* s) { return s->online() && s->sink->can_deliver() && s->pending_.empty(); };
+  auto may_hold = [](Session* s) { return s->online() || s->persistent(); };
+  auto random_index = [&] {
+    shared_rng_ ^= shared_rng_ << 13;
+    shared_rng_ ^= shared_rng_ >> 7;
+    shared_rng_ ^= shared_rng_ << 17;
+    return static_cast<std::size_t>(shared_rng_ % n);
+  };
+  switch (config_.shared_strategy) {
+    case SharedStrategy::RoundRobin:
+      break;
+    case SharedStrategy::HashTopic:
+    case SharedStrategy::HashClient: {
+      // The same member for the same key while the group is unchanged, even
+      // when it is backed up (its order matters more than its pace).
+      const std::string_view key =
+          config_.shared_strategy == SharedStrategy::HashTopic ? std::string_view(msg.topic) : msg.origin_client;
+      const std::size_t start = std::hash<std::string_view>{}(key) % n;
+      for (std::size_t k = 0; k < n; ++k) {
+        auto* s = static_cast<Session*>(g.members[(start + k) % n].subscriber);
+        if (may_hold(s)) return s;
+      }
+      return nullptr;
+    }
+    case SharedStrategy::Sticky:
+      for (const auto& mem : g.members) {
+        if (mem.subscriber == g.sticky && may_hold(static_cast<Session*>(mem.subscriber)) &&
+            static_cast<Session*>(mem.subscriber)->online())
+          return static_cast<Session*>(mem.subscriber);
+      }
+      [[fallthrough]];
+    case SharedStrategy::Random: {
+      const std::size_t start = random_index();
+      Session* chosen = nullptr;
+      for (std::size_t k = 0; k < n && !chosen; ++k) {
+        auto* s = static_cast<Session*>(g.members[(start + k) % n].subscriber);
+        if (takes_now(s)) chosen = s;
+      }
+      for (std::size_t k = 0; k < n && !chosen; ++k) {
+        auto* s = static_cast<Session*>(g.members[(start + k) % n].subscriber);
+        if (may_hold(s)) chosen = s;
+      }
+      if (config_.shared_strategy == SharedStrategy::Sticky) g.sticky = chosen;
+      return chosen;
+    }
+  }
   // Round robin, preferring members that are online and not backed up.
   for (std::size_t k = 0; k < n; ++k) {
     std::size_t i = (g.next + k) % n;

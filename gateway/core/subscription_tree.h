@@ -56,7 +56,8 @@ struct SharedGroup {
   std::string group;
   std::string filter;
   std::vector<SharedMember> members;
-  std::uint32_t next = 0;
+  std::uint32_t next = 0;            // round robin
+  const Subscriber* sticky = nullptr;  // the sticky strategy's choice (checked against members)
 };
 
 struct Match {

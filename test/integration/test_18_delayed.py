@@ -290,3 +290,55 @@ def test_dedup_ids_survive_kill9_a_producer_retrying_everything_makes_no_duplica
             "%d missing" % (acked, n, len(set(ids)), dups, n - len(set(ids))))
     assert dups == 0
     assert sorted(set(ids)) == list(range(n))
+
+
+# ---------------------------------------------------------------- ordering
+
+@pytest.mark.broker_options(stomp=True, extra_yaml="queues:\n  - {pattern: \"sac-*\", single_active_consumer: true}\n")
+def test_single_active_consumer_stomp_and_mqtt(broker, stomps, paho):
+    queue = unique("sac-q")
+    a = stomps(broker.stomp_port, "1.2")
+    a.subscribe("/queue/" + queue, sub_id="a", ack="client-individual")
+    b = paho(broker.port, version=V5)
+    b.connect()
+    b.subscribe("$queue/" + queue, 1)
+    pub = stomps(broker.stomp_port, "1.2")
+    for i in range(10):
+        pub.send("/queue/" + queue, "m%d" % i, receipt="r%d" % i)
+    got = a.get_n(10)
+    assert [f.body for f in got] == [b"m%d" % i for i in range(10)]
+    b.expect_nothing(0.3)  # waiting in line
+    for f in got[:6]:
+        a.ack(f)
+    a.conn.disconnect()  # leaves m6..m9 unacknowledged
+    rest = b.get_n(4)
+    assert [m.payload for m in rest] == [b"m6", b"m7", b"m8", b"m9"]
+    assert all(m.dup is False for m in rest)  # a queue redelivery is a new MQTT delivery
+
+
+@pytest.mark.broker_options(extra_yaml="shared_subscriptions: {strategy: hash_topic}\n")
+def test_shared_hash_topic_keeps_each_topics_order_across_workers(broker, paho):
+    group = unique("hg")
+    workers = []
+    for _ in range(3):
+        w = paho(broker.port, version=V5)
+        w.connect()
+        w.subscribe("$share/%s/fleet/#" % group, 1)
+        workers.append(w)
+    pub = paho(broker.port, version=V5, max_inflight=100)
+    pub.connect()
+    topics = ["fleet/dev%d" % d for d in range(9)]
+    mids = [pub.publish(t, b"%s:%d" % (t.encode(), i), qos=1, wait=False) for i in range(20) for t in topics]
+    for mid in mids:
+        pub.wait_published(mid)
+    per_worker = [w.drain(quiet=0.5, limit=10) for w in workers]
+    assert sum(len(p) for p in per_worker) == 20 * len(topics)
+    owner = {}
+    for wi, msgs in enumerate(per_worker):
+        seen = {}
+        for m in msgs:
+            assert owner.setdefault(m.topic, wi) == wi, "topic %s went to two workers" % m.topic
+            n = int(m.payload.split(b":")[1])
+            assert n == seen.get(m.topic, -1) + 1, "topic %s out of order at %d" % (m.topic, n)
+            seen[m.topic] = n
+    assert len(set(owner.values())) > 1  # spread over the group

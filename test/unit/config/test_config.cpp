@@ -134,7 +134,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, dedup, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, dedup, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -371,6 +371,19 @@ TEST_CASE("delays section: default, values and errors", "[config][delays]") {
         "test.yaml:4: key 'delays.max_delay_s': must be between 1 and 4294967295, got 0");
   CHECK_THAT(error_of(std::string(kMinimal) + "delays:\n  enable: true\n"),
              StartsWith("test.yaml:4: key 'delays.enable': unknown key"));
+}
+
+TEST_CASE("shared_subscriptions.strategy and single_active_consumer", "[config]") {
+  CHECK(parse_config(kMinimal, "t.yaml").shared_subscriptions.strategy == junction::core::SharedStrategy::RoundRobin);
+  CHECK(junction::default_config().shared_subscriptions == junction::SharedSubscriptionsConfig{});
+  CHECK(parse_config(std::string(kMinimal) + "shared_subscriptions: {strategy: hash_topic}\n", "t.yaml")
+            .shared_subscriptions.strategy == junction::core::SharedStrategy::HashTopic);
+  CHECK_THAT(error_of(std::string(kMinimal) + "shared_subscriptions: {strategy: fastest}\n"),
+             StartsWith("test.yaml:3: key 'shared_subscriptions.strategy'"));
+  const junction::Config q =
+      parse_config(std::string(kMinimal) + "queues:\n  - {pattern: \"jobs\", single_active_consumer: true}\n", "t.yaml");
+  REQUIRE(q.queues.size() == 1);
+  CHECK(q.queues[0].single_active_consumer);
 }
 
 TEST_CASE("sys section: default, values and errors", "[config][sys]") {

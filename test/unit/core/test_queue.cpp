@@ -415,3 +415,28 @@ TEST_CASE("a $queue/ consumer that leaves requeues only what it had not acknowle
   CHECK(!c.sink.got.empty());
   CHECK(f.stored_entries() == 0);
 }
+
+TEST_CASE("single active consumer: one consumer gets everything; the next takes over in order", "[core][queue][sac]") {
+  QFixture f(GENERATE(false, true));
+  QueuePolicy p;
+  p.single_active_consumer = true;
+  f.policies["sac"] = p;
+  f.restart();
+  FakeConsumer a, b, c;
+  QueueSubscription* sa = f.q().subscribe("sac", &a, AckMode::Individual, 3);
+  f.q().subscribe("sac", &b, AckMode::Individual, 0);
+  f.q().subscribe("sac", &c, AckMode::Individual, 0);
+  for (int i = 0; i < 6; ++i) f.send("sac", std::to_string(i));
+  // Only the active one, and only within its prefetch: the others wait.
+  CHECK(payloads(a) == std::vector<std::string>{"0", "1", "2"});
+  CHECK(b.got.empty());
+  CHECK(c.got.empty());
+  CHECK(f.q().ack(sa, a.got[0].tag));
+  CHECK(payloads(a) == std::vector<std::string>{"0", "1", "2", "3"});
+  CHECK(b.got.empty());
+  // It goes: the next in line gets what it left unacknowledged first, in order.
+  f.q().unsubscribe(sa);
+  CHECK(payloads(b) == std::vector<std::string>{"1", "2", "3", "4", "5"});
+  CHECK(b.got[0].deliveries == 2);
+  CHECK(c.got.empty());
+}
