@@ -28,6 +28,20 @@ const char* durability_name(Durability d) {
   return "?";
 }
 
+namespace {
+
+// A destination for unroutable messages: "$queue/<name>" or a plain topic name.
+std::string check_destination(const std::string& v) {
+  if (v.empty()) return "";
+  if (v.rfind("$queue/", 0) == 0) return v.size() > 7 ? "" : "needs a queue name after $queue/";
+  if (v.rfind("$SYS", 0) == 0) return "must not be a $SYS topic";
+  if (v.find_first_of("+#") != std::string::npos) return "must be a topic name, without wildcards";
+  if (v.rfind("/queue/", 0) == 0) return "must be in core form: $queue/<name>, not /queue/<name>";
+  return "";
+}
+
+}  // namespace
+
 const char* shared_strategy_name(core::SharedStrategy s) {
   switch (s) {
     case core::SharedStrategy::RoundRobin: return "round_robin";
@@ -93,6 +107,9 @@ Binder<QueueConfig> queue_binder() {
       .string("dead_letter", &Q::dead_letter)
       .integer("ttl_ms", &Q::ttl_ms, 0, 0x7FFFFFFFFFFFull)
       .boolean("single_active_consumer", &Q::single_active_consumer)
+      .integer("redelivery_delay_ms", &Q::redelivery_delay_ms, 0, 86'400'000ull * 30)
+      .number("redelivery_multiplier", &Q::redelivery_multiplier, 1.0, 100.0)
+      .integer("max_redelivery_delay_ms", &Q::max_redelivery_delay_ms, 0, 86'400'000ull * 30)
       .line(&Q::line)
       .check([](const Section& s, Q&) {
         if (!s.has("pattern")) s.fail(s.map_mark(), "pattern", "required key missing");
@@ -141,6 +158,18 @@ const Binder<Config>& sections_binder() {
                           core::SharedStrategy::Sticky, core::SharedStrategy::HashTopic,
                           core::SharedStrategy::HashClient},
                          shared_strategy_name)))
+          .map("unroutable", &Config::unroutable,
+               Binder<UnroutableConfig>()
+                   .string("to", &UnroutableConfig::to, check_destination)
+                   .list("rules", &UnroutableConfig::rules,
+                         Binder<UnroutableRule>()
+                             .string("pattern", &UnroutableRule::pattern, not_empty)
+                             .string("to", &UnroutableRule::to, check_destination)
+                             .check([](const Section& s, UnroutableRule&) {
+                               if (!s.has("pattern")) s.fail(s.map_mark(), "pattern", "required key missing");
+                               if (!s.has("to")) s.fail(s.map_mark(), "to", "required key missing");
+                             }))
+                   .boolean("trace_drops", &UnroutableConfig::trace_drops))
           .map("dedup", &Config::dedup,
                Binder<DedupConfig>()
                    .boolean("enabled", &DedupConfig::enabled)

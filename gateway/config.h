@@ -141,6 +141,9 @@ struct QueueConfig {
   std::string dead_letter = core::QueuePolicy{}.dead_letter;          // "": DLQ.<name>; "none": drop
   std::uint64_t ttl_ms = core::QueuePolicy{}.ttl_ms;                  // 0: no default TTL
   bool single_active_consumer = core::QueuePolicy{}.single_active_consumer;
+  std::uint64_t redelivery_delay_ms = 0;      // 0: requeued messages are offered again at once
+  double redelivery_multiplier = core::QueuePolicy{}.redelivery_multiplier;
+  std::uint64_t max_redelivery_delay_ms = 0;  // 0: 10 x redelivery_delay_ms
   int line = 0;
 
   bool operator==(const QueueConfig&) const = default;
@@ -226,6 +229,7 @@ struct BridgeConfig {
   std::uint16_t max_unconfirmed = amqp::BridgeOptions{}.max_unconfirmed;
   std::uint32_t outbox_max_messages = amqp::BridgeOptions{}.outbox_max;
   bool outbox_drop_oldest = amqp::BridgeOptions{}.outbox_drop_oldest;
+  bool dedup = amqp::BridgeOptions{}.dedup;  // inbound: de-duplicate by AMQP message-id
   std::uint32_t min_backoff_ms = net::ConnectorSpec{}.min_backoff_ms;
   std::uint32_t max_backoff_ms = net::ConnectorSpec{}.max_backoff_ms;
   std::vector<BridgeOutboundConfig> outbound;
@@ -239,6 +243,20 @@ struct DelaysConfig {
   std::uint32_t max_delay_s = core::BrokerConfig{}.max_delay_s;  // longer delays are refused
 
   bool operator==(const DelaysConfig&) const = default;
+};
+
+// No black holes (README "Unroutable and dropped messages").
+struct UnroutableRule {
+  std::string pattern;  // glob on the topic ('*' any run, '?' one character)
+  std::string to;       // "$queue/<name>" or a topic
+  bool operator==(const UnroutableRule&) const = default;
+};
+struct UnroutableConfig {
+  std::string to;  // default destination of a message that matched nothing; "": none
+  std::vector<UnroutableRule> rules;  // first match wins over `to`
+  bool trace_drops = core::BrokerConfig{}.trace_drops;
+
+  bool operator==(const UnroutableConfig&) const = default;
 };
 
 // $share groups (README "Shared subscriptions"): how a member is picked.
@@ -285,6 +303,7 @@ struct Config {
   DelaysConfig delays;
   DedupConfig dedup;
   SharedSubscriptionsConfig shared_subscriptions;
+  UnroutableConfig unroutable;
   LogConfig log;
 };
 

@@ -1,6 +1,7 @@
 #include "config_binder.h"
 
 #include <charconv>
+#include <sstream>
 
 #include "config.h"
 
@@ -39,6 +40,21 @@ std::uint64_t Field::integer(std::uint64_t min, std::uint64_t max) const {
   if (ec == std::errc::result_out_of_range) fail(range + ", got " + s);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty()) fail("expected an integer, got '" + s + "'");
   if (out < min || out > max) fail(range + ", got " + s);
+  return out;
+}
+
+double Field::number(double min, double max) const {
+  if (!value.IsScalar() || value.Tag() != "?") fail("expected a number, got " + Reader::describe(value));
+  const std::string& s = value.Scalar();
+  double out = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty() || !(out == out))
+    fail("expected a number, got '" + s + "'");
+  if (out < min || out > max) {
+    std::ostringstream range;
+    range << "must be between " << min << " and " << max << ", got " << s;
+    fail(range.str());
+  }
   return out;
 }
 

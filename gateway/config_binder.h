@@ -61,6 +61,7 @@ struct Field {
 
   std::string string() const;
   std::uint64_t integer(std::uint64_t min, std::uint64_t max) const;
+  double number(double min, double max) const;
   bool boolean() const;
   void expect_map() const;
   void expect_list() const;
@@ -142,6 +143,11 @@ class Binder {
     if (max > std::numeric_limits<M>::max() || min > max) throw std::logic_error("config key " + name + ": bad range");
     return custom(std::move(name),
                   [=](const Field& f, T& out) { out.*member = static_cast<M>(f.integer(min, max)); });
+  }
+
+  // A number (integer or decimal) in [min, max].
+  Binder& number(std::string name, double T::*member, double min, double max) {
+    return custom(std::move(name), [=](const Field& f, T& out) { out.*member = f.number(min, max); });
   }
 
   Binder& boolean(std::string name, bool T::*member) {

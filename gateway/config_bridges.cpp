@@ -130,6 +130,7 @@ const Binder<BridgeConfig>& bridge_binder() {
           .integer("heartbeat", &B::heartbeat, 0, 3600)
           .integer("prefetch", &B::prefetch, 1, 65535)
           .integer("max_unconfirmed", &B::max_unconfirmed, 1, 65535)
+          .boolean("dedup", &B::dedup)
           .map("outbox", Binder<B>()
                              .integer("max_messages", &B::outbox_max_messages, 0, 0xFFFFFFFFu)
                              .choice("overflow", &B::outbox_drop_oldest, Choices<bool>{{"reject", false}, {"drop-oldest", true}}))

@@ -376,7 +376,15 @@ bool split_inbound_held_key(std::string_view key, std::string_view& client_id, s
   return true;
 }
 
-void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m) {
+void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m, std::int64_t not_before_ms) {
+  if (not_before_ms != 0) {
+    Writer w(out, 1 + 4 + 8 + message_fields_size(m));
+    w.u8(kQueueEntryBackoffVersion);
+    w.u32(deliveries);
+    w.u64(static_cast<std::uint64_t>(not_before_ms));
+    write_message_fields(w, m);
+    return;
+  }
   Writer w(out, 1 + 4 + message_fields_size(m));
   w.u8(kQueueEntryVersion);
   w.u32(deliveries);
@@ -389,7 +397,11 @@ std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m) {
   return out;
 }
 
-std::string encode(const StoredQueueEntry& e) { return encode_queue_entry(e.deliveries, view_of(e.message)); }
+std::string encode(const StoredQueueEntry& e) {
+  std::string out;
+  append_queue_entry(out, e.deliveries, view_of(e.message), e.not_before_ms);
+  return out;
+}
 
 bool decode(std::string_view bytes, StoredQueueEntry& out) {
   Reader r(bytes);
@@ -400,6 +412,10 @@ bool decode(std::string_view bytes, StoredQueueEntry& out) {
     if (!r.u64(e.msg_id) || !r.u32(e.deliveries) || !r.done()) return false;
   } else if (version == 2) {
     if (!r.u32(e.deliveries) || !read_message_fields(r, e.message) || !r.done()) return false;
+  } else if (version == 3) {
+    std::uint64_t nb = 0;
+    if (!r.u32(e.deliveries) || !r.u64(nb) || !read_message_fields(r, e.message) || !r.done()) return false;
+    e.not_before_ms = static_cast<std::int64_t>(nb);
   } else {
     return false;
   }

@@ -39,11 +39,15 @@ struct MessageView {
 
 // Version byte of message, session and session-entry records.
 inline constexpr std::uint8_t kRecordVersion = 1;
-// Version byte of queue entries: 2 carries the message inline (see below).
+// Version byte of queue entries: 2 carries the message inline (see below);
+// 3 also a redelivery back-off deadline.
 inline constexpr std::uint8_t kQueueEntryVersion = 2;
+inline constexpr std::uint8_t kQueueEntryBackoffVersion = 3;
 // The store's format marker (Meta "format"): the highest record version any
-// table may hold. A build refuses a store marked higher than this.
-inline constexpr std::uint8_t kStoreFormat = 2;
+// table may hold, raised too when a table is added that an older build would
+// not see (3: the Delayed and DedupIds tables, queue entries version 3). A
+// build refuses a store marked higher than this.
+inline constexpr std::uint8_t kStoreFormat = 3;
 
 struct StoredMessage {
   std::uint64_t id = 0;
@@ -105,6 +109,7 @@ struct StoredQueueEntry {
   std::uint32_t deliveries = 0;  // deliveries so far (written when a message is requeued)
   std::uint64_t msg_id = 0;      // version 1 only; 0 when the message is inline
   StoredMessage message;         // version 2
+  std::int64_t not_before_ms = 0;  // version 3: requeued with a redelivery back-off, offered again from then
 };
 
 // Per queue (QueueMeta table, key: the queue name): what a restart needs
@@ -120,7 +125,8 @@ struct StoredQueueMeta {
 std::string encode(const StoredQueueEntry& e);
 // The same bytes as encode(StoredQueueEntry{deliveries, 0, m}).
 std::string encode_queue_entry(std::uint32_t deliveries, const MessageView& m);
-void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m);
+void append_queue_entry(std::string& out, std::uint32_t deliveries, const MessageView& m,
+                        std::int64_t not_before_ms = 0);
 // A version-2 session entry: `e`'s fields (its message ignored) with `m` inline.
 std::string encode_entry_inline(const StoredEntry& e, const MessageView& m);
 void append_entry_inline(std::string& out, const StoredEntry& e, const MessageView& m);

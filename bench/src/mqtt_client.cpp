@@ -90,14 +90,25 @@ void MqttClient::prepare_publish(std::string_view topic, int qos, std::uint32_t 
   p.topic = topic;
   p.packet_id = qos > 0 ? 1 : 0;
   p.payload = Bytes(reinterpret_cast<const std::uint8_t*>(zeros.data()), zeros.size());
+  // A fixed-width placeholder, found again after encoding and rewritten per publish.
+  static constexpr std::string_view kPlaceholder = "@@@@@@@@@@@@@@@@@@@@@@@@";  // 24 characters
+  if (dedup_ids_ && version_ == mqtt::Version::V5) p.properties.user_properties.push_back({"x-dedup-id", kPlaceholder});
   pub_tmpl_.clear();
   mqtt::encode_publish(version_, p, pub_tmpl_);
-  // Body: topic (2 + len), packet id (QoS > 0), properties (v5: empty = one 0 byte), payload.
+  // Fixed header (1 + varint), topic (2 + len), packet id (QoS > 0),
+  // properties (v5), payload.
+  std::size_t hdr = 1;
+  while (static_cast<std::uint8_t>(pub_tmpl_[hdr]) & 0x80) ++hdr;
+  ++hdr;
   payload_off_ = pub_tmpl_.size() - payload_size;
-  pid_off_ = payload_off_ - 2 - (version_ == mqtt::Version::V5 ? 1 : 0);
+  pid_off_ = hdr + 2 + topic.size();
+  const std::size_t at = dedup_ids_ ? pub_tmpl_.find(kPlaceholder) : std::string::npos;
+  dedup_off_ = at == std::string::npos ? 0 : at;
   payload_size_ = payload_size;
   pub_qos_ = qos;
 }
+
+void MqttClient::use_dedup_ids() { dedup_ids_ = true; }
 
 void MqttClient::append_publish(std::uint16_t id, const Stamp& stamp) {
   std::string& out = stream_.out();
@@ -107,6 +118,14 @@ void MqttClient::append_publish(std::uint16_t id, const Stamp& stamp) {
   if (pub_qos_ > 0) {
     p[pid_off_] = static_cast<std::uint8_t>(id >> 8);
     p[pid_off_ + 1] = static_cast<std::uint8_t>(id);
+  }
+  if (dedup_off_ != 0) {
+    // run, publisher, sequence: unique per message of a run.
+    static constexpr char kHex[] = "0123456789abcdef";
+    const std::uint32_t parts[3] = {stamp.run, stamp.publisher, stamp.seq};
+    std::uint8_t* d = p + dedup_off_;
+    for (std::uint32_t v : parts)
+      for (int i = 7; i >= 0; --i) *d++ = static_cast<std::uint8_t>(kHex[(v >> (4 * i)) & 0xF]);
   }
   if (payload_size_ >= kStampSize) write_stamp(p + payload_off_, stamp);
 }

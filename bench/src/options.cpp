@@ -238,6 +238,8 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
   app.add_option("--broker-pid", o.broker_pid, "broker process id, for RSS from /proc/PID/status");
   app.add_flag("--persistent", o.persistent,
                "subscribers use persistent sessions (durable brokers must store every message)");
+  app.add_flag("--dedup-ids", o.dedup_ids,
+               "MQTT 5: every publish carries a unique x-dedup-id user property (duplicate detection)");
   app.add_flag("--wait-connack", o.wait_connack,
                "MQTT: subscribe only after CONNACK (default: SUBSCRIBE right behind CONNECT, as MQTT allows)");
   app.add_flag("-q,--quiet", o.quiet, "no live progress line");

@@ -74,6 +74,9 @@ struct Options {
   // with durable storage has to store every message before acknowledging it.
   // With clean sessions there is nothing to store and durability costs nothing.
   bool persistent = false;
+  // MQTT 5 publishes carry a unique x-dedup-id user property each (the
+  // broker's duplicate detection at work on every message).
+  bool dedup_ids = false;
   // MQTT subscribers send SUBSCRIBE right behind CONNECT, in the same write,
   // as MQTT allows (3.1.1 section 3.1.4, 5.0 section 3.1.4): one round trip and
   // one write per side less per connection. --wait-connack waits for CONNACK

@@ -27,7 +27,8 @@ constexpr std::uint64_t kShutdownPollMs = 20;
 bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
       a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys) ||
-      !(a.delays == b.delays) || !(a.dedup == b.dedup) || !(a.shared_subscriptions == b.shared_subscriptions))
+      !(a.delays == b.delays) || !(a.dedup == b.dedup) || !(a.shared_subscriptions == b.shared_subscriptions) ||
+      !(a.unroutable == b.unroutable))
     return true;
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
@@ -121,8 +122,8 @@ void App::start() {
     delayed_armed_at_ = core::DelayedMessages::kNever;
     broker_->run_delayed();
   });
-  broker_->delayed().set_wakeup([this](std::int64_t due_ms) { arm_delayed(due_ms); });
-  arm_delayed(broker_->delayed().next_due_ms());  // overdue after a restart: at once
+  broker_->set_timer_wakeup([this](std::int64_t due_ms) { arm_delayed(due_ms); });
+  arm_delayed(broker_->next_timer_ms());  // overdue after a restart: at once
 
   loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
   loop_.every(1000, [this] {

@@ -41,6 +41,7 @@ amqp::BridgeOptions bridge_options(const BridgeConfig& bc, const Config& cfg) {
   o.max_unconfirmed = bc.max_unconfirmed;
   o.outbox_max = bc.outbox_max_messages;
   o.outbox_drop_oldest = bc.outbox_drop_oldest;
+  o.dedup = bc.dedup;
   o.max_message_size = cfg.limits.max_packet_size;
   return o;
 }

@@ -43,6 +43,15 @@ core::BrokerConfig broker_config(const Config& cfg) {
   b.delays_enabled = cfg.delays.enabled;
   b.max_delay_s = cfg.delays.max_delay_s;
   b.shared_strategy = cfg.shared_subscriptions.strategy;
+  b.trace_drops = cfg.unroutable.trace_drops;
+  if (!cfg.unroutable.to.empty() || !cfg.unroutable.rules.empty()) {
+    b.unroutable_to = [u = cfg.unroutable](std::string_view topic) {
+      for (const UnroutableRule& r : u.rules) {
+        if (glob_match(r.pattern, topic)) return r.to;
+      }
+      return u.to;
+    };
+  }
   b.dedup_enabled = cfg.dedup.enabled;
   b.dedup_window_s = cfg.dedup.window_s;
   b.dedup_max_ids = cfg.dedup.max_ids;
@@ -57,6 +66,9 @@ core::BrokerConfig broker_config(const Config& cfg) {
       p.dead_letter = q->dead_letter;
       p.ttl_ms = static_cast<std::int64_t>(q->ttl_ms);
       p.single_active_consumer = q->single_active_consumer;
+      p.redelivery_delay_ms = static_cast<std::int64_t>(q->redelivery_delay_ms);
+      p.redelivery_multiplier = q->redelivery_multiplier;
+      p.max_redelivery_delay_ms = static_cast<std::int64_t>(q->max_redelivery_delay_ms);
     }
     return p;
   };

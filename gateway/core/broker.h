@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -68,6 +69,14 @@ struct BrokerConfig {
   // Duplicate detection (x-dedup-id): ids remembered per destination for
   // dedup_window_s, at most dedup_max_ids (oldest forgotten first).
   SharedStrategy shared_strategy = SharedStrategy::RoundRobin;
+  // No black holes (RabbitMQ's alternate exchange): where a message that
+  // matched nothing goes instead ("$queue/<name>" or a topic; empty: nowhere,
+  // counted), by topic. Null: nowhere.
+  std::function<std::string(std::string_view topic)> unroutable_to;
+  // Drops (expired, a slow consumer's or a full session's QoS 0 copy, a
+  // drop-oldest outbox) are published to $SYS/broker/dropped/<reason>, the
+  // original topic in the x-original-topic property.
+  bool trace_drops = false;
   bool dedup_enabled = true;
   std::uint32_t dedup_window_s = 600;
   std::uint32_t dedup_max_ids = 1'000'000;
@@ -96,6 +105,8 @@ struct BrokerStats {
   std::uint64_t delayed_delivered = 0;    // ... routed when due
   std::uint64_t delayed_refused = 0;      // malformed delay, above max_delay_s, or delays off
   std::uint64_t delayed_dropped = 0;      // due, but the target refused it (a full queue)
+  std::uint64_t unroutable = 0;           // matched nothing (after unroutable_to: went nowhere)
+  std::uint64_t unroutable_diverted = 0;  // ... of which were sent to unroutable_to's destination
   std::uint64_t dedup_dropped = 0;        // publishes whose x-dedup-id was taken within the window
   std::uint64_t dedup_refused = 0;        // an empty x-dedup-id
 };
@@ -183,9 +194,15 @@ class Broker {
   // ---- delayed delivery (delayed.h) ----
   DelayedMessages& delayed() { return delayed_; }
   DedupIndex& dedup() { return dedup_; }
-  // Routes what is due now (the app's timer, armed through
-  // delayed().set_wakeup; also the tick, in case a wake-up was missed).
+  // Routes what is due now: delayed messages and queue redelivery back-offs
+  // (the app's timer, armed through set_timer_wakeup for the earliest due
+  // time; also the tick, in case a wake-up was missed).
   void run_delayed();
+  void set_timer_wakeup(const std::function<void(std::int64_t due_ms)>& wakeup) {
+    delayed_.set_wakeup(wakeup);
+    queues_.set_wakeup(wakeup);
+  }
+  std::int64_t next_timer_ms() const { return std::min(delayed_.next_due_ms(), queues_.next_backoff_ms()); }
 
   // ---- subscribe ----
   SubscribeStatus subscribe(Session* s, std::string_view full_filter, const SubscriptionOptions& o);
@@ -297,6 +314,10 @@ class Broker {
   // checked, then kept by delayed_ until due (or routed now), its id remembered.
   PublishResult publish_special(const MessageRef& msg, Session* publisher);
   void deliver_delayed(const MessageRef& msg);
+  // A message that matched nothing: to the unroutable destination, if any.
+  void divert_unroutable(const MessageRef& msg, PublishResult& result);
+  // With trace_drops: the dropped message to $SYS/broker/dropped/<reason>.
+  void trace_drop(const Message& msg, const char* reason);
   void count_connected(const Session* s, bool up);
   void retained_touched(std::string_view topic);
   void defer_retained(Session* s, std::string_view full_filter, std::string_view filter, const SubscriptionOptions& o);
@@ -421,6 +442,7 @@ class Broker {
   store::StoreSpace store_space_;
   std::uint64_t written_since_check_ = 0;  // batch bytes since the last check_store_space()
   int publish_depth_ = 0;
+  bool diverting_ = false;  // routing an unroutable message's copy: not diverted again
   std::uint64_t shared_rng_ = 0x9e3779b97f4a7c15ull;  // xorshift state of the random and sticky strategies
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
   AccessControl* access_ = nullptr;

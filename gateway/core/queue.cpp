@@ -1,6 +1,7 @@
 #include "queue.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "log.h"
 #include "persistence.h"
@@ -112,6 +113,7 @@ std::size_t QueueManager::read_disk(Queue& q, std::size_t n) {
   // Records at or past the first spilled one are still in memory (and maybe
   // not yet committed): never read them back.
   const std::uint64_t stop = q.spilled_.empty() ? UINT64_MAX : q.spilled_.front().qm.seq;
+  const std::int64_t now = clock_.wall_ms();
   std::size_t visited = 0;  // records of this queue's disk range, readable or not
   bool beyond = false;
   std::uint64_t last = 0;
@@ -143,8 +145,15 @@ std::size_t QueueManager::read_disk(Queue& q, std::size_t n) {
           qm.seq = seq;
           qm.deliveries = rec.deliveries;
           qm.expires_ms = deadline(q, *qm.msg);
-          q.ready_.push_back(std::move(qm));
           ++stats_.read_back;
+          if (rec.not_before_ms > now) {
+            // Still backing off (requeued before a restart or an eviction).
+            backoff_due_.emplace(rec.not_before_ms, &q);
+            if (wakeup_) wakeup_(rec.not_before_ms);
+            q.backoff_.emplace(rec.not_before_ms, std::move(qm));
+            return;
+          }
+          q.ready_.push_back(std::move(qm));
         });
   } catch (const std::exception& e) {
     log::error("queue %s: cannot read its backlog from the store: %s", q.name_.c_str(), e.what());
@@ -188,10 +197,14 @@ void QueueManager::evict(Queue& q) {
   // in their original order).
   std::uint64_t lowest = q.disk_count_ ? q.disk_next_seq_ : UINT64_MAX;
   for (std::size_t i = 0; i < q.ready_.size(); ++i) lowest = std::min(lowest, q.ready_[i].seq);
-  q.disk_count_ += q.ready_.size();
+  // Messages backing off go too: their records say until when, and a read
+  // of the disk range puts them aside again.
+  for (const auto& [due, qm] : q.backoff_) lowest = std::min(lowest, qm.seq);
+  q.disk_count_ += q.ready_.size() + q.backoff_.size();
   q.disk_next_seq_ = lowest;
   q.ready_.clear();
   q.ready_.shrink_if_empty();
+  q.backoff_.clear();
 }
 
 void QueueManager::remove_record(Queue& q, const QueuedMessage& qm) {
@@ -287,16 +300,63 @@ void QueueManager::unsubscribe(QueueSubscription* sub) {
 }
 
 void QueueManager::requeue(Queue& q, std::vector<QueuedMessage>& back) {
-  // Back to the head, in their original order.
+  // Back to the head, in their original order; with a back-off, aside until
+  // due (the record says until when, so a restart keeps the wait).
+  const std::int64_t now = q.policy_.redelivery_delay_ms > 0 ? clock_.wall_ms() : 0;
   for (auto it = back.rbegin(); it != back.rend(); ++it) {
     QueuedMessage& qm = *it;
     if (q.policy_.max_deliveries && qm.deliveries >= q.policy_.max_deliveries) {
       dead_letter(q, std::move(qm), "delivery-limit");
       continue;
     }
+    if (now != 0) {
+      const std::int64_t due = now + backoff_ms(q, qm.deliveries);
+      persistence_.put_with(store::Table::QueueEntries, store::queue_entry_key(q.name_, qm.seq),
+                            [&](std::string& out) {
+                              store::append_queue_entry(out, qm.deliveries, view_of(*qm.msg), due);
+                            });
+      const bool earliest = backoff_due_.empty() || due < backoff_due_.begin()->first;
+      q.backoff_.emplace(due, std::move(qm));
+      backoff_due_.emplace(due, &q);
+      if (earliest && wakeup_) wakeup_(due);
+      continue;
+    }
     write_entry(q, qm);
     q.ready_.push_front(std::move(qm));
   }
+}
+
+std::int64_t QueueManager::backoff_ms(const Queue& q, std::uint32_t deliveries) const {
+  const QueuePolicy& p = q.policy_;
+  const double cap = double(p.max_redelivery_delay_ms > 0 ? p.max_redelivery_delay_ms : 10 * p.redelivery_delay_ms);
+  double d = double(p.redelivery_delay_ms);
+  for (std::uint32_t n = 1; n < deliveries && d < cap; ++n) d *= p.redelivery_multiplier;
+  return static_cast<std::int64_t>(std::min(d, cap));
+}
+
+void QueueManager::release_backoff(Queue& q, std::int64_t now_ms) {
+  if (q.backoff_.empty() || q.backoff_.begin()->first > now_ms) return;
+  // Due ones go to the head, in their original (key) order.
+  std::vector<QueuedMessage> due;
+  while (!q.backoff_.empty() && q.backoff_.begin()->first <= now_ms) {
+    due.push_back(std::move(q.backoff_.begin()->second));
+    q.backoff_.erase(q.backoff_.begin());
+  }
+  std::sort(due.begin(), due.end(), [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq > b.seq; });
+  for (QueuedMessage& qm : due) q.ready_.push_front(std::move(qm));
+}
+
+void QueueManager::run_backoff(std::int64_t now_ms) {
+  while (!backoff_due_.empty() && backoff_due_.begin()->first <= now_ms) {
+    Queue* q = backoff_due_.begin()->second;
+    backoff_due_.erase(backoff_due_.begin());
+    dispatch(*q);  // releases what is due (a stale entry finds nothing)
+  }
+  if (wakeup_ && !backoff_due_.empty()) wakeup_(backoff_due_.begin()->first);
+}
+
+std::int64_t QueueManager::next_backoff_ms() const {
+  return backoff_due_.empty() ? std::numeric_limits<std::int64_t>::max() : backoff_due_.begin()->first;
 }
 
 bool QueueManager::ack(QueueSubscription* sub, std::uint64_t tag) {
@@ -379,6 +439,7 @@ void QueueManager::dispatch(Queue& q) {
   if (q.dispatching_) return;  // a consumer callback re-entered; the outer loop goes on
   q.dispatching_ = true;
   const std::int64_t now = clock_.wall_ms();
+  release_backoff(q, now);
   // Read ahead in chunks: a window half empty is filled up again.
   const std::size_t target = q.subs_.empty() ? (q.policy_.ttl_ms ? kIdleWindow : 0) : kWindow;
   for (;;) {

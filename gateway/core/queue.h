@@ -71,6 +71,12 @@ struct QueuePolicy {
   // message; the others wait, and the next in line takes over (from what
   // the first left unacknowledged, in order) when it goes.
   bool single_active_consumer = false;
+  // Redelivery back-off (Artemis's names): a NACKed or consumer-lost message
+  // is offered again only after min(delay * multiplier^(n-1), max), n its
+  // deliveries so far, without holding up the messages behind it. 0: off.
+  std::int64_t redelivery_delay_ms = 0;
+  double redelivery_multiplier = 1.0;
+  std::int64_t max_redelivery_delay_ms = 0;  // 0: 10 x redelivery_delay_ms
 };
 
 using QueuePolicyResolver = std::function<QueuePolicy(std::string_view queue)>;
@@ -121,7 +127,11 @@ class Queue {
  public:
   const std::string& name() const { return name_; }
   // Waiting to be delivered, in memory or on disk.
-  std::size_t ready_count() const { return ready_.size() + std::size_t(disk_count_) + spilled_.size(); }
+  std::size_t ready_count() const {
+    return ready_.size() + std::size_t(disk_count_) + spilled_.size() + backoff_.size();
+  }
+  // Requeued messages waiting out their redelivery back-off.
+  std::size_t backing_off() const { return backoff_.size(); }
   std::size_t unacked_count() const;
   std::size_t consumer_count() const { return subs_.size(); }
   std::uint64_t bytes() const { return bytes_; }
@@ -140,6 +150,7 @@ class Queue {
   QueuePolicy policy_;
   Ring<QueuedMessage> ready_;
   Ring<Spilled> spilled_;
+  std::multimap<std::int64_t, QueuedMessage> backoff_;  // by the time each may be offered again
   std::vector<std::unique_ptr<QueueSubscription>> subs_;
   std::size_t cursor_ = 0;       // round robin
   std::uint64_t next_seq_ = 1;
@@ -190,6 +201,12 @@ class QueueManager final : public BatchContributor {
   // The consumer has room again.
   void resume(QueueSubscription* sub);
   void tick();
+  // Redelivery back-off: offers again what is due (the broker's timer), and
+  // the next time something is (kNever: nothing backing off).
+  void run_backoff(std::int64_t now_ms);
+  std::int64_t next_backoff_ms() const;
+  // Told when next_backoff_ms() may have moved earlier.
+  void set_wakeup(std::function<void(std::int64_t due_ms)> w) { wakeup_ = std::move(w); }
 
   // Start-up: rebuilds queues from QueueMeta (their entries stay on disk
   // until consumers want them). A store from before QueueMeta has its
@@ -223,6 +240,8 @@ class QueueManager final : public BatchContributor {
   void evict(Queue& q);
   void migrate(const std::function<MessageRef(std::uint64_t)>& message);
   void requeue(Queue& q, std::vector<QueuedMessage>& back);
+  std::int64_t backoff_ms(const Queue& q, std::uint32_t deliveries) const;
+  void release_backoff(Queue& q, std::int64_t now_ms);
   void dead_letter(Queue& q, QueuedMessage qm, const char* reason);
   std::int64_t deadline(const Queue& q, const Message& m) const;
 
@@ -233,6 +252,8 @@ class QueueManager final : public BatchContributor {
   std::vector<Queue*> dirty_;  // counters to write with the next batch
   std::uint64_t next_tag_ = 1;
   QueueStats stats_;
+  std::multimap<std::int64_t, Queue*> backoff_due_;  // queues with back-offs, by due time (stale ones skipped)
+  std::function<void(std::int64_t)> wakeup_;
 };
 
 }  // namespace junction::core

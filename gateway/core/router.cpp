@@ -182,7 +182,9 @@ void Broker::run_delayed() {
   if (shutting_down_) return;
   // A bounded run per call keeps the loop serving others; the wake-up at
   // the end of run() calls again at once while more are due.
-  delayed_.run(clock_.wall_ms(), 4096);
+  const std::int64_t now = clock_.wall_ms();
+  delayed_.run(now, 4096);
+  queues_.run_backoff(now);
 }
 
 PublishResult Broker::publish_volatile(const MessageRef& msg) { return route(msg, nullptr, false); }
@@ -255,7 +257,55 @@ PublishResult Broker::route(const MessageRef& msg, Session* publisher, bool dura
             &result, sole);
   }
   --publish_depth_;
+  // A retained message is held by the retained store: not lost.
+  if (result.matched == 0 && !result.quota_exceeded && durable && !msg->retain && !diverting_) {
+    divert_unroutable(msg, result);
+  }
   return result;
+}
+
+void Broker::divert_unroutable(const MessageRef& msg, PublishResult& result) {
+  ++stats_.unroutable;
+  if (!config_.unroutable_to) return;
+  const std::string to = config_.unroutable_to(msg->topic);
+  if (to.empty() || to == msg->topic) return;
+  if (to.compare(0, kQueueTopicPrefix.size(), kQueueTopicPrefix) == 0) {
+    // Into the queue as it is: its topic says where it was going.
+    if (queues_.publish(std::string_view(to).substr(kQueueTopicPrefix.size()), msg) == QueueResult::Ok) {
+      ++stats_.unroutable_diverted;
+      result.matched = 1;
+    } else {
+      result.quota_exceeded = true;
+    }
+    return;
+  }
+  // To a topic: a copy under that topic, the original one in a property.
+  MessageRef copy = make_message();
+  copy->topic = to;
+  copy->payload = msg->payload;
+  copy->qos = msg->qos;
+  copy->expiry_ms = msg->expiry_ms;
+  copy->origin_client = msg->origin_client;
+  copy->origin_protocol = msg->origin_protocol;
+  if (!msg->props().empty()) copy->mutable_props() = msg->props();
+  copy->mutable_props().user_properties.push_back({"x-original-topic", msg->topic});
+  diverting_ = true;
+  PublishResult r = route(copy, nullptr, true);
+  diverting_ = false;
+  if (r.matched != 0) {
+    ++stats_.unroutable_diverted;
+    result.matched = r.matched;
+  }
+  result.quota_exceeded = result.quota_exceeded || r.quota_exceeded;
+}
+
+void Broker::trace_drop(const Message& msg, const char* reason) {
+  if (!config_.trace_drops || is_sys_topic(msg.topic) || publish_depth_ > 4) return;
+  MessageRef t = make_message();
+  t->topic = std::string("$SYS/broker/dropped/") + reason;
+  t->payload = msg.payload;
+  t->mutable_props().user_properties.push_back({"x-original-topic", msg.topic});
+  publish_volatile(t);
 }
 
 Session* Broker::pick_shared_member(SharedGroup& g, const Message& msg) {
@@ -331,6 +381,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
                      std::span<const std::uint32_t> sub_ids, PublishResult* result, bool sole) {
   if (msg->expiry_ms != 0 && msg->expired(clock_.wall_ms())) {  // no clock read per delivery otherwise
     ++stats_.expired;
+    trace_drop(*msg, "expired");
     return;
   }
   // Read access is checked when a message goes out: here for a connected
@@ -351,6 +402,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     if (s->online() && s->sink->slow_consumer()) {
       ++stats_.dropped_qos0;
       ++stats_.dropped_slow_consumer;
+      trace_drop(*msg, "slow_consumer");
       return;
     }
     if (const QueueFull full = queue_full(s, *msg); full != QueueFull::No) {
@@ -358,6 +410,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       // refusal): the publisher is not told "no matching subscribers".
       ++stats_.dropped_qos0;
       note_queue_full(s, full, /*refused=*/false);
+      trace_drop(*msg, "queue_full");
       if (result) ++result->matched;
       return;
     }
@@ -383,6 +436,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
     while ((!s->pending_.empty() || refill(s, 64)) && queue_full(s, *msg) != QueueFull::No) {
       ++stats_.dropped_oldest;
       ++s->extras()->dropped_oldest;
+      trace_drop(*s->pending_.front().msg, "oldest");
       finish_entry(s, s->pending_.front());
       s->pop_pending();
     }
@@ -507,6 +561,7 @@ void Broker::pump(Session* s) {
     OutEntry& e = s->pending_.front();
     if (e.msg->expiry_ms != 0 && e.msg->expired(now ? now : (now = clock_.wall_ms()))) {
       ++stats_.expired;
+      trace_drop(*e.msg, "expired");
       finish_entry(s, e);
       s->pop_pending();
       continue;

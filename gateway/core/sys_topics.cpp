@@ -67,6 +67,12 @@ void SysTopics::collect(SysReport& r) const {
   r.add("clients/slow_consumers", st.slow_consumers);
   r.add("publish/sys/refused", st.sys_publish_refused);
   r.add("messages/expired", st.expired);
+  r.add("publish/messages/unroutable", st.unroutable);
+  r.add("publish/messages/unroutable/diverted", st.unroutable_diverted);
+  r.add("delayed/pending", broker_.delayed().pending());
+  r.add("delayed/delivered", st.delayed_delivered);
+  r.add("dedup/ids", broker_.dedup().size());
+  r.add("dedup/dropped", st.dedup_dropped);
   // Without the $SYS values themselves (every name in last_ is one), so
   // the count does not move because the tree was published.
   const std::size_t retained = broker_.retained().size();

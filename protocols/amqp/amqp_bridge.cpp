@@ -281,6 +281,10 @@ void AmqpBridge::amqp_delivery(IncomingMessage& in) {
   msg->origin_client = client_id_;
   msg->origin_protocol = kAmqpProtocol;
   from_amqp_properties(in.properties, *msg, broker_.clock().wall_ms());
+  if (opt_.dedup && in.properties.message_id && !in.properties.message_id->empty()) {
+    msg->mutable_props().user_properties.push_back(
+        core::UserProperty{std::string(core::kDedupProperty), std::string(*in.properties.message_id)});
+  }
   const core::PublishResult res = broker_.publish(msg, online_ ? session_ : nullptr);
   if (res.quota_exceeded && rule.qos > 0) {
     // Some local session or queue is full: leave the message upstream.

@@ -76,6 +76,11 @@ struct BridgeOptions {
   // limits bound the outbox (it lives on disk, issue 18).
   std::uint32_t outbox_max = 0;
   bool outbox_drop_oldest = false;
+  // Inbound deliveries carrying an AMQP message-id go through the broker's
+  // duplicate detection with it (x-dedup-id), so RabbitMQ's redeliveries
+  // after a reconnect, or our own resends coming back, reach local
+  // subscribers once.
+  bool dedup = false;
   std::uint64_t max_message_size = 64u << 20;
 };
 

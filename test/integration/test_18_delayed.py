@@ -341,3 +341,32 @@ def test_shared_hash_topic_keeps_each_topics_order_across_workers(broker, paho):
             assert n == seen.get(m.topic, -1) + 1, "topic %s out of order at %d" % (m.topic, n)
             seen[m.topic] = n
     assert len(set(owner.values())) > 1  # spread over the group
+
+
+@pytest.mark.broker_options(stomp=True, extra_yaml="queues:\n  - {pattern: \"bo-*\", redelivery_delay_ms: 500, "
+                                                   "redelivery_multiplier: 2}\n")
+def test_redelivery_back_off_after_nack(broker, stomps):
+    queue = unique("bo-q")
+    c = stomps(broker.stomp_port, "1.2")
+    c.subscribe("/queue/" + queue, sub_id="c", ack="client-individual")
+    pub = stomps(broker.stomp_port, "1.2")
+    pub.send("/queue/" + queue, "first", receipt="r0")
+    f = c.get()
+    assert f.body == b"first"
+    t0 = time.monotonic()
+    c.nack(f, receipt="n1")
+    pub.send("/queue/" + queue, "second", receipt="r1")
+    g = c.get()
+    assert g.body == b"second", "the message behind a backing-off one is not held up"
+    assert time.monotonic() - t0 < 0.45
+    c.ack(g)
+    again = c.get(timeout=5)
+    waited = time.monotonic() - t0
+    assert again.body == b"first" and again.headers.get("redelivered") == "true"
+    assert waited >= 0.5 - EARLY_SLACK, "offered again %.3fs after the NACK" % waited
+    c.nack(again, receipt="n2")
+    t1 = time.monotonic()
+    third = c.get(timeout=5)
+    assert third.body == b"first"
+    assert time.monotonic() - t1 >= 1.0 - EARLY_SLACK  # 500 ms x 2
+    c.ack(third)

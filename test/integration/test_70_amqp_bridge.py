@@ -215,6 +215,30 @@ def test_pika_publish_reaches_mqtt_and_stomp_with_headers(broker_factory, paho, 
         st.conn.disconnect()
 
 
+@pytest.mark.parametrize("dedup", [False, True])
+def test_inbound_dedup_by_amqp_message_id(broker_factory, paho, rabbitmq, dedup):
+    """With the bridge's dedup: true, a second delivery with the same AMQP
+    message-id (RabbitMQ's redelivery after a reconnect, a producer's retry)
+    reaches local subscribers once; without it, twice."""
+    ex = unique("jdd")
+    b = broker_factory(extra_yaml=bridge_yaml(rabbitmq.uri(), "dd", inbound=[
+        '{exchange: %s, binding_key: "dd.#", topic_prefix: "in/", qos: 1}' % ex],
+        extra="dedup: %s" % ("true" if dedup else "false")))
+    wait_connected(b, "dd")
+    sub = paho(b.port, version=V5)
+    sub.connect()
+    sub.subscribe("in/#", qos=1)
+    amqp_publish(rabbitmq, ex, "dd.x", b"once", message_id="order-42")
+    amqp_publish(rabbitmq, ex, "dd.x", b"once", message_id="order-42")
+    amqp_publish(rabbitmq, ex, "dd.x", b"other", message_id="order-43")
+    got = [m.payload for m in sub.get_n(2 if dedup else 3, timeout=20)]
+    if dedup:
+        assert got == [b"once", b"other"]
+        sub.expect_nothing(1.0)
+    else:
+        assert got == [b"once", b"once", b"other"]
+
+
 # ------------------------------------------------------------ limits
 
 def _closed_port():

@@ -134,7 +134,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, dedup, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, unroutable, dedup, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -384,6 +384,18 @@ TEST_CASE("shared_subscriptions.strategy and single_active_consumer", "[config]"
       parse_config(std::string(kMinimal) + "queues:\n  - {pattern: \"jobs\", single_active_consumer: true}\n", "t.yaml");
   REQUIRE(q.queues.size() == 1);
   CHECK(q.queues[0].single_active_consumer);
+  const junction::Config b = parse_config(std::string(kMinimal) +
+                                              "queues:\n  - {pattern: \"jobs\", redelivery_delay_ms: 500, "
+                                              "redelivery_multiplier: 1.5, max_redelivery_delay_ms: 8000}\n",
+                                          "t.yaml");
+  REQUIRE(b.queues.size() == 1);
+  CHECK(b.queues[0].redelivery_delay_ms == 500);
+  CHECK(b.queues[0].redelivery_multiplier == 1.5);
+  CHECK(b.queues[0].max_redelivery_delay_ms == 8000);
+  CHECK_THAT(error_of(std::string(kMinimal) + "queues:\n  - {pattern: \"j\", redelivery_multiplier: 0.5}\n"),
+             Contains("must be between 1 and 100, got 0.5"));
+  CHECK_THAT(error_of(std::string(kMinimal) + "queues:\n  - {pattern: \"j\", redelivery_multiplier: fast}\n"),
+             Contains("expected a number, got 'fast'"));
 }
 
 TEST_CASE("sys section: default, values and errors", "[config][sys]") {

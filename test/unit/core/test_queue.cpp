@@ -440,3 +440,61 @@ TEST_CASE("single active consumer: one consumer gets everything; the next takes 
   CHECK(b.got[0].deliveries == 2);
   CHECK(c.got.empty());
 }
+
+TEST_CASE("redelivery back-off: a NACKed message waits min(delay x multiplier^(n-1), max), others go on",
+          "[core][queue][backoff]") {
+  QFixture f(GENERATE(false, true));
+  QueuePolicy p;
+  p.redelivery_delay_ms = 1000;
+  p.redelivery_multiplier = 2.0;
+  p.max_redelivery_delay_ms = 3000;
+  f.policies["b"] = p;
+  f.restart();
+  FakeConsumer c;
+  QueueSubscription* sub = f.q().subscribe("b", &c, AckMode::Individual, 0);
+  f.send("b", "m0");
+  f.send("b", "m1");
+  REQUIRE(c.got.size() == 2);
+  CHECK(f.q().nack(sub, c.got[0].tag, true));
+  f.commit();
+  CHECK(f.q().find("b")->backing_off() == 1);
+  CHECK(f.q().find("b")->ready_count() == 1);
+  f.send("b", "m2");  // not held up by m0
+  REQUIRE(c.got.size() == 3);
+  CHECK(c.got[2].payload == "m2");
+  auto wait_and_run = [&](std::int64_t ms) {
+    f.clock.advance(ms);
+    f.broker->run_delayed();
+    f.commit();
+  };
+  const std::vector<std::int64_t> delays = {1000, 2000, 3000, 3000};  // x2 each time, capped at 3000
+  for (std::size_t round = 0; round < delays.size(); ++round) {
+    INFO("redelivery " << round + 1);
+    const std::size_t before = c.got.size();
+    wait_and_run(delays[round] - 1);
+    CHECK(c.got.size() == before);  // never early
+    wait_and_run(1);
+    REQUIRE(c.got.size() == before + 1);
+    CHECK(c.got.back().payload == "m0");
+    CHECK(c.got.back().deliveries == round + 2);
+    if (round + 1 < delays.size()) CHECK(f.q().nack(sub, c.got.back().tag, true));
+    f.commit();
+  }
+  SECTION("the wait survives a restart") {
+    CHECK(f.q().nack(sub, c.got.back().tag, true));  // 5th delivery failed: 3000 ms
+    f.commit();
+    f.clock.advance(1000);
+    f.restart();
+    FakeConsumer d;
+    f.q().subscribe("b", &d, AckMode::Individual, 0);
+    for (const auto& g : d.got) CHECK(g.payload != "m0");  // still backing off
+    f.clock.advance(1999);
+    f.broker->run_delayed();
+    for (const auto& g : d.got) CHECK(g.payload != "m0");
+    f.clock.advance(1);
+    f.broker->run_delayed();
+    REQUIRE_FALSE(d.got.empty());
+    CHECK(d.got.back().payload == "m0");
+    CHECK(d.got.back().deliveries == 6);
+  }
+}

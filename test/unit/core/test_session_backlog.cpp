@@ -41,7 +41,8 @@ std::size_t entries(Fixture& f) {
   return n;
 }
 
-void fill_offline(Fixture& f, const char* id, int from, int to) {
+// Publishes messages from..to-1 to "t/x" while the subscriber is offline.
+void fill_offline(Fixture& f, int from, int to) {
   for (int i = from; i < to; ++i) {
     INFO("message " << i);
     REQUIRE(f.publish("t/x", std::to_string(i), 1).matched == 1);
@@ -64,7 +65,7 @@ TEST_CASE("session backlog: an offline session keeps a window in memory, the res
           "[core][session][backlog]") {
   Fixture f;
   Session* s = subscribe_offline(f, "dev");
-  fill_offline(f, "dev", 0, 3000);
+  fill_offline(f, 0, 3000);
   CHECK(s->queued() == 3000);
   CHECK(s->pending().size() <= 16);
   CHECK(s->backlog() >= 3000 - 16);
@@ -82,7 +83,7 @@ TEST_CASE("session backlog: an offline session keeps a window in memory, the res
 TEST_CASE("session backlog: messages arriving while it drains come after it", "[core][session][backlog]") {
   Fixture f;
   Session* s = subscribe_offline(f, "dev");
-  fill_offline(f, "dev", 0, 2500);
+  fill_offline(f, 0, 2500);
   FakeSink sink;
   s = f.connect("dev", sink, false, kHour, 50);
   std::size_t done = 0;
@@ -107,7 +108,7 @@ TEST_CASE("session backlog: messages arriving while it drains come after it", "[
 TEST_CASE("session backlog: survives a restart; only a window is loaded", "[core][session][backlog][restore]") {
   Fixture f;
   subscribe_offline(f, "dev");
-  fill_offline(f, "dev", 0, 2000);
+  fill_offline(f, 0, 2000);
   f.restart();
   Session* s = f.broker->find_session("dev");
   REQUIRE(s != nullptr);
@@ -161,7 +162,7 @@ TEST_CASE("session backlog: ending the session erases it; a session no longer pe
   Fixture f;
   SECTION("clean start ends the old session and its backlog") {
     subscribe_offline(f, "dev");
-    fill_offline(f, "dev", 0, 500);
+    fill_offline(f, 0, 500);
     FakeSink sink;
     f.connect("dev", sink, true, 0);
     CHECK(sink.got.empty());
@@ -170,7 +171,7 @@ TEST_CASE("session backlog: ending the session erases it; a session no longer pe
   }
   SECTION("resumed without expiry: the backlog comes into memory and is delivered") {
     subscribe_offline(f, "dev");
-    fill_offline(f, "dev", 0, 500);
+    fill_offline(f, 0, 500);
     FakeSink sink;
     Session* s = f.connect("dev", sink, false, 0, 1000);
     CHECK(s->backlog() == 0);
@@ -184,7 +185,7 @@ TEST_CASE("session backlog: a drop-oldest outbox drops from the head on disk", "
   Fixture f;
   Session* s = subscribe_offline(f, "bridge");
   s->set_queue_limit(100, true);
-  fill_offline(f, "bridge", 0, 1000);
+  fill_offline(f, 0, 1000);
   CHECK(s->queued() == 100);
   CHECK(s->dropped_oldest() == 900);
   s->set_queue_limit(100, true);
@@ -200,7 +201,7 @@ TEST_CASE("session backlog: a spilled entry delivered before its commit leaves o
   // or the retained message's record goes and a restart loses it.
   Fixture f;
   subscribe_offline(f, "dev");
-  fill_offline(f, "dev", 0, 16);  // its offline window
+  fill_offline(f, 0, 16);  // its offline window
   MessageRef m = f.broker->make_message();
   m->topic = "t/r";
   m->payload = "keep";
