@@ -199,7 +199,12 @@ def test_oversize_packet_paho(broker, paho, version):
     other.subscribe(topic, 1)
     c = paho(broker.port, version=version)
     c.connect()
-    c.publish(topic, b"x" * 5000, qos=1, wait=False)
+    try:
+        c.publish(topic, b"x" * 5000, qos=1, wait=False)
+    except AssertionError as e:
+        # The broker closed the connection on the packet's header while paho
+        # was still writing the rest: the expected outcome, seen early.
+        assert "rc=4" in str(e) or "rc=7" in str(e), e
     c.wait_gone(5)  # reason code checked in the raw test (paho 1.6.1 may not parse it)
     other.expect_nothing(0.3)
     other.publish(topic, b"still here", qos=1)

@@ -66,7 +66,11 @@ def test_offline_backlog_comes_back_in_order(broker_factory, monkeypatch, versio
     fill(broker.port, N)
     time.sleep(1.5)  # the tick settles what the last commits wrote
     grown = rss_anon_kib(broker.pid) - before
-    assert grown < 8 * 1024, "broker grew by %d KiB holding an offline backlog" % grown
+    # Held in memory, the backlog would take over 20 MiB (payloads alone).
+    # What grows is the batch buffer and the LMDB writer's transaction (its
+    # dirty pages are heap memory), larger when the machine is loaded and
+    # commits lag: 8.5 MiB was seen under load, about 5 MiB on an idle one.
+    assert grown < 12 * 1024, "broker grew by %d KiB holding an offline backlog" % grown
 
     if restart:
         broker.restart(kill=(restart == "kill"))
