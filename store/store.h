@@ -34,7 +34,7 @@ enum class Table : std::uint8_t {
   QueueEntries = 6,    // queue name \0 seq (u64 BE) -> StoredQueueEntry (ready or unacknowledged), message inline
   QueueMeta = 7,       // queue name -> StoredQueueMeta (counters, next seq)
   Delayed = 8,         // due ms (u64 BE) ++ msg id (u64 BE) -> StoredMessage (the message to route when due)
-  DedupIds = 9,        // 128-bit hash of (destination, x-dedup-id) -> first seen ms (u64 BE)
+  DedupIds = 9,        // taken ms (u64 BE) ++ seq (u64 BE) -> 128-bit hash of (destination, x-dedup-id)
   Count
 };
 

@@ -39,7 +39,11 @@ std::uint64_t hash64(std::string_view a, std::string_view b, std::uint64_t seed)
   return feed(feed(h, a), b);
 }
 
-std::string key_of(const DedupHash& h) { return store::u64_key(h.hi) + store::u64_key(h.lo); }
+std::string key_of(std::int64_t at_ms, std::uint64_t seq) {
+  return store::u64_key(static_cast<std::uint64_t>(at_ms < 0 ? 0 : at_ms)) + store::u64_key(seq);
+}
+
+std::string value_of(const DedupHash& h) { return store::u64_key(h.hi) + store::u64_key(h.lo); }
 
 }  // namespace
 
@@ -51,29 +55,27 @@ DedupIndex::DedupIndex(Persistence& persistence, std::int64_t window_ms, std::si
     : persistence_(persistence), window_ms_(window_ms), max_ids_(max_ids == 0 ? 1 : max_ids) {}
 
 void DedupIndex::restore(std::int64_t now_ms) {
-  std::vector<Seen> all;
   std::size_t bad = 0;
+  // Key order is the order they were taken: the FIFO is rebuilt as it was.
   persistence_.store().scan(store::Table::DedupIds, [&](std::string_view key, std::string_view value) {
-    std::uint64_t at = 0;
+    std::uint64_t at = 0, seq = 0;
     DedupHash h;
-    if (key.size() != 16 || !store::parse_u64_key(key.substr(0, 8), h.hi) ||
-        !store::parse_u64_key(key.substr(8), h.lo) || !store::parse_u64_key(value, at)) {
+    if (key.size() != 16 || value.size() != 16 || !store::parse_u64_key(key.substr(0, 8), at) ||
+        !store::parse_u64_key(key.substr(8), seq) || !store::parse_u64_key(value.substr(0, 8), h.hi) ||
+        !store::parse_u64_key(value.substr(8), h.lo)) {
       persistence_.erase(store::Table::DedupIds, key);
       ++bad;
       return;
     }
-    all.push_back(Seen{h, static_cast<std::int64_t>(at), 0});
+    next_seq_ = std::max(next_seq_, seq + 1);
+    if (now_ms - static_cast<std::int64_t>(at) >= window_ms_) {
+      persistence_.erase(store::Table::DedupIds, key);
+      return;
+    }
+    ids_[h] = Entry{static_cast<std::int64_t>(at), seq, 0};  // a later record of the same id wins
+    order_.push_back(Seen{h, static_cast<std::int64_t>(at), seq});
   });
   if (bad != 0) log::error("store: %zu unreadable duplicate-detection record(s) dropped", bad);
-  std::sort(all.begin(), all.end(), [](const Seen& a, const Seen& b) { return a.at_ms < b.at_ms; });
-  for (const Seen& s : all) {
-    if (now_ms - s.at_ms >= window_ms_) {
-      persistence_.erase(store::Table::DedupIds, key_of(s.hash));
-      continue;
-    }
-    ids_.emplace(s.hash, Entry{s.at_ms, 0});
-    order_.push_back(s);
-  }
   while (ids_.size() > max_ids_) forget_oldest();
 }
 
@@ -86,11 +88,16 @@ bool DedupIndex::seen(const DedupHash& h, std::int64_t now_ms) const {
 }
 
 void DedupIndex::remember(const DedupHash& h, std::int64_t now_ms) {
-  const std::uint64_t ticket = persistence_.ticket();
-  auto [it, fresh] = ids_.try_emplace(h, Entry{now_ms, ticket});
-  if (!fresh) it->second = Entry{now_ms, ticket};  // past the window (or failed): taken again; the old FIFO slot goes stale
-  order_.push_back(Seen{h, now_ms, ticket});
-  persistence_.put(store::Table::DedupIds, key_of(h), store::u64_key(static_cast<std::uint64_t>(now_ms)));
+  if (ids_.empty() && order_.empty()) ids_.reserve(std::min<std::size_t>(max_ids_, 1u << 16));
+  const std::uint64_t seq = next_seq_++;
+  // Taken again (past the window, or its first batch failed): the old FIFO slot goes stale.
+  ids_[h] = Entry{now_ms, seq, persistence_.ticket()};
+  order_.push_back(Seen{h, now_ms, seq});
+  // The message's own records (if it was stored) are in this batch and make
+  // its answer wait; the id alone need not: lost in a crash before this
+  // commit, it was not yet answered-for either way (the producer that got no
+  // PUBACK retries, and the first copy was not stored).
+  persistence_.put_not_awaited(store::Table::DedupIds, key_of(now_ms, seq), value_of(h));
   while (ids_.size() > max_ids_) {
     forget_oldest();
     ++evicted_for_space_;
@@ -98,20 +105,22 @@ void DedupIndex::remember(const DedupHash& h, std::int64_t now_ms) {
 }
 
 void DedupIndex::expire(std::int64_t now_ms) {
-  while (!order_.empty() && now_ms - order_.front().at_ms >= window_ms_) forget_oldest();
-  // Stale FIFO slots (ids taken again) are dropped as they reach the front.
+  while (!order_.empty() && now_ms - order_.front().at_ms >= window_ms_) pop_oldest();
 }
 
 void DedupIndex::forget_oldest() {
-  while (!order_.empty()) {
-    const Seen s = order_.front();
-    order_.pop_front();
-    auto it = ids_.find(s.hash);
-    if (it == ids_.end() || it->second.at_ms != s.at_ms || it->second.ticket != s.ticket) continue;  // stale
-    ids_.erase(it);
-    persistence_.erase(store::Table::DedupIds, key_of(s.hash));
-    return;
+  while (!order_.empty() && !pop_oldest()) {
   }
+}
+
+bool DedupIndex::pop_oldest() {
+  const Seen s = order_.front();
+  order_.pop_front();
+  persistence_.erase_not_awaited(store::Table::DedupIds, key_of(s.at_ms, s.seq));
+  auto it = ids_.find(s.hash);
+  if (it == ids_.end() || it->second.seq != s.seq) return false;  // stale: the id was taken again since
+  ids_.erase(it);
+  return true;
 }
 
 }  // namespace junction::core

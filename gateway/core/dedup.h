@@ -5,12 +5,14 @@
 //
 // An id is remembered as a 128-bit hash of (destination, id): 16 bytes
 // whatever the lengths, and an accidental collision among a million ids is
-// about 1 in 10^26. Each is a record of the store's DedupIds table (key: the
-// hash, value: when it was first seen), written in the batch of the message
-// it admitted, so the message and its id commit together: a producer that
-// retries after a crash is answered "duplicate" exactly when the first copy
-// was kept. Memory: a hash map from hash to first-seen time plus a FIFO of
-// the same, oldest first, so that eviction (past the window, or past
+// about 1 in 10^26. Each is a record of the store's DedupIds table, written
+// in the batch of the message it admitted, so the message and its id commit
+// together: a producer that retries after a crash is answered "duplicate"
+// exactly when the first copy was kept. Records are keyed by when they were
+// taken (time, sequence), not by hash: the B-tree grows at its end and is
+// trimmed at its start, as the ids come and go, instead of touching a random
+// page per id. Memory: a hash map from hash to (time, sequence) plus a FIFO
+// of the same, oldest first, so that eviction (past the window, or past
 // max_ids) is O(1) per id.
 #pragma once
 
@@ -55,20 +57,23 @@ class DedupIndex {
   };
   struct Entry {
     std::int64_t at_ms;
+    std::uint64_t seq;     // its record's key, with at_ms
     std::uint64_t ticket;  // the batch that wrote it (0: restored)
   };
   struct Seen {
     DedupHash hash;
     std::int64_t at_ms;
-    std::uint64_t ticket;
+    std::uint64_t seq;
   };
-  void forget_oldest();
+  void forget_oldest();  // the oldest live id (stale FIFO slots on the way go too)
+  bool pop_oldest();     // one FIFO slot; false if it was stale
 
   Persistence& persistence_;
   std::int64_t window_ms_;
   std::size_t max_ids_;
   std::unordered_map<DedupHash, Entry, HashOf> ids_;
-  std::deque<Seen> order_;  // oldest first
+  std::deque<Seen> order_;  // oldest first (a slot whose id was taken again since is stale)
+  std::uint64_t next_seq_ = 1;
   std::uint64_t evicted_for_space_ = 0;
 };
 

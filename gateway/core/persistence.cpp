@@ -45,6 +45,7 @@ void Persistence::write_message(const Message& m) {
 void Persistence::flush() {
   for (BatchContributor* c : contributors_) c->before_flush();
   deferred_ = 0;
+  not_awaited_ = 0;
   const std::uint64_t seq = current_seq_++;
   if (batch_.empty()) {
     // Nothing to write: this iteration's answers only wait for earlier commits.

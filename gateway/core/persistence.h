@@ -68,6 +68,17 @@ class Persistence {
     batch_.put_with(t, key, std::forward<Write>(write));
   }
   void erase(store::Table t, std::string_view key) { batch_.erase(t, key); }
+  // An op no answer needs to wait for (it is not counted by pending_ops()):
+  // bookkeeping whose loss in a crash breaks no promise made to a client,
+  // such as a dedup id of a message that itself was not stored.
+  void put_not_awaited(store::Table t, std::string_view key, std::string_view value) {
+    batch_.put(t, key, value);
+    ++not_awaited_;
+  }
+  void erase_not_awaited(store::Table t, std::string_view key) {
+    batch_.erase(t, key);
+    ++not_awaited_;
+  }
   void persist_ref(const Message& m);
   void persist_unref(const Message& m);
   void write_message(const Message& m);
@@ -76,7 +87,7 @@ class Persistence {
   // Ops in the next batch, counting those a contributor writes only at the
   // flush (note_deferred): front-ends compare it before and after handling a
   // packet to know whether its answer waits for the commit.
-  std::size_t pending_ops() const { return batch_.size() + deferred_; }
+  std::size_t pending_ops() const { return batch_.size() + deferred_ - not_awaited_; }
   void note_deferred() { ++deferred_; }
   std::size_t pending_bytes() const { return batch_.bytes(); }
   // True when nothing submitted is still waiting for the store.
@@ -102,6 +113,7 @@ class Persistence {
   std::vector<CommitWaiter*> notify_scratch_;
   std::vector<BatchContributor*> contributors_;
   std::size_t deferred_ = 0;
+  std::size_t not_awaited_ = 0;
   bool degraded_ = false;
   std::uint64_t commits_ = 0;
   store::Batch batch_;

@@ -135,3 +135,43 @@ TEST_CASE("dedup hashes keep destination and id apart", "[core][dedup]") {
   CHECK(dedup_hash("orders", "a-very-long-identifier-of-more-than-eight-bytes") ==
         dedup_hash("orders", "a-very-long-identifier-of-more-than-eight-bytes"));
 }
+
+TEST_CASE("an id taken again after its window stays remembered for its own window, across a restart",
+          "[core][dedup]") {
+  Fixture f;
+  CHECK_FALSE(publish_id(f, "t", "1", "again").duplicate);
+  f.clock.advance(600'000);  // past the window; the tick has not run
+  CHECK_FALSE(publish_id(f, "t", "2", "again").duplicate);
+  f.clock.advance(1'000);
+  CHECK_FALSE(publish_id(f, "t", "3", "other").duplicate);
+  f.broker->tick();  // forgets the first slot of "again" (stale), not its second taking
+  f.broker->flush();
+  CHECK(publish_id(f, "t", "4", "again").duplicate);
+  CHECK(dedup_records(f.store) == 2);
+  f.restart();
+  CHECK(publish_id(f, "t", "5", "again").duplicate);
+  CHECK(publish_id(f, "t", "6", "other").duplicate);
+  CHECK(f.broker->dedup().size() == 2);
+}
+
+TEST_CASE("a dedup id alone does not hold up the answer; a stored message still does", "[core][dedup]") {
+  Fixture f;
+  FakeSink sink;
+  Session* s = f.connect("sub", sink);  // clean: nothing to store
+  REQUIRE(f.broker->subscribe(s, "t", f.qos(1)) == SubscribeStatus::Granted);
+  auto& p = f.broker->persistence();
+  const std::size_t before = p.pending_ops();
+  MessageRef m = f.broker->make_message();
+  m->topic = "t";
+  m->qos = 1;
+  m->mutable_props().user_properties.push_back({std::string(kDedupProperty), "fast"});
+  f.broker->publish(m, nullptr);
+  CHECK(p.pending_ops() == before);  // the PUBACK goes out at once
+  MessageRef q = f.broker->make_message();
+  q->topic = "$queue/jobs";
+  q->qos = 1;
+  q->mutable_props().user_properties.push_back({std::string(kDedupProperty), "durable"});
+  f.broker->publish(q, nullptr);
+  CHECK(p.pending_ops() > before);  // the queued message (and its id) are waited for
+  f.broker->flush();
+}
