@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "log.h"
 #include "records.h"
@@ -39,11 +38,23 @@ std::uint64_t hash64(std::string_view a, std::string_view b, std::uint64_t seed)
   return feed(feed(h, a), b);
 }
 
-std::string key_of(std::int64_t at_ms, std::uint64_t seq) {
-  return store::u64_key(static_cast<std::uint64_t>(at_ms < 0 ? 0 : at_ms)) + store::u64_key(seq);
+constexpr std::size_t kEntryBytes = 24;  // hash (16) and time (8) of one id in a record
+constexpr std::size_t kMinSlots = 1024;
+
+void put_u64(std::string& out, std::uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xFF);
+    v >>= 8;
+  }
+  out.append(b, 8);
 }
 
-std::string value_of(const DedupHash& h) { return store::u64_key(h.hi) + store::u64_key(h.lo); }
+std::uint64_t get_u64(const char* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
 
 }  // namespace
 
@@ -52,56 +63,149 @@ DedupHash dedup_hash(std::string_view destination, std::string_view id) {
 }
 
 DedupIndex::DedupIndex(Persistence& persistence, std::int64_t window_ms, std::size_t max_ids)
-    : persistence_(persistence), window_ms_(window_ms), max_ids_(max_ids == 0 ? 1 : max_ids) {}
+    : persistence_(persistence), window_ms_(window_ms), max_ids_(max_ids == 0 ? 1 : max_ids) {
+  persistence_.add_contributor(this);
+}
+
+// ---------------------------------------------------------------- table ----
+
+const DedupIndex::Slot* DedupIndex::find(const DedupHash& h) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = h.lo & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (s.seq == 0) return nullptr;
+    if (s.lo == h.lo && s.hi == h.hi) return &s;
+  }
+}
+
+DedupIndex::Slot* DedupIndex::find(const DedupHash& h) {
+  return const_cast<Slot*>(static_cast<const DedupIndex*>(this)->find(h));
+}
+
+void DedupIndex::upsert(const DedupHash& h, std::int64_t at_ms, std::uint64_t seq) {
+  if (Slot* s = find(h)) {
+    s->at_ms = at_ms;
+    s->seq = seq;
+    return;
+  }
+  if ((used_ + 1) * 4 > slots_.size() * 3) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = h.lo & mask;
+  while (slots_[i].seq != 0) i = (i + 1) & mask;
+  slots_[i] = Slot{h.hi, h.lo, at_ms, seq};
+  ++used_;
+}
+
+void DedupIndex::grow() {
+  std::vector<Slot> old(std::max(kMinSlots, slots_.size() * 2));
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.seq == 0) continue;
+    std::size_t i = s.lo & mask;
+    while (slots_[i].seq != 0) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+void DedupIndex::erase_slot(std::size_t i) {
+  // Backward shift: later slots of the same probe run move up, so that no
+  // lookup stops early at the hole.
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t hole = i;
+  for (std::size_t j = (i + 1) & mask; slots_[j].seq != 0; j = (j + 1) & mask) {
+    const std::size_t home = slots_[j].lo & mask;
+    // May slot j move to the hole? Only if its home is not in (hole, j].
+    const bool home_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (home_between) continue;
+    slots_[hole] = slots_[j];
+    hole = j;
+  }
+  slots_[hole] = Slot{};
+  --used_;
+}
+
+const DedupIndex::Seen* DedupIndex::entry(std::uint64_t seq) const {
+  auto it = std::lower_bound(order_.begin(), order_.end(), seq,
+                             [](const Seen& s, std::uint64_t v) { return s.seq < v; });
+  return it != order_.end() && it->seq == seq ? &*it : nullptr;
+}
+
+// ------------------------------------------------------------- the index ----
+
+void DedupIndex::add(const DedupHash& h, std::int64_t at_ms, std::uint64_t seq, std::uint64_t ticket) {
+  upsert(h, at_ms, seq);  // taken again: its old FIFO slot goes stale
+  order_.push_back(Seen{h, at_ms, seq, ticket});
+  while (used_ > max_ids_) {
+    forget_oldest();
+    ++evicted_for_space_;
+  }
+}
 
 void DedupIndex::restore(std::int64_t now_ms) {
-  std::size_t bad = 0;
+  std::size_t bad = 0, expired = 0;
   // Key order is the order they were taken: the FIFO is rebuilt as it was.
   persistence_.store().scan(store::Table::DedupIds, [&](std::string_view key, std::string_view value) {
-    std::uint64_t at = 0, seq = 0;
-    DedupHash h;
-    if (key.size() != 16 || value.size() != 16 || !store::parse_u64_key(key.substr(0, 8), at) ||
-        !store::parse_u64_key(key.substr(8), seq) || !store::parse_u64_key(value.substr(0, 8), h.hi) ||
-        !store::parse_u64_key(value.substr(8), h.lo)) {
+    std::uint64_t first = 0;
+    if (!store::parse_u64_key(key, first) || first == 0 || value.empty() || value.size() % kEntryBytes != 0) {
       persistence_.erase(store::Table::DedupIds, key);
       ++bad;
       return;
     }
-    next_seq_ = std::max(next_seq_, seq + 1);
-    if (now_ms - static_cast<std::int64_t>(at) >= window_ms_) {
-      persistence_.erase(store::Table::DedupIds, key);
-      return;
+    const std::size_t n = value.size() / kEntryBytes;
+    bool any = false;
+    for (std::size_t k = 0; k < n; ++k) {
+      const char* p = value.data() + k * kEntryBytes;
+      const DedupHash h{get_u64(p), get_u64(p + 8)};
+      const auto at = static_cast<std::int64_t>(get_u64(p + 16));
+      if (now_ms - at >= window_ms_) {
+        ++expired;
+        continue;
+      }
+      add(h, at, first + k, 0);
+      any = true;
     }
-    ids_[h] = Entry{static_cast<std::int64_t>(at), seq, 0};  // a later record of the same id wins
-    order_.push_back(Seen{h, static_cast<std::int64_t>(at), seq});
+    next_seq_ = std::max(next_seq_, first + n);
+    if (any) {
+      records_.push_back(Record{first, first + n - 1});
+    } else {
+      persistence_.erase(store::Table::DedupIds, key);
+    }
   });
   if (bad != 0) log::error("store: %zu unreadable duplicate-detection record(s) dropped", bad);
-  while (ids_.size() > max_ids_) forget_oldest();
+  (void)expired;
 }
 
 bool DedupIndex::seen(const DedupHash& h, std::int64_t now_ms) const {
-  auto it = ids_.find(h);
-  if (it == ids_.end()) return false;
-  // A copy whose commit failed was answered negatively: a retry is new.
-  if (it->second.ticket != 0 && persistence_.failed(it->second.ticket)) return false;
-  return now_ms - it->second.at_ms < window_ms_;
+  const Slot* s = find(h);
+  if (s == nullptr || now_ms - s->at_ms >= window_ms_) return false;
+  if (persistence_.any_failed()) {
+    // A copy whose commit failed was answered negatively: a retry is new.
+    const Seen* e = entry(s->seq);
+    if (e != nullptr && e->ticket != 0 && persistence_.failed(e->ticket)) return false;
+  }
+  return true;
 }
 
 void DedupIndex::remember(const DedupHash& h, std::int64_t now_ms) {
-  if (ids_.empty() && order_.empty()) ids_.reserve(std::min<std::size_t>(max_ids_, 1u << 16));
   const std::uint64_t seq = next_seq_++;
-  // Taken again (past the window, or its first batch failed): the old FIFO slot goes stale.
-  ids_[h] = Entry{now_ms, seq, persistence_.ticket()};
-  order_.push_back(Seen{h, now_ms, seq});
+  if (pending_.empty()) pending_first_ = seq;
+  put_u64(pending_, h.hi);
+  put_u64(pending_, h.lo);
+  put_u64(pending_, static_cast<std::uint64_t>(now_ms));
+  add(h, now_ms, seq, persistence_.ticket());
+}
+
+void DedupIndex::before_flush() {
+  if (pending_.empty()) return;
   // The message's own records (if it was stored) are in this batch and make
-  // its answer wait; the id alone need not: lost in a crash before this
-  // commit, it was not yet answered-for either way (the producer that got no
-  // PUBACK retries, and the first copy was not stored).
-  persistence_.put_not_awaited(store::Table::DedupIds, key_of(now_ms, seq), value_of(h));
-  while (ids_.size() > max_ids_) {
-    forget_oldest();
-    ++evicted_for_space_;
-  }
+  // its answer wait; the ids alone need not: lost in a crash before this
+  // commit, they were not answered-for either way (a producer that got no
+  // PUBACK retries, and a first copy that was not stored is not kept).
+  persistence_.put_not_awaited(store::Table::DedupIds, store::u64_key(pending_first_), pending_);
+  records_.push_back(Record{pending_first_, pending_first_ + pending_.size() / kEntryBytes - 1});
+  pending_.clear();
 }
 
 void DedupIndex::expire(std::int64_t now_ms) {
@@ -116,11 +220,20 @@ void DedupIndex::forget_oldest() {
 bool DedupIndex::pop_oldest() {
   const Seen s = order_.front();
   order_.pop_front();
-  persistence_.erase_not_awaited(store::Table::DedupIds, key_of(s.at_ms, s.seq));
-  auto it = ids_.find(s.hash);
-  if (it == ids_.end() || it->second.seq != s.seq) return false;  // stale: the id was taken again since
-  ids_.erase(it);
+  // Past the last id of the oldest record: the record goes (not yet written
+  // ones are still in pending_, whose record is made at the flush).
+  while (!records_.empty() && records_.front().last_seq <= s.seq) {
+    persistence_.erase_not_awaited(store::Table::DedupIds, store::u64_key(records_.front().first_seq));
+    records_.pop_front();
+  }
+  Slot* slot = find(s.hash);
+  if (slot == nullptr || slot->seq != s.seq) return false;  // stale: the id was taken again since
+  erase_slot(static_cast<std::size_t>(slot - slots_.data()));
   return true;
+}
+
+std::size_t DedupIndex::memory_bytes() const {
+  return slots_.capacity() * sizeof(Slot) + order_.size() * sizeof(Seen) + records_.size() * sizeof(Record);
 }
 
 }  // namespace junction::core

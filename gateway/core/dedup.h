@@ -5,21 +5,25 @@
 //
 // An id is remembered as a 128-bit hash of (destination, id): 16 bytes
 // whatever the lengths, and an accidental collision among a million ids is
-// about 1 in 10^26. Each is a record of the store's DedupIds table, written
-// in the batch of the message it admitted, so the message and its id commit
-// together: a producer that retries after a crash is answered "duplicate"
-// exactly when the first copy was kept. Records are keyed by when they were
-// taken (time, sequence), not by hash: the B-tree grows at its end and is
-// trimmed at its start, as the ids come and go, instead of touching a random
-// page per id. Memory: a hash map from hash to (time, sequence) plus a FIFO
-// of the same, oldest first, so that eviction (past the window, or past
-// max_ids) is O(1) per id.
+// about 1 in 10^26. Memory: an open-addressing table of (hash, time,
+// sequence) (32 bytes a slot, at most three quarters full: one cache miss to
+// find that an id is new) and a FIFO of the ids in the order they were taken
+// (hash, time, sequence, batch: 40 bytes), so that eviction (past the
+// window, or past max_ids) is O(1) per id, with no allocation per id.
+//
+// On disk, the ids taken in one batch are one record of the DedupIds table
+// (key: the first one's sequence; value: hash and time of each), written in
+// that batch, so a message and its id commit together: a producer that
+// retries after a crash is answered "duplicate" exactly when the first copy
+// was kept. One record per batch, not per id, keeps the writer's cost per
+// commit; a record is erased when the FIFO has passed its last id.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <string>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "persistence.h"
 
@@ -34,11 +38,11 @@ struct DedupHash {
 };
 DedupHash dedup_hash(std::string_view destination, std::string_view id);
 
-class DedupIndex {
+class DedupIndex final : public BatchContributor {
  public:
   DedupIndex(Persistence& persistence, std::int64_t window_ms, std::size_t max_ids);
 
-  // Start-up: every remembered id still inside the window (older ones are erased).
+  // Start-up: every remembered id still inside the window.
   void restore(std::int64_t now_ms);
   // Was this (destination, id) taken within the window? remember() it once
   // the message is taken (in the same batch: they commit together); not
@@ -48,31 +52,51 @@ class DedupIndex {
   // Forgets ids past the window (the tick).
   void expire(std::int64_t now_ms);
 
-  std::size_t size() const { return ids_.size(); }
+  std::size_t size() const { return used_; }
   std::uint64_t evicted_for_space() const { return evicted_for_space_; }
+  // Bytes of memory the index holds (table and FIFO), for the figures.
+  std::size_t memory_bytes() const;
+
+  // BatchContributor: the ids taken in this batch, as one record.
+  void before_flush() override;
 
  private:
-  struct HashOf {
-    std::size_t operator()(const DedupHash& h) const { return static_cast<std::size_t>(h.lo); }
-  };
-  struct Entry {
-    std::int64_t at_ms;
-    std::uint64_t seq;     // its record's key, with at_ms
-    std::uint64_t ticket;  // the batch that wrote it (0: restored)
+  struct Slot {
+    std::uint64_t hi = 0, lo = 0;
+    std::int64_t at_ms = 0;
+    std::uint64_t seq = 0;  // 0: empty
   };
   struct Seen {
     DedupHash hash;
     std::int64_t at_ms;
     std::uint64_t seq;
+    std::uint64_t ticket;  // the batch that wrote it (0: restored)
   };
+  struct Record {
+    std::uint64_t first_seq, last_seq;  // the ids one DedupIds record holds
+  };
+
+  // The table.
+  Slot* find(const DedupHash& h);
+  const Slot* find(const DedupHash& h) const;
+  void upsert(const DedupHash& h, std::int64_t at_ms, std::uint64_t seq);
+  void erase_slot(std::size_t i);
+  void grow();
+  const Seen* entry(std::uint64_t seq) const;  // the FIFO entry of a sequence (binary search)
+
+  void add(const DedupHash& h, std::int64_t at_ms, std::uint64_t seq, std::uint64_t ticket);
   void forget_oldest();  // the oldest live id (stale FIFO slots on the way go too)
   bool pop_oldest();     // one FIFO slot; false if it was stale
 
   Persistence& persistence_;
   std::int64_t window_ms_;
   std::size_t max_ids_;
-  std::unordered_map<DedupHash, Entry, HashOf> ids_;
-  std::deque<Seen> order_;  // oldest first (a slot whose id was taken again since is stale)
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;  // slots in use: ids remembered
+  std::deque<Seen> order_;     // oldest first, sequences increasing (a slot whose id was taken again is stale)
+  std::deque<Record> records_;  // on disk, oldest first
+  std::string pending_;         // this batch's ids, encoded for its record
+  std::uint64_t pending_first_ = 0;
   std::uint64_t next_seq_ = 1;
   std::uint64_t evicted_for_space_ = 0;
 };

@@ -54,6 +54,8 @@ class Persistence {
   bool committed(std::uint64_t ticket) const { return ticket <= committed_seq_; }
   // True if the batch of `ticket` failed (store full / I/O): the answer must be negative.
   bool failed(std::uint64_t ticket) const;
+  // Any failed batch among the recent ones (failed() can then say yes).
+  bool any_failed() const { return !failed_.empty(); }
   // The store refuses new durable work (last commit failed with Full).
   bool degraded() const { return degraded_; }
 

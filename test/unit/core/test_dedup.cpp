@@ -1,5 +1,9 @@
 // Duplicate detection: x-dedup-id taken once per destination within the
 // window, remembered across restarts with the message it admitted.
+#include <deque>
+#include <map>
+#include <random>
+
 #include "broker_fixture.h"
 #include "dedup.h"
 
@@ -174,4 +178,46 @@ TEST_CASE("a dedup id alone does not hold up the answer; a stored message still 
   f.broker->publish(q, nullptr);
   CHECK(p.pending_ops() > before);  // the queued message (and its id) are waited for
   f.broker->flush();
+}
+
+TEST_CASE("the dedup table against a model: eviction, ids taken again, probe runs across deletions",
+          "[core][dedup]") {
+  store::MemStore st;
+  Persistence p(st);
+  const std::size_t max_ids = 700;
+  DedupIndex index(p, 1'000'000, max_ids);
+  std::mt19937 rng(11);
+  std::deque<std::pair<int, std::uint64_t>> fifo;  // the model
+  std::map<int, std::uint64_t> latest;
+  std::uint64_t seq = 0;
+  const std::int64_t now = 5'000'000;
+  for (int step = 0; step < 20000; ++step) {
+    const int id = static_cast<int>(rng() % 3000);
+    const DedupHash h = dedup_hash("t", std::to_string(id));
+    const bool model_seen = latest.count(id) != 0;
+    REQUIRE(index.seen(h, now) == model_seen);
+    if (model_seen && rng() % 4 != 0) continue;  // a duplicate, dropped
+    index.remember(h, now);  // new, or taken again (as after its window)
+    ++seq;
+    latest[id] = seq;
+    fifo.emplace_back(id, seq);
+    while (latest.size() > max_ids) {
+      auto [old, s] = fifo.front();
+      fifo.pop_front();
+      if (latest[old] == s) latest.erase(old);
+    }
+    if (step % 97 == 0) p.flush();
+    REQUIRE(index.size() == latest.size());
+  }
+  for (int id = 0; id < 3000; ++id) CHECK(index.seen(dedup_hash("t", std::to_string(id)), now) == (latest.count(id) != 0));
+  p.flush();
+  DedupIndex again(p, 1'000'000, max_ids);
+  again.restore(now);
+  std::size_t restored_seen = 0;
+  for (int id = 0; id < 3000; ++id) {
+    const bool s = again.seen(dedup_hash("t", std::to_string(id)), now);
+    if (latest.count(id)) CHECK(s);  // everything live is remembered after a restart
+    restored_seen += s;
+  }
+  CHECK(restored_seen == latest.size());
 }
