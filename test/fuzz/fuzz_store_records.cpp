@@ -30,17 +30,20 @@ void round_trip(std::string_view in) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
     case 0: round_trip<StoredMessage>(in); break;
     case 1: round_trip<StoredSession>(in); break;
     case 2: round_trip<StoredEntry>(in); break;
     case 3: round_trip<StoredQueueEntry>(in); break;
     case 4: round_trip<StoredQueueMeta>(in); break;
+    case 5: round_trip<StoredDelayedMeta>(in); break;
   }
   // Keys: every split either fails or gives back the key it came from.
   std::string_view who;
   std::uint64_t seq = 0;
   if (split_session_entry_key(in, who, seq) && session_entry_key(who, seq) != in) std::abort();
   if (split_queue_entry_key(in, who, seq) && queue_entry_key(who, seq) != in) std::abort();
+  std::int64_t due = 0;
+  if (split_delayed_key(in, due, seq) && delayed_key(due, seq) != in) std::abort();
   return 0;
 }
