@@ -310,6 +310,8 @@ class Broker {
   friend class MessageCache;
   friend class RetainedLoader;
   PublishResult route(const MessageRef& msg, Session* publisher, bool durable);
+  // A publish that would write, while the store is at a limit (counted).
+  PublishResult refused_for_store_limit();
   // A publish with a delay (topic prefix or x-delay property) or a dedup id:
   // checked, then kept by delayed_ until due (or routed now), its id remembered.
   PublishResult publish_special(const MessageRef& msg, Session* publisher);
