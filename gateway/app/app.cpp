@@ -61,12 +61,12 @@ std::vector<std::uint16_t> App::listener_ports() const {
   return ports;
 }
 
-void App::arm_delayed(std::int64_t due_ms) {
+void App::arm_due_timer(std::int64_t due_ms) {
   // Armed for the earliest due time asked for; a later one waits its turn
   // (run() asks again for the next one after each run).
-  if (due_ms == core::DelayedMessages::kNever || due_ms >= delayed_armed_at_ || shutting_down_) return;
-  delayed_armed_at_ = due_ms;
-  loop_.arm(delayed_timer_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, due_ms - clock_.wall_ms())));
+  if (due_ms == core::DelayedMessages::kNever || due_ms >= due_timer_at_ || shutting_down_) return;
+  due_timer_at_ = due_ms;
+  loop_.arm(due_timer_, static_cast<std::uint64_t>(std::max<std::int64_t>(0, due_ms - clock_.wall_ms())));
 }
 
 void App::start() {
@@ -118,12 +118,12 @@ void App::start() {
 
   start_sys_topics();
 
-  delayed_timer_ = loop_.alarm([this] {
-    delayed_armed_at_ = core::DelayedMessages::kNever;
+  due_timer_ = loop_.alarm([this] {
+    due_timer_at_ = core::DelayedMessages::kNever;
     broker_->run_delayed();
   });
-  broker_->set_timer_wakeup([this](std::int64_t due_ms) { arm_delayed(due_ms); });
-  arm_delayed(broker_->next_timer_ms());  // overdue after a restart: at once
+  broker_->set_timer_wakeup([this](std::int64_t due_ms) { arm_due_timer(due_ms); });
+  arm_due_timer(broker_->next_timer_ms());  // overdue after a restart: at once
 
   loop_.on_iteration_end([this] { broker_->flush(); });  // group commit
   loop_.every(1000, [this] {

@@ -96,10 +96,10 @@ class App {
   bool aborted_ = false;
   std::int64_t deadline_ms_ = 0;
   net::Timer* shutdown_poll_ = nullptr;
-  // Delayed delivery: one timer, armed for the next due message.
-  void arm_delayed(std::int64_t due_ms);
-  net::Timer* delayed_timer_ = nullptr;
-  std::int64_t delayed_armed_at_ = core::DelayedMessages::kNever;
+  // Delayed messages and queue back-offs: one timer, armed for the earliest due time.
+  void arm_due_timer(std::int64_t due_ms);
+  net::Timer* due_timer_ = nullptr;
+  std::int64_t due_timer_at_ = core::DelayedMessages::kNever;
 };
 
 }  // namespace junction::app

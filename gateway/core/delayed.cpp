@@ -2,6 +2,7 @@
 
 #include <iterator>
 
+#include "decimal.h"
 #include "log.h"
 #include "records.h"
 
@@ -9,18 +10,13 @@ namespace junction::core {
 
 DelayedTopic parse_delayed_topic(std::string_view topic, std::uint64_t& delay_s, std::string_view& target) {
   if (topic.substr(0, kDelayedTopicPrefix.size()) != kDelayedTopicPrefix) return DelayedTopic::No;
-  std::string_view rest = topic.substr(kDelayedTopicPrefix.size());
-  std::size_t digits = 0;
-  std::uint64_t v = 0;
-  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') {
-    // Past ten digits it is beyond any max_delay_s; stop before overflowing.
-    if (digits == 10) return DelayedTopic::Malformed;
-    v = v * 10 + std::uint64_t(rest[digits] - '0');
-    ++digits;
-  }
-  if (digits == 0 || digits + 1 >= rest.size() || rest[digits] != '/') return DelayedTopic::Malformed;
-  delay_s = v;
-  target = rest.substr(digits + 1);
+  const std::string_view rest = topic.substr(kDelayedTopicPrefix.size());
+  const std::size_t slash = rest.find('/');
+  // Ten digits are past any max_delay_s (a 32-bit number of seconds).
+  if (slash == std::string_view::npos || slash + 1 == rest.size() ||
+      !parse_decimal(rest.substr(0, slash), 10, delay_s))
+    return DelayedTopic::Malformed;
+  target = rest.substr(slash + 1);
   return DelayedTopic::Yes;
 }
 

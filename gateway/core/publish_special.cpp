@@ -3,6 +3,7 @@
 // path reaches publish_special() only for a '$' topic or a message with user
 // properties (router.cpp, Broker::publish).
 #include "broker.h"
+#include "decimal.h"
 #include "log.h"
 #include "topic.h"
 
@@ -15,18 +16,6 @@ PublishResult invalid_publish(const char* why) {
   r.invalid = true;
   r.why = why;
   return r;
-}
-
-// A whole number of milliseconds, at most 19 digits.
-bool parse_delay_ms(std::string_view text, std::uint64_t& ms) {
-  if (text.empty() || text.size() > 19) return false;
-  std::uint64_t v = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + std::uint64_t(c - '0');
-  }
-  ms = v;
-  return true;
 }
 
 }  // namespace
@@ -57,7 +46,7 @@ PublishResult Broker::publish_special(const MessageRef& msg, Session* publisher)
         continue;
       }
       std::uint64_t v = 0;
-      if (!parse_delay_ms(props[i].value, v)) {
+      if (!parse_decimal(props[i].value, 19, v)) {  // milliseconds
         ++stats_.delayed_refused;
         return invalid_publish("x-delay must be a whole number of milliseconds");
       }

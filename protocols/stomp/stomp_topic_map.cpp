@@ -8,6 +8,7 @@
 #include <charconv>
 #include <utility>
 
+#include "decimal.h"
 #include "queue.h"
 #include "topic.h"
 
@@ -104,17 +105,6 @@ void append_escaped(std::string_view t, HeaderEscape e, std::string& out) {
     run = i + 1;
   }
   out.append(t.data() + run, t.size() - run);
-}
-
-bool parse_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  std::uint64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + std::uint64_t(c - '0');
-  }
-  out = v;
-  return true;
 }
 
 void append_u64(std::uint64_t v, std::string& out) {
@@ -282,7 +272,7 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
     } else if (h.name == "expires") {
       if (std::exchange(seen_expires, true)) continue;
       std::uint64_t v = 0;
-      if (!parse_u64(h.value, v)) return "expires is not a time in milliseconds since the epoch";
+      if (!core::parse_decimal(h.value, 18, v)) return "expires is not a time in milliseconds since the epoch";
       m.expiry_ms = std::int64_t(v);
     } else if (h.name == "qos") {
       if (std::exchange(seen_qos, true)) continue;

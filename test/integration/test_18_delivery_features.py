@@ -1,7 +1,9 @@
-"""Delayed delivery (issue 19): MQTT `$delayed/<seconds>/<topic>` (EMQX's
-prefix), the `x-delay` user property / STOMP header (milliseconds, RabbitMQ's
-name), refusals, queue and retained targets, and kill -9 with messages
-pending. Clients: paho-mqtt 3.1.1 and 5, mosquitto_pub, stomp.py."""
+"""What the core adds beyond routing (issue 19), driven by paho-mqtt 3.1.1
+and 5, mosquitto_pub and stomp.py: delayed delivery (`$delayed/<seconds>/
+<topic>`, EMQX's prefix; the `x-delay` user property / STOMP header in ms,
+RabbitMQ's name; refusals, queue and retained targets, kill -9 with messages
+pending), duplicate detection (`x-dedup-id`, across protocols and kill -9),
+single active consumer, $share hash_topic order, redelivery back-off."""
 
 import random
 import time
