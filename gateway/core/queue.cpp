@@ -17,7 +17,18 @@ constexpr std::string_view kDlqPrefix = "DLQ.";
 
 bool is_dead_letter_queue(std::string_view name) { return name.substr(0, kDlqPrefix.size()) == kDlqPrefix; }
 
+bool has_room(const QueueSubscription& s, std::uint32_t prefetch) {
+  return (prefetch == 0 || s.unacked_count() < prefetch) && s.consumer()->queue_can_take();
+}
+
 }  // namespace
+
+std::string_view group_of(const Message& m) {
+  for (const UserProperty& p : m.props().user_properties) {
+    if (p.name == kGroupProperty) return p.value;
+  }
+  return {};
+}
 
 std::size_t Queue::unacked_count() const {
   std::size_t n = 0;
@@ -148,9 +159,7 @@ std::size_t QueueManager::read_disk(Queue& q, std::size_t n) {
           ++stats_.read_back;
           if (rec.not_before_ms > now) {
             // Still backing off (requeued before a restart or an eviction).
-            backoff_due_.emplace(rec.not_before_ms, &q);
-            if (wakeup_) wakeup_(rec.not_before_ms);
-            q.backoff_.emplace(rec.not_before_ms, std::move(qm));
+            put_aside(q, rec.not_before_ms, std::move(qm));
             return;
           }
           q.ready_.push_back(std::move(qm));
@@ -205,6 +214,7 @@ void QueueManager::evict(Queue& q) {
   q.ready_.clear();
   q.ready_.shrink_if_empty();
   q.backoff_.clear();
+  q.groups_.clear();  // no owners without consumers, and nothing backing off in memory
 }
 
 void QueueManager::remove_record(Queue& q, const QueuedMessage& qm) {
@@ -289,6 +299,7 @@ void QueueManager::unsubscribe(QueueSubscription* sub) {
     back.push_back(std::move(sub->unacked_.front().qm));
     sub->unacked_.pop_front();
   }
+  release_groups(q, sub);
   auto it = std::find_if(q.subs_.begin(), q.subs_.end(), [&](const auto& s) { return s.get() == sub; });
   if (it != q.subs_.end()) {
     const std::size_t idx = std::size_t(it - q.subs_.begin());
@@ -315,14 +326,34 @@ void QueueManager::requeue(Queue& q, std::vector<QueuedMessage>& back) {
                             [&](std::string& out) {
                               store::append_queue_entry(out, qm.deliveries, view_of(*qm.msg), due);
                             });
-      const bool earliest = backoff_due_.empty() || due < backoff_due_.begin()->first;
-      q.backoff_.emplace(due, std::move(qm));
-      backoff_due_.emplace(due, &q);
-      if (earliest && wakeup_) wakeup_(due);
+      put_aside(q, due, std::move(qm));
       continue;
     }
     write_entry(q, qm);
     q.ready_.push_front(std::move(qm));
+  }
+}
+
+void QueueManager::put_aside(Queue& q, std::int64_t due, QueuedMessage qm) {
+  if (std::string_view g = group_of(*qm.msg); !g.empty()) {
+    auto it = q.groups_.find(g);
+    if (it == q.groups_.end()) it = q.groups_.emplace(std::string(g), Queue::Group{}).first;
+    ++it->second.backing_off;
+  }
+  const bool earliest = backoff_due_.empty() || due < backoff_due_.begin()->first;
+  q.backoff_.emplace(due, std::move(qm));
+  backoff_due_.emplace(due, &q);
+  if (earliest && wakeup_) wakeup_(due);
+}
+
+void QueueManager::release_groups(Queue& q, QueueSubscription* owner) {
+  for (auto it = q.groups_.begin(); it != q.groups_.end();) {
+    if (it->second.owner == owner) it->second.owner = nullptr;
+    if (it->second.owner == nullptr && it->second.backing_off == 0) {
+      it = q.groups_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
@@ -341,6 +372,12 @@ void QueueManager::release_backoff(Queue& q, std::int64_t now_ms) {
   while (!q.backoff_.empty() && q.backoff_.begin()->first <= now_ms) {
     due.push_back(std::move(q.backoff_.begin()->second));
     q.backoff_.erase(q.backoff_.begin());
+    if (std::string_view g = group_of(*due.back().msg); !g.empty()) {
+      auto it = q.groups_.find(g);
+      if (it != q.groups_.end() && it->second.backing_off != 0 && --it->second.backing_off == 0 &&
+          it->second.owner == nullptr)
+        q.groups_.erase(it);
+    }
   }
   std::sort(due.begin(), due.end(), [](const QueuedMessage& a, const QueuedMessage& b) { return a.seq > b.seq; });
   for (QueuedMessage& qm : due) q.ready_.push_front(std::move(qm));
@@ -420,19 +457,40 @@ QueueSubscription* QueueManager::next_consumer(Queue& q) {
     // Consumers are kept in subscription order: the active one is the first.
     if (q.subs_.empty()) return nullptr;
     QueueSubscription* s = q.subs_.front().get();
-    const bool room = (s->prefetch_ == 0 || s->unacked_.size() < s->prefetch_) && s->consumer_->queue_can_take();
-    return room ? s : nullptr;
+    return has_room(*s, s->prefetch_) ? s : nullptr;
   }
   const std::size_t n = q.subs_.size();
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (q.cursor_ + k) % n;
     QueueSubscription* s = q.subs_[i].get();
-    if ((s->prefetch_ == 0 || s->unacked_.size() < s->prefetch_) && s->consumer_->queue_can_take()) {
+    if (has_room(*s, s->prefetch_)) {
       q.cursor_ = (i + 1) % n;
       return s;
     }
   }
   return nullptr;
+}
+
+QueueSubscription* QueueManager::consumer_for(Queue& q, const QueuedMessage& qm, bool& stop) {
+  const std::string_view g = group_of(*qm.msg);
+  if (g.empty()) {
+    QueueSubscription* s = next_consumer(q);
+    stop = s == nullptr;  // no consumer has room
+    return s;
+  }
+  auto it = q.groups_.find(g);
+  if (it != q.groups_.end()) {
+    if (it->second.backing_off != 0) return nullptr;  // an earlier message of the group comes first
+    if (QueueSubscription* owner = it->second.owner) return has_room(*owner, owner->prefetch_) ? owner : nullptr;
+  }
+  QueueSubscription* s = next_consumer(q);
+  if (!s) {
+    stop = true;
+    return nullptr;
+  }
+  if (it == q.groups_.end()) it = q.groups_.emplace(std::string(g), Queue::Group{}).first;
+  it->second.owner = s;
+  return s;
 }
 
 void QueueManager::dispatch(Queue& q) {
@@ -442,21 +500,39 @@ void QueueManager::dispatch(Queue& q) {
   release_backoff(q, now);
   // Read ahead in chunks: a window half empty is filled up again.
   const std::size_t target = q.subs_.empty() ? (q.policy_.ttl_ms ? kIdleWindow : 0) : kWindow;
+  // Messages of a group that must wait are passed over: `i` is the first
+  // not passed over in this round.
+  std::size_t i = 0;
   for (;;) {
-    if (q.ready_.size() <= target / 2 && (q.disk_count_ != 0 || !q.spilled_.empty())) refill(q, target);
-    if (q.ready_.empty()) break;
-    QueuedMessage& head = q.ready_.front();
-    if (head.expires_ms && now >= head.expires_ms) {
-      QueuedMessage qm = std::move(head);
+    if (i == 0 && q.ready_.size() <= target / 2 && (q.disk_count_ != 0 || !q.spilled_.empty())) refill(q, target);
+    if (i >= q.ready_.size()) {
+      // Everything in the window waits for its group's consumer: read on
+      // (up to kGroupReadAhead windows) so that other consumers keep busy.
+      if (i == 0 || q.ready_.size() >= kGroupReadAhead * kWindow || (q.disk_count_ == 0 && q.spilled_.empty()) ||
+          !refill(q, q.ready_.size() + kWindow / 2))
+        break;
+    }
+    QueuedMessage& next = q.ready_[i];
+    if (i == 0 && next.expires_ms && now >= next.expires_ms) {
+      QueuedMessage qm = std::move(next);
       q.ready_.pop_front();
       ++stats_.expired;
       dead_letter(q, std::move(qm), "expired");
       continue;
     }
-    QueueSubscription* sub = next_consumer(q);
-    if (!sub) break;
-    QueuedMessage qm = std::move(head);
-    q.ready_.pop_front();
+    bool stop = false;
+    QueueSubscription* sub = consumer_for(q, next, stop);
+    if (stop) break;
+    if (!sub) {
+      ++i;
+      continue;
+    }
+    QueuedMessage qm = std::move(next);
+    if (i == 0) {
+      q.ready_.pop_front();
+    } else {
+      q.ready_.erase(i);
+    }
     ++qm.deliveries;
     ++stats_.delivered;
     if (qm.deliveries > 1) ++stats_.redelivered;

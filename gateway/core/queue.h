@@ -5,6 +5,15 @@
 // message goes to one consumer: round robin among subscriptions with room
 // (unacked < prefetch, and the consumer's connection not backed up).
 //
+// Message groups (Artemis's JMSXGroupID meaning): a message carrying the
+// user property / header `x-group-id` goes to the consumer that owns its
+// group: the first to be offered one, kept while it is subscribed. Messages
+// of a group whose owner is full wait (in order) while the rest of the queue
+// flows past them to other consumers; a message of a group backing off
+// holds the group's later messages until it is offered again. When the
+// owner goes, its unacknowledged messages go back to the head and the next
+// consumer offered the group's first message owns it.
+//
 // Acknowledgement modes: Auto (acked when sent), Cumulative (STOMP `client`:
 // an ack covers every earlier delivery of that subscription) and Individual
 // (STOMP `client-individual`, MQTT `$queue/` subscriptions).
@@ -56,6 +65,10 @@ namespace junction::core {
 
 class Queue;
 class QueueSubscription;
+
+inline constexpr std::string_view kGroupProperty = "x-group-id";
+// The message's group, or empty when it has none.
+std::string_view group_of(const Message& m);
 
 enum class AckMode : std::uint8_t { Auto, Cumulative, Individual };
 enum class Overflow : std::uint8_t { RejectPublish, DropHead };
@@ -139,9 +152,19 @@ class Queue {
   // Ready messages held in memory (the window and what awaits its commit).
   std::size_t in_memory() const { return ready_.size() + spilled_.size(); }
   std::uint64_t on_disk() const { return disk_count_; }
+  // Message groups with an owner or a message backing off.
+  std::size_t group_count() const { return groups_.size(); }
 
  private:
   friend class QueueManager;
+  struct Group {
+    QueueSubscription* owner = nullptr;
+    std::uint32_t backing_off = 0;  // its messages in backoff_: the later ones wait for them
+  };
+  struct GroupHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Spilled {
     QueuedMessage qm;
     std::uint64_t ticket = 0;  // the commit that makes its record readable
@@ -152,6 +175,7 @@ class Queue {
   Ring<Spilled> spilled_;
   std::multimap<std::int64_t, QueuedMessage> backoff_;  // by the time each may be offered again
   std::vector<std::unique_ptr<QueueSubscription>> subs_;
+  std::unordered_map<std::string, Group, GroupHash, std::equal_to<>> groups_;
   std::size_t cursor_ = 0;       // round robin
   std::uint64_t next_seq_ = 1;
   std::uint64_t disk_count_ = 0;     // ready messages only on disk
@@ -183,6 +207,9 @@ class QueueManager final : public BatchContributor {
   // for several consumers' prefetch between refills), and without.
   static constexpr std::size_t kWindow = 1024;
   static constexpr std::size_t kIdleWindow = 32;
+  // Messages of groups whose consumers are full may hold up to this many
+  // windows in memory while the rest of the queue flows past them.
+  static constexpr std::size_t kGroupReadAhead = 4;
 
   QueueManager(Persistence& persistence, const Clock& clock, QueuePolicyResolver policies = {});
   ~QueueManager() override;
@@ -226,6 +253,11 @@ class QueueManager final : public BatchContributor {
   Queue& get(std::string_view name);
   void dispatch(Queue& q);
   QueueSubscription* next_consumer(Queue& q);
+  // The subscription that takes ready_[i] now (owning its group if it has
+  // one), or nullptr; `stop` is set when nothing behind it can go either.
+  QueueSubscription* consumer_for(Queue& q, const QueuedMessage& qm, bool& stop);
+  void put_aside(Queue& q, std::int64_t due, QueuedMessage qm);
+  void release_groups(Queue& q, QueueSubscription* owner);
   void append(Queue& q, QueuedMessage qm);
   void write_entry(Queue& q, const QueuedMessage& qm);
   void remove_record(Queue& q, const QueuedMessage& qm);

@@ -372,3 +372,128 @@ def test_redelivery_back_off_after_nack(broker, stomps):
     assert third.body == b"first"
     assert time.monotonic() - t1 >= 1.0 - EARLY_SLACK  # 500 ms x 2
     c.ack(third)
+
+
+def group_of_stomp(f):
+    return f.headers.get("x-group-id")
+
+
+def group_of_mqtt(m):
+    return dict(m.props.get("UserProperty") or []).get("x-group-id")
+
+
+def check_groups(consumers, what):
+    """Each group reached one consumer, in the order it was sent."""
+    owner = {}
+    for ci, msgs in enumerate(consumers):
+        last = {}
+        for g, n in msgs:
+            assert owner.setdefault(g, ci) == ci, "%s: group %s went to two consumers" % (what, g)
+            assert n > last.get(g, -1), "%s: group %s out of order at %d" % (what, g, n)
+            last[g] = n
+    return owner
+
+
+@pytest.mark.broker_options(stomp=True)
+def test_message_groups_stomp_and_mqtt_consumers(broker, stomps, paho):
+    """x-group-id from stomp.py and paho (both directions): each group sticks
+    to one consumer, in order, delivered as received; when a consumer goes,
+    its groups move to the other with what it left unacknowledged first."""
+    queue = unique("grp-q")
+    a = stomps(broker.stomp_port, "1.2")
+    a.subscribe("/queue/" + queue, sub_id="a", ack="client-individual")
+    b = paho(broker.port, version=V5)
+    b.connect()
+    b.subscribe("$queue/" + queue, 1)
+    s_pub = stomps(broker.stomp_port, "1.2")
+    m_pub = paho(broker.port, version=V5)
+    m_pub.connect()
+    groups = ["g%d" % i for i in range(4)]
+    for n in range(10):
+        for gi, g in enumerate(groups):
+            body = "%s:%d" % (g, n)
+            if gi % 2:
+                s_pub.send("/queue/" + queue, body, receipt="r-%s" % body, **{"x-group-id": g})
+            else:
+                m_pub.publish("$queue/" + queue, body.encode(), qos=1, properties=user_props(("x-group-id", g)))
+    at_a = a.drain(quiet=0.5)
+    at_b = b.drain(quiet=0.5)
+    assert len(at_a) + len(at_b) == 40
+    for f in at_a:
+        assert group_of_stomp(f) == f.body.decode().split(":")[0]  # delivered as received
+    for m in at_b:
+        assert group_of_mqtt(m) == m.payload.decode().split(":")[0]
+    parsed_a = [(group_of_stomp(f), int(f.body.split(b":")[1])) for f in at_a]
+    parsed_b = [(group_of_mqtt(m), int(m.payload.split(b":")[1])) for m in at_b]
+    owner = check_groups([parsed_a, parsed_b], "first owners")
+    assert set(owner.values()) == {0, 1}, "the groups were spread over both consumers"
+    # a acknowledges its first message of each group and goes: the rest of its
+    # groups move to b, unacknowledged ones first, in order.
+    acked = set()
+    for f in at_a:
+        g = group_of_stomp(f)
+        if g not in acked:
+            a.ack(f)
+            acked.add(g)
+    a.conn.disconnect()
+    moved = b.drain(quiet=0.5)
+    a_groups = {g for g, ci in owner.items() if ci == 0}
+    assert sorted((group_of_mqtt(m), int(m.payload.split(b":")[1])) for m in moved) == \
+        sorted((g, n) for g in a_groups for n in range(1, 10))
+    check_groups([[(group_of_mqtt(m), int(m.payload.split(b":")[1])) for m in moved]], "after the move")
+    # New messages of a's old groups now go to b, after the moved ones.
+    for g in a_groups:
+        m_pub.publish("$queue/" + queue, b"%s:10" % g.encode(), qos=1, properties=user_props(("x-group-id", g)))
+    late = b.drain(quiet=0.5)
+    assert sorted(m.payload for m in late) == sorted(b"%s:10" % g.encode() for g in a_groups)
+
+
+@pytest.mark.broker_options(stomp=True)
+def test_message_groups_keep_order_across_kill9(broker, paho, stomps, summary):
+    """4 groups x 150 QoS 1 messages into a queue; a STOMP consumer
+    acknowledges 60 of the first 100 it gets; kill -9; restart; two consumers
+    drain the rest: each group in order at one consumer, exactly the
+    unacknowledged ones, none lost, none twice."""
+    queue = unique("grp-crash")
+    pub = paho(broker.port, version=V5, max_inflight=100)
+    pub.connect()
+    groups = ["k%d" % i for i in range(4)]
+    sent = [(g, n) for n in range(150) for g in groups]
+    mids = [pub.publish("$queue/" + queue, b"%s:%d" % (g.encode(), n), qos=1, wait=False,
+                        properties=user_props(("x-group-id", g))) for g, n in sent]
+    for mid in mids:
+        pub.wait_published(mid)
+    first = stomps(broker.stomp_port, "1.2")
+    first.subscribe("/queue/" + queue, sub_id="f", ack="client-individual")
+    before = first.get_n(100)  # its prefetch
+    check_groups([[(group_of_stomp(f), int(f.body.split(b":")[1])) for f in before]], "before the kill")
+    for i, f in enumerate(before[:60]):
+        first.ack(f, receipt="a" if i == 59 else None)
+    acked = {(group_of_stomp(f), int(f.body.split(b":")[1])) for f in before[:60]}
+    broker.kill9()
+    pub.close()
+    broker.start()
+    # Two consumers, one message in flight each: the first cannot take
+    # every group before the second arrives.
+    consumers = []
+    for ci in range(2):
+        c = stomps(broker.stomp_port, "1.2")
+        c.subscribe("/queue/" + queue, sub_id="c%d" % ci, ack="client-individual", **{"prefetch-count": "1"})
+        consumers.append(c)
+    after = [[], []]
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < 1.0:
+        for ci, c in enumerate(consumers):
+            for f in c.drain(quiet=0.01, limit=0.05):
+                after[ci].append((group_of_stomp(f), int(f.body.split(b":")[1])))
+                c.ack(f)
+                quiet_since = time.monotonic()
+    check_groups(after, "after the restart")
+    flat = [x for part in after for x in part]
+    lost = sorted(set(sent) - acked - set(flat))
+    dups = len(flat) - len(set(flat)) + len(acked & set(flat))
+    summary("groups kill -9: %d sent, %d acknowledged by the consumer before the kill, %d delivered after the "
+            "restart over %d consumers; lost %d, twice %d; each group at one consumer, in order"
+            % (len(sent), len(acked), len(flat), sum(1 for p in after if p), len(lost), dups))
+    assert not lost, lost[:20]
+    assert dups == 0

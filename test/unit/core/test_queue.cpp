@@ -96,6 +96,17 @@ struct QFixture {
     commit();
     return r;
   }
+  // A message of group `group` (x-group-id), as a front-end would make it.
+  QueueResult send_grouped(const std::string& queue, const std::string& payload, const std::string& group) {
+    MessageRef m = broker->make_message();
+    m->topic = "$queue/" + queue;
+    m->payload = payload;
+    m->qos = 1;
+    m->mutable_props().user_properties.push_back({std::string(kGroupProperty), group});
+    QueueResult r = q().publish(queue, m);
+    commit();
+    return r;
+  }
   std::size_t stored_entries() {
     std::size_t n = 0;
     store->scan(store::Table::QueueEntries, [&](auto, auto) { ++n; });
@@ -497,4 +508,117 @@ TEST_CASE("redelivery back-off: a NACKed message waits min(delay x multiplier^(n
     CHECK(d.got.back().payload == "m0");
     CHECK(d.got.back().deliveries == 6);
   }
+}
+
+TEST_CASE("message groups: each group sticks to the consumer first offered it, in order", "[core][queue][groups]") {
+  QFixture f(GENERATE(false, true));
+  FakeConsumer a, b;
+  f.q().subscribe("g", &a, AckMode::Auto, 0);
+  f.q().subscribe("g", &b, AckMode::Auto, 0);
+  // Round robin would alternate; groups keep each key with one consumer.
+  const char* groups[] = {"red", "blue", "red", "red", "blue", "green", "red", "green"};
+  for (int i = 0; i < 8; ++i) f.send_grouped("g", std::string(groups[i]) + std::to_string(i), groups[i]);
+  f.send("g", "plain");
+  auto of = [](const FakeConsumer& c, const std::string& g) {
+    std::vector<std::string> out;
+    for (const auto& d : c.got)
+      if (d.payload.rfind(g, 0) == 0) out.push_back(d.payload);
+    return out;
+  };
+  for (const char* g : {"red", "blue", "green"}) {
+    INFO(g);
+    const auto in_a = of(a, g), in_b = of(b, g);
+    CHECK((in_a.empty() || in_b.empty()));  // one owner per group
+    CHECK(in_a.size() + in_b.size() == std::size_t(std::count(std::begin(groups), std::end(groups), std::string(g))));
+  }
+  CHECK(of(a, "red") == std::vector<std::string>{"red0", "red2", "red3", "red6"});
+  CHECK(of(b, "blue") == std::vector<std::string>{"blue1", "blue4"});
+  CHECK(f.q().find("g")->group_count() == 3);
+}
+
+TEST_CASE("message groups: a group whose consumer is full waits; the rest of the queue flows past it",
+          "[core][queue][groups]") {
+  QFixture f(GENERATE(false, true));
+  FakeConsumer a, b;
+  QueueSubscription* sa = f.q().subscribe("g", &a, AckMode::Individual, 1);
+  f.q().subscribe("g", &b, AckMode::Individual, 0);
+  f.send_grouped("g", "k0", "k");  // a owns k
+  f.send_grouped("g", "k1", "k");  // waits: a is full
+  f.send_grouped("g", "k2", "k");
+  f.send("g", "x3");               // not held up
+  f.send_grouped("g", "j4", "j");  // a new group goes to whoever has room
+  CHECK(payloads(a) == std::vector<std::string>{"k0"});
+  CHECK(payloads(b) == std::vector<std::string>{"x3", "j4"});
+  CHECK(f.q().find("g")->ready_count() == 2);
+  CHECK(f.q().ack(sa, a.got[0].tag));
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "k1"});
+  CHECK(f.q().ack(sa, a.got[1].tag));
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "k1", "k2"});
+  CHECK(payloads(b) == std::vector<std::string>{"x3", "j4"});
+}
+
+TEST_CASE("message groups: when the owner goes, its unacknowledged messages move first, in order, to one new owner",
+          "[core][queue][groups]") {
+  QFixture f(GENERATE(false, true));
+  FakeConsumer a, b, c;
+  QueueSubscription* sa = f.q().subscribe("g", &a, AckMode::Individual, 0);
+  for (int i = 0; i < 4; ++i) f.send_grouped("g", "k" + std::to_string(i), "k");
+  REQUIRE(payloads(a) == std::vector<std::string>{"k0", "k1", "k2", "k3"});
+  CHECK(f.q().ack(sa, a.got[0].tag));
+  f.q().subscribe("g", &b, AckMode::Individual, 0);
+  f.q().subscribe("g", &c, AckMode::Individual, 0);
+  f.send_grouped("g", "k4", "k");  // still a's group: b and c get nothing of it
+  CHECK(payloads(a).back() == "k4");
+  CHECK(b.got.empty());
+  CHECK(c.got.empty());
+  f.q().unsubscribe(sa);
+  f.send_grouped("g", "k5", "k");
+  // One of b and c now owns k, starting with what a left, in order.
+  const FakeConsumer& owner = b.got.empty() ? c : b;
+  const FakeConsumer& other = b.got.empty() ? b : c;
+  CHECK(other.got.empty());
+  CHECK(payloads(owner) == std::vector<std::string>{"k1", "k2", "k3", "k4", "k5"});
+  CHECK(owner.got[0].deliveries == 2);
+  CHECK(owner.got[4].deliveries == 1);
+}
+
+TEST_CASE("message groups: a message backing off holds its group's later messages, not other groups",
+          "[core][queue][groups][backoff]") {
+  QFixture f(GENERATE(false, true));
+  QueuePolicy p;
+  p.redelivery_delay_ms = 1000;
+  f.policies["g"] = p;
+  f.restart();
+  FakeConsumer a;
+  QueueSubscription* sa = f.q().subscribe("g", &a, AckMode::Individual, 1);
+  f.send_grouped("g", "k0", "k");
+  f.send_grouped("g", "k1", "k");
+  f.send_grouped("g", "j2", "j");
+  REQUIRE(payloads(a) == std::vector<std::string>{"k0"});
+  CHECK(f.q().nack(sa, a.got[0].tag, true));  // k0 backs off for 1 s
+  f.commit();
+  // k1 must not overtake k0; j2 may go.
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "j2"});
+  CHECK(f.q().ack(sa, a.got[1].tag));
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "j2"});
+  f.clock.advance(1000);
+  f.broker->run_delayed();
+  f.commit();
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "j2", "k0"});
+  CHECK(a.got.back().deliveries == 2);
+  CHECK(f.q().ack(sa, a.got.back().tag));
+  CHECK(payloads(a) == std::vector<std::string>{"k0", "j2", "k0", "k1"});
+}
+
+TEST_CASE("message groups: order within a group holds across a restart", "[core][queue][groups][restore]") {
+  QFixture f(true);
+  FakeConsumer a;
+  QueueSubscription* sa = f.q().subscribe("g", &a, AckMode::Individual, 2);
+  for (int i = 0; i < 6; ++i) f.send_grouped("g", (i % 2 ? "j" : "k") + std::to_string(i), i % 2 ? "j" : "k");
+  REQUIRE(payloads(a) == std::vector<std::string>{"k0", "j1"});
+  CHECK(f.q().ack(sa, a.got[1].tag));  // j1 done, k0 still in flight
+  f.restart();
+  FakeConsumer b;
+  f.q().subscribe("g", &b, AckMode::Auto, 0);
+  CHECK(payloads(b) == std::vector<std::string>{"k0", "k2", "j3", "k4", "j5"});
 }
