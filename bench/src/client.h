@@ -62,9 +62,9 @@ class Client : protected Stream::Handler {
   // Encodes the publish once; append_publish() copies it and patches the
   // packet id and the payload stamp in place.
   virtual void prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) = 0;
-  // Before prepare_publish: every publish carries a unique x-dedup-id (MQTT 5
-  // user property; other protocols ignore it).
-  virtual void use_dedup_ids() {}
+  // Before prepare_publish: every publish carries a unique id in a user
+  // property (x-dedup-id; MQTT 5 only, other protocols ignore it).
+  virtual void use_dedup_ids(std::string_view /*property*/) {}
   virtual void append_publish(std::uint16_t id, const Stamp& stamp) = 0;
   virtual void disconnect() = 0;  // graceful: DISCONNECT, then close after the flush
   void abort() { stream_.close(); }

@@ -264,7 +264,7 @@ void Engine::on_ready(Client& c) {
   if (is_publisher(c)) {
     Pub& p = pubs_[c.index() - subs_];
     p.window = std::min(o_.inflight, c.send_quota());
-    if (o_.dedup_ids) c.use_dedup_ids();
+    if (o_.dedup_ids) c.use_dedup_ids(o_.id_property);
     c.prepare_publish(topo_.publishers[c.index() - subs_].topic, o_.qos, o_.size);
     handshake_done(c);
   } else if (!c.subscribed_with_connect()) {

@@ -92,7 +92,7 @@ void MqttClient::prepare_publish(std::string_view topic, int qos, std::uint32_t 
   p.payload = Bytes(reinterpret_cast<const std::uint8_t*>(zeros.data()), zeros.size());
   // A fixed-width placeholder, found again after encoding and rewritten per publish.
   static constexpr std::string_view kPlaceholder = "@@@@@@@@@@@@@@@@@@@@@@@@";  // 24 characters
-  if (dedup_ids_ && version_ == mqtt::Version::V5) p.properties.user_properties.push_back({"x-dedup-id", kPlaceholder});
+  if (dedup_ids_ && version_ == mqtt::Version::V5) p.properties.user_properties.push_back({id_property_, kPlaceholder});
   pub_tmpl_.clear();
   mqtt::encode_publish(version_, p, pub_tmpl_);
   // Fixed header (1 + varint), topic (2 + len), packet id (QoS > 0),
@@ -108,7 +108,10 @@ void MqttClient::prepare_publish(std::string_view topic, int qos, std::uint32_t 
   pub_qos_ = qos;
 }
 
-void MqttClient::use_dedup_ids() { dedup_ids_ = true; }
+void MqttClient::use_dedup_ids(std::string_view property) {
+  dedup_ids_ = true;
+  id_property_ = property;
+}
 
 void MqttClient::append_publish(std::uint16_t id, const Stamp& stamp) {
   std::string& out = stream_.out();

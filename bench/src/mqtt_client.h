@@ -25,7 +25,7 @@ class MqttClient final : public Client {
   void subscribe(std::string_view filter, int qos) override;
   bool subscribe_with_connect(std::string_view filter, int qos) override;
   void prepare_publish(std::string_view topic, int qos, std::uint32_t payload_size) override;
-  void use_dedup_ids() override;
+  void use_dedup_ids(std::string_view property) override;
   void append_publish(std::uint16_t id, const Stamp& stamp) override;
   void disconnect() override;
   std::uint32_t send_quota() const override { return receive_maximum_; }
@@ -55,6 +55,7 @@ class MqttClient final : public Client {
   std::string ack_tmpl_[4];  // PUBACK, PUBREC, PUBREL, PUBCOMP
   std::string pub_tmpl_;
   bool dedup_ids_ = false;
+  std::string id_property_;
   std::size_t dedup_off_ = 0;  // the x-dedup-id value in pub_tmpl_ (0: none)
   std::size_t pid_off_ = 0;
   std::size_t payload_off_ = 0;

@@ -240,6 +240,9 @@ ParseResult parse_options(int argc, const char* const* argv, Options& out, std::
                "subscribers use persistent sessions (durable brokers must store every message)");
   app.add_flag("--dedup-ids", o.dedup_ids,
                "MQTT 5: every publish carries a unique x-dedup-id user property (duplicate detection)");
+  app.add_option("--id-property", o.id_property,
+                 "with --dedup-ids: the user property's name (another name: the same bytes, no duplicate detection)")
+      ->capture_default_str();
   app.add_flag("--wait-connack", o.wait_connack,
                "MQTT: subscribe only after CONNACK (default: SUBSCRIBE right behind CONNECT, as MQTT allows)");
   app.add_flag("-q,--quiet", o.quiet, "no live progress line");

@@ -77,6 +77,7 @@ struct Options {
   // MQTT 5 publishes carry a unique x-dedup-id user property each (the
   // broker's duplicate detection at work on every message).
   bool dedup_ids = false;
+  std::string id_property = "x-dedup-id";
   // MQTT subscribers send SUBSCRIBE right behind CONNECT, in the same write,
   // as MQTT allows (3.1.1 section 3.1.4, 5.0 section 3.1.4): one round trip and
   // one write per side less per connection. --wait-connack waits for CONNACK

@@ -577,6 +577,7 @@ void Broker::shutdown() {
       persist_session(s);
     }
   }
+  dedup_.write_pending();
   persistence_.flush();
   store_.flush();
   persistence_.on_completed();

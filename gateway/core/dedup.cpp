@@ -40,6 +40,7 @@ std::uint64_t hash64(std::string_view a, std::string_view b, std::uint64_t seed)
 
 constexpr std::size_t kEntryBytes = 24;  // hash (16) and time (8) of one id in a record
 constexpr std::size_t kMinSlots = 1024;
+constexpr std::size_t kPrefetchAhead = 8;
 
 void put_u64(std::string& out, std::uint64_t v) {
   char b[8];
@@ -98,10 +99,11 @@ void DedupIndex::upsert(const DedupHash& h, std::int64_t at_ms, std::uint64_t se
 }
 
 void DedupIndex::grow() {
-  std::vector<Slot> old(std::max(kMinSlots, slots_.size() * 2));
+  PageArray<Slot> old(std::max(kMinSlots, slots_.size() * 2));
   old.swap(slots_);
   const std::size_t mask = slots_.size() - 1;
-  for (const Slot& s : old) {
+  for (std::size_t k = 0; k < old.size(); ++k) {
+    const Slot& s = old[k];
     if (s.seq == 0) continue;
     std::size_t i = s.lo & mask;
     while (slots_[i].seq != 0) i = (i + 1) & mask;
@@ -190,7 +192,11 @@ bool DedupIndex::seen(const DedupHash& h, std::int64_t now_ms) const {
 
 void DedupIndex::remember(const DedupHash& h, std::int64_t now_ms) {
   const std::uint64_t seq = next_seq_++;
-  if (pending_.empty()) pending_first_ = seq;
+  if (pending_.empty()) {
+    pending_first_ = seq;
+    pending_since_ms_ = now_ms;
+  }
+  last_ms_ = now_ms;
   put_u64(pending_, h.hi);
   put_u64(pending_, h.lo);
   put_u64(pending_, static_cast<std::uint64_t>(now_ms));
@@ -198,6 +204,14 @@ void DedupIndex::remember(const DedupHash& h, std::int64_t now_ms) {
 }
 
 void DedupIndex::before_flush() {
+  if (pending_.empty() && unrecorded_.empty()) return;
+  const bool ride = persistence_.awaited_ops() != 0;
+  if (!ride && !write_due_ && pending_.size() < kMaxPendingIds * kEntryBytes &&
+      last_ms_ - pending_since_ms_ < kIdleCommitMs)
+    return;
+  write_due_ = false;
+  for (std::uint64_t first : unrecorded_) persistence_.erase_not_awaited(store::Table::DedupIds, store::u64_key(first));
+  unrecorded_.clear();
   if (pending_.empty()) return;
   // The message's own records (if it was stored) are in this batch and make
   // its answer wait; the ids alone need not: lost in a crash before this
@@ -209,6 +223,7 @@ void DedupIndex::before_flush() {
 }
 
 void DedupIndex::expire(std::int64_t now_ms) {
+  write_due_ = true;
   while (!order_.empty() && now_ms - order_.front().at_ms >= window_ms_) pop_oldest();
 }
 
@@ -220,10 +235,14 @@ void DedupIndex::forget_oldest() {
 bool DedupIndex::pop_oldest() {
   const Seen s = order_.front();
   order_.pop_front();
+  // Eviction goes in FIFO order: ask for the slot of an id a few places on
+  // now, so that its lookup, when its turn comes, does not wait on memory.
+  if (order_.size() > kPrefetchAhead)
+    __builtin_prefetch(&slots_[order_[kPrefetchAhead].hash.lo & (slots_.size() - 1)], 1);
   // Past the last id of the oldest record: the record goes (not yet written
   // ones are still in pending_, whose record is made at the flush).
   while (!records_.empty() && records_.front().last_seq <= s.seq) {
-    persistence_.erase_not_awaited(store::Table::DedupIds, store::u64_key(records_.front().first_seq));
+    unrecorded_.push_back(records_.front().first_seq);
     records_.pop_front();
   }
   Slot* slot = find(s.hash);
@@ -233,7 +252,7 @@ bool DedupIndex::pop_oldest() {
 }
 
 std::size_t DedupIndex::memory_bytes() const {
-  return slots_.capacity() * sizeof(Slot) + order_.size() * sizeof(Seen) + records_.size() * sizeof(Record);
+  return slots_.mapped_bytes() + order_.size() * sizeof(Seen) + records_.size() * sizeof(Record);
 }
 
 }  // namespace junction::core

@@ -17,6 +17,10 @@
 // retries after a crash is answered "duplicate" exactly when the first copy
 // was kept. One record per batch, not per id, keeps the writer's cost per
 // commit; a record is erased when the FIFO has passed its last id.
+// Ids of messages that are not stored themselves (topic messages to online
+// subscribers only) have no commit to ride with: they wait for one, or for
+// kIdleCommitMs of traffic, or the tick, instead of making a commit (and a
+// wake-up of the writer thread) of their own in every loop iteration.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "page_array.h"
 #include "persistence.h"
 
 namespace junction::core {
@@ -49,16 +54,24 @@ class DedupIndex final : public BatchContributor {
   // before, or a refused publish would make its retry look like a duplicate.
   bool seen(const DedupHash& h, std::int64_t now_ms) const;
   void remember(const DedupHash& h, std::int64_t now_ms);
-  // Forgets ids past the window (the tick).
+  // Forgets ids past the window (the tick; it also has what is pending
+  // written with the next batch).
   void expire(std::int64_t now_ms);
+  // Shutdown: the next batch writes every pending id.
+  void write_pending() { write_due_ = true; }
 
   std::size_t size() const { return used_; }
   std::uint64_t evicted_for_space() const { return evicted_for_space_; }
   // Bytes of memory the index holds (table and FIFO), for the figures.
   std::size_t memory_bytes() const;
 
-  // BatchContributor: the ids taken in this batch, as one record.
+  // BatchContributor: the ids taken since the last record, as one record,
+  // when the batch commits anything else (or they have waited long enough).
   void before_flush() override;
+  // Ids with no commit to ride with wait at most this long under traffic
+  // (and until the next tick when idle).
+  static constexpr std::int64_t kIdleCommitMs = 10;
+  static constexpr std::size_t kMaxPendingIds = 8192;
 
  private:
   struct Slot {
@@ -91,12 +104,16 @@ class DedupIndex final : public BatchContributor {
   Persistence& persistence_;
   std::int64_t window_ms_;
   std::size_t max_ids_;
-  std::vector<Slot> slots_;
+  PageArray<Slot> slots_;
   std::size_t used_ = 0;  // slots in use: ids remembered
   std::deque<Seen> order_;     // oldest first, sequences increasing (a slot whose id was taken again is stale)
   std::deque<Record> records_;  // on disk, oldest first
-  std::string pending_;         // this batch's ids, encoded for its record
+  std::string pending_;         // ids not yet in a record, encoded for one
   std::uint64_t pending_first_ = 0;
+  std::int64_t pending_since_ms_ = 0;  // when the first of them was taken
+  std::int64_t last_ms_ = 0;           // the latest time remember() was told
+  bool write_due_ = false;             // the tick: write what is pending now
+  std::vector<std::uint64_t> unrecorded_;  // records the FIFO has passed, erased with the next write
   std::uint64_t next_seq_ = 1;
   std::uint64_t evicted_for_space_ = 0;
 };

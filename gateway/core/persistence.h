@@ -85,12 +85,13 @@ class Persistence {
   void persist_unref(const Message& m);
   void write_message(const Message& m);
 
-  // Ops queued in the current batch (lets a caller see whether its own work wrote anything).
   // Ops in the next batch, counting those a contributor writes only at the
   // flush (note_deferred): front-ends compare it before and after handling a
   // packet to know whether its answer waits for the commit.
   std::size_t pending_ops() const { return batch_.size() + deferred_ - not_awaited_; }
   void note_deferred() { ++deferred_; }
+  // Ops in the next batch that answers wait for: it will commit anyway.
+  std::size_t awaited_ops() const { return batch_.size() - not_awaited_; }
   std::size_t pending_bytes() const { return batch_.bytes(); }
   // True when nothing submitted is still waiting for the store.
   bool all_committed() const { return committed_seq_ + 1 == current_seq_; }
