@@ -424,6 +424,61 @@ def test_rabbitmq_down_during_stream_loses_nothing(broker_factory, paho, rabbitm
     assert seen == list(range(n))
 
 
+@pytest.mark.parametrize("dedup", [False, True])
+def test_round_trip_through_rabbitmq_stopped_mid_stream(broker_factory, paho, rabbitmq, capsys, dedup):
+    """Node A exports c/# to RabbitMQ, node B imports it back as back/#;
+    RabbitMQ is killed (SIGKILL) mid-stream and started again. A resends what was not
+    confirmed (same message-id) and RabbitMQ redelivers what B had not
+    acknowledged: without dedup a subscriber on B can see those twice; with
+    the bridge's dedup: true it sees each message once. Nothing is lost
+    either way. Stops and restarts the shared RabbitMQ."""
+    ex = unique("jrt")
+    a = broker_factory(extra_yaml=bridge_yaml(rabbitmq.uri(), "out", outbound=['{filter: "c/#", exchange: %s, qos: 1}' % ex]))
+    bnode = broker_factory(extra_yaml=bridge_yaml(
+        rabbitmq.uri(), "in", inbound=['{exchange: %s, binding_key: "c.#", topic_prefix: "back/", qos: 1}' % ex],
+        extra="dedup: %s" % ("true" if dedup else "false")))
+    wait_connected(a, "out")
+    wait_connected(bnode, "in")
+    sub = paho(bnode.port, version=V5)
+    sub.connect()
+    sub.subscribe("back/#", qos=1)
+    pub = paho(a.port, version=V5, client_id=unique("rt-pub"), max_inflight=100)
+    pub.connect()
+    n = 1500
+    got = []
+    mids = []
+    stopped = False
+    for i in range(n):
+        mids.append(pub.publish("c/s", b"%d" % i, qos=1, wait=False))
+        if i % 50 == 49:
+            time.sleep(0.02)  # a stream, not one burst
+            while True:
+                try:
+                    got.append(int(sub.messages.get_nowait().payload))
+                except Exception:  # noqa: BLE001 - queue.Empty
+                    break
+        if not stopped and len(got) >= n // 4:
+            rabbitmq.stop(kill=True)  # mid-stream: exports unconfirmed, imports unacknowledged
+            stopped = True
+            time.sleep(2.0)
+            rabbitmq.start()
+    for mid in mids:
+        pub.wait_published(mid, timeout=60)  # Junction's outbox took every one
+    assert stopped, "the stream ended before the stop"
+    wait_connected(a, "out", count=2)
+    wait_connected(bnode, "in", count=2)
+    got += [int(m.payload) for m in sub.drain(quiet=3.0, limit=120)]
+    distinct = set(got)
+    lost = n - len(distinct)
+    dup = len(got) - len(distinct)
+    with capsys.disabled():
+        print("\n[amqp round trip, RabbitMQ killed mid-stream, dedup %s] sent %d, confirmed by node A %d, "
+              "received on node B %d, lost %d, duplicated %d" % (dedup, n, n, len(got), lost, dup))
+    assert lost == 0
+    if dedup:
+        assert dup == 0
+
+
 # ------------------------------------------------------------ reload
 
 def test_sighup_adds_changes_and_removes_a_bridge(broker_factory, paho, rabbitmq):

@@ -138,13 +138,15 @@ class RabbitMQ:
     def tls_uri(self):
         return "amqps://guest:guest@127.0.0.1:%d/" % self.tls_port
 
-    def stop(self, timeout=30.0):
-        """Stops the node (its process group, by our PID); epmd stays for a restart."""
+    def stop(self, timeout=30.0, kill=False):
+        """Stops the node (its process group, by our PID); epmd stays for a
+        restart. kill=True: SIGKILL at once, as a crash (nothing flushed, no
+        connection closed cleanly)."""
         if self.proc is None or self.proc.poll() is not None:
             self.proc = None
             return
         try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGKILL if kill else signal.SIGTERM)
         except ProcessLookupError:
             pass
         try:
