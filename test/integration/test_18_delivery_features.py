@@ -296,14 +296,20 @@ def test_dedup_ids_survive_kill9_a_producer_retrying_everything_makes_no_duplica
 
 # ---------------------------------------------------------------- ordering
 
-@pytest.mark.broker_options(stomp=True, extra_yaml="queues:\n  - {pattern: \"sac-*\", single_active_consumer: true}\n")
-def test_single_active_consumer_stomp_and_mqtt(broker, stomps, paho):
-    queue = unique("sac-q")
+def stomp_and_mqtt_consumers(broker, stomps, paho, queue):
+    """A stomp.py consumer (client-individual acks) and a paho MQTT 5 one, in that order."""
     a = stomps(broker.stomp_port, "1.2")
     a.subscribe("/queue/" + queue, sub_id="a", ack="client-individual")
     b = paho(broker.port, version=V5)
     b.connect()
     b.subscribe("$queue/" + queue, 1)
+    return a, b
+
+
+@pytest.mark.broker_options(stomp=True, extra_yaml="queues:\n  - {pattern: \"sac-*\", single_active_consumer: true}\n")
+def test_single_active_consumer_stomp_and_mqtt(broker, stomps, paho):
+    queue = unique("sac-q")
+    a, b = stomp_and_mqtt_consumers(broker, stomps, paho, queue)
     pub = stomps(broker.stomp_port, "1.2")
     for i in range(10):
         pub.send("/queue/" + queue, "m%d" % i, receipt="r%d" % i)
@@ -400,11 +406,7 @@ def test_message_groups_stomp_and_mqtt_consumers(broker, stomps, paho):
     to one consumer, in order, delivered as received; when a consumer goes,
     its groups move to the other with what it left unacknowledged first."""
     queue = unique("grp-q")
-    a = stomps(broker.stomp_port, "1.2")
-    a.subscribe("/queue/" + queue, sub_id="a", ack="client-individual")
-    b = paho(broker.port, version=V5)
-    b.connect()
-    b.subscribe("$queue/" + queue, 1)
+    a, b = stomp_and_mqtt_consumers(broker, stomps, paho, queue)
     s_pub = stomps(broker.stomp_port, "1.2")
     m_pub = paho(broker.port, version=V5)
     m_pub.connect()
