@@ -2,23 +2,10 @@
 
 #include <iterator>
 
-#include "decimal.h"
 #include "log.h"
 #include "records.h"
 
 namespace junction::core {
-
-DelayedTopic parse_delayed_topic(std::string_view topic, std::uint64_t& delay_s, std::string_view& target) {
-  if (topic.substr(0, kDelayedTopicPrefix.size()) != kDelayedTopicPrefix) return DelayedTopic::No;
-  const std::string_view rest = topic.substr(kDelayedTopicPrefix.size());
-  const std::size_t slash = rest.find('/');
-  // Ten digits are past any max_delay_s (a 32-bit number of seconds).
-  if (slash == std::string_view::npos || slash + 1 == rest.size() ||
-      !parse_decimal(rest.substr(0, slash), 10, delay_s))
-    return DelayedTopic::Malformed;
-  target = rest.substr(slash + 1);
-  return DelayedTopic::Yes;
-}
 
 DelayedMessages::DelayedMessages(Persistence& persistence, Deliver deliver, std::size_t window)
     : persistence_(persistence), deliver_(std::move(deliver)), window_cap_(window < 2 ? 2 : window) {
