@@ -17,10 +17,6 @@ constexpr std::string_view kDlqPrefix = "DLQ.";
 
 bool is_dead_letter_queue(std::string_view name) { return name.substr(0, kDlqPrefix.size()) == kDlqPrefix; }
 
-bool has_room(const QueueSubscription& s, std::uint32_t prefetch) {
-  return (prefetch == 0 || s.unacked_count() < prefetch) && s.consumer()->queue_can_take();
-}
-
 }  // namespace
 
 std::string_view group_of(const Message& m) {
@@ -335,15 +331,17 @@ void QueueManager::requeue(Queue& q, std::vector<QueuedMessage>& back) {
 }
 
 void QueueManager::put_aside(Queue& q, std::int64_t due, QueuedMessage qm) {
-  if (std::string_view g = group_of(*qm.msg); !g.empty()) {
-    auto it = q.groups_.find(g);
-    if (it == q.groups_.end()) it = q.groups_.emplace(std::string(g), Queue::Group{}).first;
-    ++it->second.backing_off;
-  }
+  if (std::string_view g = group_of(*qm.msg); !g.empty()) ++group_entry(q, g).backing_off;
   const bool earliest = backoff_due_.empty() || due < backoff_due_.begin()->first;
   q.backoff_.emplace(due, std::move(qm));
   backoff_due_.emplace(due, &q);
   if (earliest && wakeup_) wakeup_(due);
+}
+
+Queue::Group& QueueManager::group_entry(Queue& q, std::string_view group) {
+  auto it = q.groups_.find(group);
+  if (it == q.groups_.end()) it = q.groups_.emplace(std::string(group), Queue::Group{}).first;
+  return it->second;
 }
 
 void QueueManager::release_groups(Queue& q, QueueSubscription* owner) {
@@ -457,13 +455,13 @@ QueueSubscription* QueueManager::next_consumer(Queue& q) {
     // Consumers are kept in subscription order: the active one is the first.
     if (q.subs_.empty()) return nullptr;
     QueueSubscription* s = q.subs_.front().get();
-    return has_room(*s, s->prefetch_) ? s : nullptr;
+    return s->has_room() ? s : nullptr;
   }
   const std::size_t n = q.subs_.size();
   for (std::size_t k = 0; k < n; ++k) {
     const std::size_t i = (q.cursor_ + k) % n;
     QueueSubscription* s = q.subs_[i].get();
-    if (has_room(*s, s->prefetch_)) {
+    if (s->has_room()) {
       q.cursor_ = (i + 1) % n;
       return s;
     }
@@ -481,15 +479,14 @@ QueueSubscription* QueueManager::consumer_for(Queue& q, const QueuedMessage& qm,
   auto it = q.groups_.find(g);
   if (it != q.groups_.end()) {
     if (it->second.backing_off != 0) return nullptr;  // an earlier message of the group comes first
-    if (QueueSubscription* owner = it->second.owner) return has_room(*owner, owner->prefetch_) ? owner : nullptr;
+    if (QueueSubscription* owner = it->second.owner) return owner->has_room() ? owner : nullptr;
   }
   QueueSubscription* s = next_consumer(q);
   if (!s) {
     stop = true;
     return nullptr;
   }
-  if (it == q.groups_.end()) it = q.groups_.emplace(std::string(g), Queue::Group{}).first;
-  it->second.owner = s;
+  (it == q.groups_.end() ? group_entry(q, g) : it->second).owner = s;
   return s;
 }
 

@@ -125,6 +125,8 @@ class QueueSubscription {
   QueueConsumer* consumer() const { return consumer_; }
   AckMode mode() const { return mode_; }
   std::size_t unacked_count() const { return unacked_.size(); }
+  // May take another delivery now: under its prefetch, and its connection not backed up.
+  bool has_room() const { return (prefetch_ == 0 || unacked_.size() < prefetch_) && consumer_->queue_can_take(); }
 
  private:
   friend class QueueManager;
@@ -257,6 +259,7 @@ class QueueManager final : public BatchContributor {
   // one), or nullptr; `stop` is set when nothing behind it can go either.
   QueueSubscription* consumer_for(Queue& q, const QueuedMessage& qm, bool& stop);
   void put_aside(Queue& q, std::int64_t due, QueuedMessage qm);
+  Queue::Group& group_entry(Queue& q, std::string_view group);
   void release_groups(Queue& q, QueueSubscription* owner);
   void append(Queue& q, QueuedMessage qm);
   void write_entry(Queue& q, const QueuedMessage& qm);

@@ -54,15 +54,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   const bool name_ok = valid_topic_name(topic);
-  const bool filter_ok = valid_topic_filter(filter);
-  const bool m = topic_matches(filter, topic);
+  // Run for the sanitizers: any answer is allowed for an arbitrary pair.
+  (void)valid_topic_filter(filter);
+  (void)topic_matches(filter, topic);
   // A name under "$share/" is no filter (that prefix makes a shared subscription).
   if (name_ok && !topic.starts_with("$share/")) {
     if (!valid_topic_filter(topic) || !topic_matches(topic, topic)) std::abort();
     if (!is_sys_topic(topic) && topic[0] != '$' && !topic_matches("#", topic)) std::abort();
   }
-  (void)filter_ok;
-  (void)m;
   std::string_view group, shared_filter;
   if (split_shared(filter, group, shared_filter) == SharedParse::Shared) {
     if (group.empty() || !valid_topic_filter(shared_filter)) std::abort();

@@ -21,6 +21,16 @@ IMPLEMENTATION_SPECIFIC_ERROR = 0x83
 EARLY_SLACK = 0.002  # the client's clock reading before the publish left, not the broker's
 
 
+def subscriber_and_publisher(broker, paho, topic, version=V5):
+    """A paho client subscribed to `topic` at QoS 1 and a connected paho publisher."""
+    sub = paho(broker.port, version=version)
+    sub.connect()
+    sub.subscribe(topic, 1)
+    pub = paho(broker.port, version=version)
+    pub.connect()
+    return sub, pub
+
+
 def user_props(*pairs):
     p = Properties(PacketTypes.PUBLISH)
     p.UserProperty = list(pairs)
@@ -30,11 +40,7 @@ def user_props(*pairs):
 @pytest.mark.parametrize("version", [V311, V5])
 def test_delayed_topic_prefix_delivers_to_the_topic_when_due(broker, paho, version):
     topic = unique("dl/t")
-    sub = paho(broker.port, version=version)
-    sub.connect()
-    sub.subscribe(topic, 1)
-    pub = paho(broker.port, version=version)
-    pub.connect()
+    sub, pub = subscriber_and_publisher(broker, paho, topic, version)
     t0 = time.monotonic()
     pub.publish("$delayed/1/" + topic, b"one second", qos=1)  # waits for the PUBACK
     acked = time.monotonic() - t0
@@ -61,11 +67,7 @@ def test_mosquitto_pub_to_a_delayed_topic(broker, paho):
 
 def test_x_delay_user_property_is_consumed(broker, paho):
     topic = unique("dl/xd")
-    sub = paho(broker.port, version=V5)
-    sub.connect()
-    sub.subscribe(topic, 1)
-    pub = paho(broker.port, version=V5)
-    pub.connect()
+    sub, pub = subscriber_and_publisher(broker, paho, topic)
     t0 = time.monotonic()
     mid = pub.publish(topic, b"x", qos=1, properties=user_props(("x-delay", "400"), ("trace", "t-1")))
     assert pub.puback_reason(mid) == 0x00
@@ -82,11 +84,7 @@ def test_x_delay_user_property_is_consumed(broker, paho):
     ("t", (("x-delay", "-5"),)),
 ])
 def test_v5_refusals_get_0x83_with_a_reason(broker, paho, topic, props):
-    sub = paho(broker.port, version=V5)
-    sub.connect()
-    sub.subscribe("t", 1)
-    pub = paho(broker.port, version=V5)
-    pub.connect()
+    sub, pub = subscriber_and_publisher(broker, paho, "t")
     mid = pub.publish(topic, b"no", qos=1, properties=user_props(*props) if props else None)
     assert pub.puback_reason(mid) == IMPLEMENTATION_SPECIFIC_ERROR
     sub.expect_nothing(0.5)
@@ -230,11 +228,7 @@ def test_kill9_with_delayed_messages_pending(broker, paho, summary):
 
 def test_dedup_id_mqtt_v5_second_copy_acknowledged_and_dropped(broker, paho):
     topic = unique("dd/t")
-    sub = paho(broker.port, version=V5)
-    sub.connect()
-    sub.subscribe(topic, 1)
-    pub = paho(broker.port, version=V5)
-    pub.connect()
+    sub, pub = subscriber_and_publisher(broker, paho, topic)
     m1 = pub.publish(topic, b"first", qos=1, properties=user_props(("x-dedup-id", "order-17")))
     m2 = pub.publish(topic, b"retry", qos=1, properties=user_props(("x-dedup-id", "order-17")))
     m3 = pub.publish(topic, b"next", qos=1, properties=user_props(("x-dedup-id", "order-18")))
