@@ -175,13 +175,35 @@ const Binder<Config>& sections_binder() {
                    .boolean("enabled", &DedupConfig::enabled)
                    .integer("window_s", &DedupConfig::window_s, 1, 0xFFFFFFFFu)
                    .integer("max_ids", &DedupConfig::max_ids, 1, 100'000'000))
+          .map("http", &Config::http,
+               Binder<HttpConfig>()
+                   .strings("admin_users", &HttpConfig::admin_users, not_empty)
+                   .boolean("public_metrics", &HttpConfig::public_metrics)
+                   .integer("max_head_bytes", &HttpConfig::max_head_bytes, 1024, 1048576)
+                   .integer("max_body_bytes", &HttpConfig::max_body_bytes, 1024, 268435456)
+                   .integer("max_headers", &HttpConfig::max_headers, 8, 1024)
+                   .integer("request_timeout_ms", &HttpConfig::request_timeout_ms, 100, 600000)
+                   .integer("idle_timeout_ms", &HttpConfig::idle_timeout_ms, 100, 86400000)
+                   .integer("metrics_max_queues", &HttpConfig::metrics_max_queues, 0, 100000))
           .map("log", &Config::log,
                Binder<LogConfig>().choice("level", &LogConfig::level,
                                           named({log::Level::error, log::Level::warning, log::Level::notice,
                                                  log::Level::info, log::Level::debug},
                                                 log::level_name)))
-          .check([](const Section& s, Config&) {
+          .check([](const Section& s, Config& c) {
             if (!s.has("listeners")) s.fail(s.map_mark(), "listeners", "required key missing");
+            // The admin API changes anything: without credentials to check,
+            // only this machine may reach it.
+            for (std::size_t i = 0; i < c.listeners.size(); ++i) {
+              const ListenerConfig& l = c.listeners[i];
+              if (l.protocol == Protocol::Http && c.auth.password_file.empty() && !is_loopback_address(l.bind))
+                s.fail(s.key_mark("listeners"), "listeners[" + std::to_string(i) + "]",
+                       "http listener " + l.bind + ":" + std::to_string(l.port) + " (line " + std::to_string(l.line) +
+                           ") is not on a loopback address and auth.password_file is not set: the admin API "
+                           "would be open to the network");
+            }
+            if (!c.http.admin_users.empty() && c.auth.password_file.empty())
+              s.fail(s.key_mark("http"), "http.admin_users", "needs auth.password_file (the users' passwords)");
           });
   return binder;
 }

@@ -37,6 +37,7 @@
 #include "mqtt_protocol.h"
 #include "queue.h"
 #include "stomp_protocol.h"
+#include "http_protocol.h"
 #include "tls_context.h"
 #include "transport.h"
 #include "ws_options.h"
@@ -50,8 +51,8 @@ class ConfigError : public std::runtime_error {
 };
 
 // listeners[].protocol: which front-end serves the listener.
-enum class Protocol : std::uint8_t { Mqtt, Stomp };
-const char* protocol_name(Protocol p);  // "mqtt", "stomp" (the config values)
+enum class Protocol : std::uint8_t { Mqtt, Stomp, Http };
+const char* protocol_name(Protocol p);  // "mqtt", "stomp", "http" (the config values)
 
 // listeners[].transport: tcp | tls | ws | wss, the net layer's own kinds;
 // net::transport_name() gives the config value.
@@ -276,6 +277,22 @@ struct DedupConfig {
   bool operator==(const DedupConfig&) const = default;
 };
 
+// The admin listeners (protocol: http): the API, /metrics and the dashboard
+// (README "Operations").
+struct HttpConfig {
+  // With a password file, only these users may use the API (HTTP Basic).
+  std::vector<std::string> admin_users;
+  bool public_metrics = false;  // /metrics without credentials
+  std::uint32_t max_head_bytes = http::HttpLimits{}.max_head_bytes;
+  std::uint32_t max_body_bytes = http::HttpLimits{}.max_body_bytes;
+  std::uint32_t max_headers = http::HttpLimits{}.max_headers;
+  std::uint32_t request_timeout_ms = http::HttpOptions{}.request_timeout_ms;
+  std::uint32_t idle_timeout_ms = http::HttpOptions{}.idle_timeout_ms;
+  std::uint32_t metrics_max_queues = 100;  // per-queue series at most (label cardinality); the rest summed
+
+  bool operator==(const HttpConfig&) const = default;
+};
+
 // The $SYS/broker/... statistics tree (README "$SYS").
 struct SysConfig {
   std::uint32_t interval_s = 10;  // seconds between updates (Mosquitto's sys_interval); 0: no $SYS tree at all
@@ -300,6 +317,7 @@ struct Config {
   XmppConfig xmpp;
   std::vector<BridgeConfig> bridges;
   SysConfig sys;
+  HttpConfig http;
   DelaysConfig delays;
   DedupConfig dedup;
   SharedSubscriptionsConfig shared_subscriptions;

@@ -13,6 +13,7 @@ const char* protocol_name(Protocol p) {
   switch (p) {
     case Protocol::Mqtt: return "mqtt";
     case Protocol::Stomp: return "stomp";
+    case Protocol::Http: return "http";
   }
   return "?";
 }
@@ -89,6 +90,8 @@ void check_listener(const Section& s, ListenerConfig& l) {
     s.fail(s.value_mark("transport"), "tls",
            std::string("transport ") + net::transport_name(l.transport) + " needs a tls block with cert_file and key_file");
   if (s.has("websocket") && !ws) s.fail(s.key_mark("websocket"), "websocket", "only valid with transport ws or wss");
+  if (l.protocol == Protocol::Http && ws)
+    s.fail(s.value_mark("transport"), "transport", "an http listener is served over tcp or tls");
   // Anonymous access is safe by default only where nobody else can reach.
   if (!s.has("allow_anonymous")) l.allow_anonymous = is_loopback_address(l.bind);
 }
@@ -97,7 +100,8 @@ const Binder<ListenerConfig>& listener_binder() {
   using L = ListenerConfig;
   static const Binder<L> binder =
       Binder<L>()
-          .choice("protocol", &L::protocol, named({Protocol::Mqtt, Protocol::Stomp}, protocol_name), "protocol")
+          .choice("protocol", &L::protocol, named({Protocol::Mqtt, Protocol::Stomp, Protocol::Http}, protocol_name),
+                  "protocol")
           .choice("transport", &L::transport,
                   named({Transport::Tcp, Transport::Tls, Transport::Ws, Transport::Wss}, net::transport_name), "transport")
           .string("bind", &L::bind, address_literal)

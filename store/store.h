@@ -189,6 +189,8 @@ class Store {
   // Loop thread, about once a second or after many written bytes: a few
   // syscalls and one read transaction.
   virtual StoreSpace space() { return {}; }
+  // Bytes of the store's memory map (LMDB), 0 where there is none.
+  virtual std::size_t map_size() const { return 0; }
 
   // Start-up only (loop not running yet): visits every record of a table in
   // key order. Throws std::runtime_error on I/O failure.

@@ -9,6 +9,7 @@
 #include "log.h"
 #include "module_options.h"
 #include "mqtt_protocol.h"
+#include "http_protocol.h"
 #include "stomp_protocol.h"
 #include "transport_setup.h"
 
@@ -100,6 +101,9 @@ void App::start() {
       case Protocol::Stomp:
         protocols_.push_back(std::make_unique<stomp::StompProtocol>(*broker_, stomp_options(cfg_, lc)));
         break;
+      case Protocol::Http:
+        protocols_.push_back(std::make_unique<http::HttpProtocol>(*broker_, admin_service(), http_options(cfg_)));
+        break;
     }
     factories.push_back(protocols_.back().get());
   }
@@ -167,6 +171,74 @@ void App::begin_shutdown(const char* why) {
   broker_->shutdown();
   deadline_ms_ = clock_.now_ms() + kShutdownGraceMs;
   shutdown_poll_ = loop_.every(kShutdownPollMs, [this] { poll_shutdown(); });
+}
+
+// The admin API's view of what only this composition knows (listeners,
+// bridges, the store's files, traffic), read when a request asks.
+admin::AdminService& App::admin_service() {
+  if (admin_) return *admin_;
+  admin::AdminSources src;
+  src.version = JUNCTION_VERSION;
+  src.node_id = default_node_id(cfg_.store);
+  src.listeners = [this] {
+    std::vector<admin::ListenerInfo> out;
+    for (std::size_t g = 0; g < groups_.size() && g < listeners_.size(); ++g) {
+      for (std::size_t i : groups_[g]) {
+        const ListenerConfig& lc = cfg_.listeners[i];
+        admin::ListenerInfo l;
+        l.protocol = protocol_name(lc.protocol);
+        l.transport = net::transport_name(lc.transport);
+        l.bind = lc.bind;
+        l.port = listeners_[g]->port();
+        l.path = lc.path;
+        l.name = l.protocol + "/" + l.transport + " " + listeners_[g]->address() + lc.path;
+        l.connections = protocols_[i]->counters().connections;
+        out.push_back(std::move(l));
+      }
+    }
+    return out;
+  };
+  src.bridges = [this] {
+    std::vector<admin::BridgeInfo> out;
+    const std::int64_t wall_minus_mono = clock_.wall_ms() - clock_.now_ms();
+    for (const BridgeStatus& b : bridges_->status()) {
+      admin::BridgeInfo i;
+      i.name = b.name;
+      i.kind = b.name.substr(0, b.name.find(':'));
+      i.state = b.state;
+      i.upstream = b.endpoint;
+      i.outbox = b.outbox;
+      i.confirms_pending = b.confirms_pending;
+      i.last_error = b.last_error;
+      i.since_wall_ms = b.started_ms + wall_minus_mono;
+      out.push_back(std::move(i));
+    }
+    return out;
+  };
+  src.store = [this] {
+    admin::StoreInfo s;
+    s.engine = store_->name();
+    s.path = cfg_.store.durability == Durability::Memory ? "" : cfg_.store.path;
+    s.mode = durability_name(cfg_.store.durability);
+    s.map_size = store_->map_size();
+    const store::StoreSpace& sp = broker_->store_space();
+    s.used_bytes = sp.used_bytes;
+    s.free_disk_bytes = sp.free_disk_bytes;
+    return s;
+  };
+  src.traffic = [this] {
+    const net::Traffic t = loop_.traffic();
+    admin::TrafficInfo i{t.bytes_received, t.bytes_sent, 0};
+    for (const auto& l : listeners_) i.connections_refused += l->refused();
+    return i;
+  };
+  admin::AdminOptions opt;
+  opt.require_auth = !cfg_.auth.password_file.empty();
+  opt.admin_users = cfg_.http.admin_users;
+  opt.public_metrics = cfg_.http.public_metrics;
+  opt.metrics_max_queues = cfg_.http.metrics_max_queues;
+  admin_ = std::make_unique<admin::AdminService>(*broker_, std::move(src), std::move(opt));
+  return *admin_;
 }
 
 // The $SYS tree: the core's figures plus what only the net layer and the

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "admin_service.h"
 #include "auth_service.h"
 #include "bridges.h"
 #include "broker.h"
@@ -72,6 +73,7 @@ class App {
   void reload_certificates();
   void reload_auth();
   void start_sys_topics();
+  admin::AdminService& admin_service();
   void load_retained_step();
 
   Config cfg_;
@@ -87,6 +89,7 @@ class App {
   net::Async shutdown_wake_{loop_, [this] { begin_shutdown("shutdown requested"); }};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<core::Broker> broker_;
+  std::unique_ptr<admin::AdminService> admin_;  // the http listeners' service (null without one)
   std::vector<std::unique_ptr<core::ProtocolFactory>> protocols_;  // one per config listener
   std::vector<std::vector<std::size_t>> groups_;                   // config listeners per socket
   std::vector<std::unique_ptr<net::Listener>> listeners_;          // one per group

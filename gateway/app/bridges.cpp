@@ -123,6 +123,7 @@ class AmqpLink final : public Bridge {
     s.last_error = bridge_->connected() ? std::string() : connector_->last_error();
     if (s.last_error.empty() && !bridge_->connected()) s.last_error = bridge_->last_error();
     s.outbox = bridge_->outbox_depth();
+    s.confirms_pending = bridge_->confirms_pending();
     s.attempts = connector_->attempts();
     s.started_ms = started_ms();
     return s;

@@ -33,6 +33,7 @@ struct BridgeStatus {
   std::string endpoint;   // host:port of the current (or next) attempt
   std::string last_error; // empty while up
   std::size_t outbox = 0; // messages waiting to go out (AMQP outbox, XMPP offline deliveries)
+  std::size_t confirms_pending = 0;  // sent upstream, not confirmed yet (AMQP publisher confirms)
   std::uint64_t attempts = 0;  // connection attempts so far (this bridge object)
   std::int64_t started_ms = 0; // when this bridge object started (loop clock): a restart changes it
 };

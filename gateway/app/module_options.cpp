@@ -100,6 +100,16 @@ std::unique_ptr<auth::AuthService> load_auth(const AuthConfig& a) {
   return std::make_unique<auth::AuthService>(auth::AuthFiles{a.password_file, a.acl_file});
 }
 
+http::HttpOptions http_options(const Config& cfg) {
+  http::HttpOptions o;
+  o.limits.max_head_bytes = cfg.http.max_head_bytes;
+  o.limits.max_body_bytes = cfg.http.max_body_bytes;
+  o.limits.max_headers = cfg.http.max_headers;
+  o.request_timeout_ms = cfg.http.request_timeout_ms;
+  o.idle_timeout_ms = cfg.http.idle_timeout_ms;
+  return o;
+}
+
 stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l) {
   stomp::StompOptions o;
   o.client = client_options(cfg, l);

@@ -14,6 +14,7 @@
 #include "lmdb_options.h"
 #include "mqtt_protocol.h"
 #include "store.h"
+#include "http_protocol.h"
 #include "stomp_protocol.h"
 
 namespace junction::app {
@@ -26,6 +27,7 @@ core::BrokerConfig broker_config(const Config& cfg);
 frontend::ClientOptions client_options(const Config& cfg, const ListenerConfig& l);
 mqtt::MqttOptions mqtt_options(const Config& cfg, const ListenerConfig& l);
 stomp::StompOptions stomp_options(const Config& cfg, const ListenerConfig& l);
+http::HttpOptions http_options(const Config& cfg);
 net::ListenerSpec listener_spec(const LimitsConfig& limits, const ListenerConfig& l);
 // The password and ACL files; null when the configuration names neither.
 // Throws auth::AuthFileError ("FILE:LINE: ...").

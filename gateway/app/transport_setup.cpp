@@ -34,6 +34,8 @@ net::WsEndpoint endpoint_for(const ListenerConfig& l, bool& text) {
       e.subprotocol_required = false;
       text = true;
       break;
+    case Protocol::Http:  // refused by the config (http is served over tcp or tls)
+      break;
   }
   return e;
 }

@@ -222,6 +222,7 @@ void Broker::deliver_from_queue(Session* s, QueueSubscription& sub, std::uint8_t
     Delivery d{*m, 0, false, false, 0, {}};
     s->sink->deliver(d);
     ++stats_.messages_out;
+    ++stats_.delivered_by_protocol[s->protocol.value & (kMaxProtocols - 1)];
     return;
   }
   if (s->pending_.empty() && s->inflight_.size() < s->send_window) {

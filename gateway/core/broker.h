@@ -109,6 +109,11 @@ struct BrokerStats {
   std::uint64_t unroutable_diverted = 0;  // ... of which were sent to unroutable_to's destination
   std::uint64_t dedup_dropped = 0;        // publishes whose x-dedup-id was taken within the window
   std::uint64_t dedup_refused = 0;        // an empty x-dedup-id
+  // messages_in by the publisher's protocol, messages_out by the receiver's
+  // (ProtocolId values; kInternalProtocol: the broker's own, bridges'). One
+  // more increment where messages_in/out are counted anyway.
+  std::array<std::uint64_t, kMaxProtocols> received_by_protocol{};
+  std::array<std::uint64_t, kMaxProtocols> delivered_by_protocol{};
 };
 
 struct ConnectRequest {
@@ -304,6 +309,19 @@ class Broker {
   // sessions it owns after a restart.
   std::vector<Session*> sessions_with_prefix(std::string_view prefix) const;
   std::size_t subscription_count() const { return tree_.subscription_count(); }
+
+  // ---- the operator's side (broker_admin.cpp; the admin API): off hot paths ----
+  struct KickOutcome {
+    bool found = false;            // a session of that client id exists
+    bool disconnected = false;     // it had a connection, now closed (MQTT 5 DISCONNECT 0x98)
+    bool session_removed = false;  // the session and its stored state are gone
+  };
+  // Disconnects the client (no will: an operator's action, not a failure);
+  // `remove_session` also ends its session (subscriptions, queued messages).
+  KickOutcome kick(std::string_view client_id, bool remove_session);
+  // Removes the retained message of `topic` (stored ones durably: commits
+  // with the current batch) without publishing anything. False: none.
+  bool clear_retained(std::string_view topic);
 
  private:
   friend class Restorer;

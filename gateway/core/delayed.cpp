@@ -1,6 +1,7 @@
 #include "delayed.h"
 
 #include <iterator>
+#include <optional>
 
 #include "log.h"
 #include "records.h"
@@ -103,6 +104,7 @@ void DelayedMessages::refill() {
           return;
         }
         last = k;
+        if (cancelled_.count(k) != 0) return;  // its erasure is on its way
         window_.emplace(k, Entry{from_record(rec), 0});
       });
   if (bad != 0) {
@@ -132,7 +134,10 @@ void DelayedMessages::on_commit() {
   for (auto it = uncommitted_.begin(); it != uncommitted_.end();) {
     it = persistence_.committed(it->second.ticket) ? uncommitted_.erase(it) : std::next(it);
   }
-  if (!uncommitted_.empty()) persistence_.wait(this);
+  for (auto it = cancelled_.begin(); it != cancelled_.end();) {
+    it = persistence_.committed(it->second) ? cancelled_.erase(it) : std::next(it);
+  }
+  if (!uncommitted_.empty() || !cancelled_.empty()) persistence_.wait(this);
 }
 
 void DelayedMessages::before_flush() {
@@ -148,4 +153,60 @@ void DelayedMessages::wake() {
   if (wakeup_ && !window_.empty()) wakeup_(window_.begin()->first.due_ms);
 }
 
+std::vector<DelayedMessages::Listed> DelayedMessages::list(std::size_t limit) {
+  std::vector<Listed> out;
+  for (auto it = window_.begin(); it != window_.end() && out.size() < limit; ++it)
+    out.push_back(Listed{it->first.due_ms, it->second.msg});
+  if (out.size() < limit && disk_more_) {
+    persistence_.store().scan_from(store::Table::Delayed, store::delayed_key(bound_.due_ms, bound_.id + 1),
+                                   limit - out.size(), [&](std::string_view key, std::string_view value) {
+                                     Key k;
+                                     store::StoredMessage rec;
+                                     if (!store::split_delayed_key(key, k.due_ms, k.id) || !store::decode(value, rec))
+                                       return;
+                                     if (cancelled_.count(k) != 0) return;
+                                     out.push_back(Listed{k.due_ms, from_record(rec)});
+                                   });
+  }
+  return out;
+}
+
+bool DelayedMessages::cancel(std::uint64_t msg_id) {
+  auto erase_record = [&](const Key& k) {
+    persistence_.erase(store::Table::Delayed, store::delayed_key(k.due_ms, k.id));
+    --count_;
+    meta_dirty_ = true;
+  };
+  for (auto* m : {&window_, &uncommitted_}) {
+    for (auto it = m->begin(); it != m->end(); ++it) {
+      if (it->first.id != msg_id) continue;
+      erase_record(it->first);
+      m->erase(it);
+      return true;
+    }
+  }
+  if (!disk_more_) return false;
+  // On disk past the window: found by a scan (an operator's call, not a hot path).
+  std::optional<Key> found;
+  std::string from = store::delayed_key(bound_.due_ms, bound_.id + 1);
+  for (;;) {
+    Key last{};
+    const std::size_t got = persistence_.store().scan_from(
+        store::Table::Delayed, from, 4096, [&](std::string_view key, std::string_view) {
+          Key k;
+          if (found || !store::split_delayed_key(key, k.due_ms, k.id)) return;
+          last = k;
+          if (k.id == msg_id && cancelled_.count(k) == 0) found = k;
+        });
+    if (found || got < 4096) break;
+    from = store::delayed_key(last.due_ms, last.id + 1);
+  }
+  if (!found) return false;
+  erase_record(*found);
+  cancelled_.emplace(*found, persistence_.ticket());
+  persistence_.wait(this);
+  return true;
+}
+
 }  // namespace junction::core
+

@@ -23,6 +23,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "message.h"
 #include "persistence.h"
@@ -68,6 +69,16 @@ class DelayedMessages final : public BatchContributor, public CommitWaiter {
   void before_flush() override;
   void on_commit() override;
 
+  // The operator's side (the admin API): up to `limit` delayed messages in
+  // due order (the window, then the disk range; ones not committed yet past
+  // the window are not listed), and cancelling one by message id.
+  struct Listed {
+    std::int64_t due_ms = 0;
+    MessageRef msg;
+  };
+  std::vector<Listed> list(std::size_t limit);
+  bool cancel(std::uint64_t msg_id);
+
  private:
   struct Key {
     std::int64_t due_ms = 0;
@@ -90,6 +101,9 @@ class DelayedMessages final : public BatchContributor, public CommitWaiter {
   // Past the bound and not committed yet: a scan would miss them, so they
   // are held until their commit (then dropped: the scan finds them).
   std::map<Key, Entry> uncommitted_;
+  // Cancelled records on disk whose erasure is not committed yet: a refill
+  // meanwhile must not take them (value: the erasing batch's ticket).
+  std::map<Key, std::uint64_t> cancelled_;
   Key bound_{};                // with disk_more_: the window is every key <= bound_
   bool disk_more_ = false;     // records with keys above bound_ may be on disk
   std::uint64_t count_ = 0;    // delayed messages held (memory and disk)

@@ -1,12 +1,29 @@
 #include "persistence.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "log.h"
 
 namespace junction::core {
 
 Persistence::Persistence(store::Store& store) : store_(store) {}
+
+namespace {
+std::int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+void Persistence::record_latency(double seconds) {
+  std::size_t i = 0;
+  while (i + 1 < kLatencyBounds.size() && seconds > kLatencyBounds[i]) ++i;
+  // Past the last bound: counted only in count (the +Inf bucket).
+  if (seconds <= kLatencyBounds[i]) ++commit_stats_.buckets[i];
+  ++commit_stats_.count;
+  commit_stats_.latency_sum_s += seconds;
+}
 
 bool Persistence::failed(std::uint64_t ticket) const {
   return std::find(failed_.begin(), failed_.end(), ticket) != failed_.end();
@@ -57,6 +74,8 @@ void Persistence::flush() {
     return;
   }
   inflight_.push_back(seq);
+  inflight_start_ns_.push_back(steady_ns());
+  commit_stats_.ops_sum += batch_.size();
   store::Batch b;
   std::swap(b, batch_);
   // The next iteration is likely alike: one allocation up front instead of
@@ -70,9 +89,14 @@ void Persistence::on_completed() {
   std::vector<store::CommitResult> done;
   store_.take_completed(done);
   for (const auto& r : done) {
-    if (!inflight_.empty() && inflight_.front() == r.seq) inflight_.pop_front();
+    if (!inflight_.empty() && inflight_.front() == r.seq) {
+      inflight_.pop_front();
+      record_latency(double(steady_ns() - inflight_start_ns_.front()) * 1e-9);
+      inflight_start_ns_.pop_front();
+    }
     ++commits_;
     const bool ok = r.error == store::StoreError::Ok;
+    if (!ok) ++commit_stats_.failed;
     if (!ok) {
       if (!degraded_) {
         log::error("store commit failed (%s): refusing new durable work until space is available",

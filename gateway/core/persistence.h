@@ -15,6 +15,7 @@
 // the first and erased with the last.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <utility>
@@ -102,14 +103,30 @@ class Persistence {
 
   std::uint64_t commits() const { return commits_; }
 
+  // Group commits as the operator sees them (Prometheus): time from submit
+  // to completion, and ops per batch. One clock read per batch, not per message.
+  static constexpr std::array<double, 12> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                            0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+  struct CommitStats {
+    std::array<std::uint64_t, kLatencyBounds.size()> buckets{};  // not cumulative: [i] counts (bound[i-1], bound[i]]
+    std::uint64_t count = 0;
+    double latency_sum_s = 0;
+    std::uint64_t ops_sum = 0;
+    std::uint64_t failed = 0;
+  };
+  const CommitStats& commit_stats() const { return commit_stats_; }
+
  private:
   void advance(std::uint64_t seq, bool ok);
   void notify();
+  void record_latency(double seconds);
 
   store::Store& store_;
   std::uint64_t current_seq_ = 1;
   std::uint64_t committed_seq_ = 0;
   std::deque<std::uint64_t> inflight_;        // submitted, not completed (in order)
+  std::deque<std::int64_t> inflight_start_ns_;  // ... when each was submitted (steady clock)
+  CommitStats commit_stats_;
   std::deque<std::uint64_t> empty_after_;     // empty iterations waiting behind inflight
   std::deque<std::uint64_t> failed_;          // recent failed seqs
   std::vector<CommitWaiter*> waiters_;

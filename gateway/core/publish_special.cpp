@@ -106,6 +106,7 @@ PublishResult Broker::publish_special(const MessageRef& msg, Session* publisher)
     return dup;
   }
   ++stats_.messages_in;
+  ++stats_.received_by_protocol[msg->origin_protocol.value & (kMaxProtocols - 1)];
   if (delay_ms == 0) {
     const PublishResult r = route(msg, publisher, true);
     if (dedup && !r.quota_exceeded && !r.refused && !r.invalid) dedup_.remember(*dedup, now);

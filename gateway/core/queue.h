@@ -249,6 +249,30 @@ class QueueManager final : public BatchContributor {
 
   Queue* find(std::string_view name) const;
   std::size_t queue_count() const { return queues_.size(); }
+
+  // ---- the operator's side (queue_admin.cpp; the admin API): off hot paths ----
+  // Every queue, by name.
+  std::vector<Queue*> list() const;
+  // Wall-clock creation time of the oldest ready message; 0 when none.
+  std::int64_t oldest_created_ms(Queue& q);
+  // Up to `limit` ready messages in delivery order, without consuming them
+  // (the window, then the disk range, then what waits for its commit; then
+  // those backing off).
+  std::vector<QueuedMessage> peek(Queue& q, std::size_t limit);
+  // Removes every ready message (unacknowledged ones stay with their
+  // consumers, as RabbitMQ's purge); returns how many. Durable with the
+  // current batch.
+  std::size_t purge(Queue& q);
+  // Moves up to `limit` (0: all) ready messages, oldest first, to queue
+  // `to` (a DLQ replayed); their delivery counts restart. Stops early when
+  // `to` refuses one (its limits). Returns how many moved.
+  std::size_t move(Queue& from, std::string_view to, std::size_t limit);
+  enum class RemoveResult : std::uint8_t { Removed, NotFound, HasConsumers, NotEmpty };
+  // Deletes the queue; a non-empty one only with `force` (purged first), one
+  // with consumers never (they would hold pointers into it).
+  RemoveResult remove(std::string_view name, bool force);
+  // The queue that receives `q`'s dead letters ("" for none).
+  static std::string dead_letter_name(const Queue& q);
   const QueueStats& stats() const { return stats_; }
 
  private:

@@ -32,6 +32,7 @@ PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
     }
   }
   ++stats_.messages_in;
+  ++stats_.received_by_protocol[msg->origin_protocol.value & (kMaxProtocols - 1)];
   return route(msg, publisher, true);
 }
 
@@ -202,6 +203,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
       Delivery d{*msg, 0, retain, false, 0, sub_ids};
       s->sink->deliver(d);
       ++stats_.messages_out;
+      ++stats_.delivered_by_protocol[s->protocol.value & (kMaxProtocols - 1)];
       if (result) ++result->matched;
       return;
     }
@@ -338,6 +340,7 @@ bool Broker::send_entry(Session* s, OutEntry& e) {
   }
   Delivery d{*e.msg, e.qos, e.retain, e.dup, e.packet_id, e.subscription_ids};
   ++stats_.messages_out;
+  ++stats_.delivered_by_protocol[s->protocol.value & (kMaxProtocols - 1)];
   return s->sink->deliver(d) == DeliverResult::Sent;
 }
 

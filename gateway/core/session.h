@@ -67,6 +67,14 @@ class SessionSink {
   // connection holds (its identity, its queue subscriptions) and close it if
   // it may no longer stay.
   virtual void access_changed() {}
+  // For the operator's view (admin API): the connection behind the sink, or
+  // null (bridges have none); and when it connected (wall clock ms, 0: unknown).
+  virtual const ConnectionInfo* connection() const { return nullptr; }
+  virtual std::int64_t connected_at_ms() const { return 0; }
+  // An operator disconnected the client (Broker::kick): the broker has
+  // already detached the session, as for a takeover; the front-end says why
+  // in its protocol (MQTT 5 DISCONNECT 0x98, a STOMP ERROR) and closes.
+  virtual void disconnected_by_admin() { session_taken_over(); }
 };
 
 struct WillMessage {

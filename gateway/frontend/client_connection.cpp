@@ -7,6 +7,7 @@ namespace junction::frontend {
 ClientConnection::ClientConnection(ClientProtocol& proto, core::ConnectionSink& sink)
     : client_proto_(proto), sink_(sink) {
   last_rx_ms_ = proto.broker().clock().now_ms();
+  connected_wall_ms_ = proto.broker().clock().wall_ms();
   if (proto.client_options().max_publish_rate != 0) {
     publish_rate_ = std::make_unique<core::TokenBucket>(proto.client_options().max_publish_rate, last_rx_ms_);
   }

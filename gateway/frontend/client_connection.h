@@ -63,6 +63,8 @@ class ClientConnection : public core::IntrusiveList<ClientConnection>::Hook,
   void access_changed() final;
   // CommitWaiter: answers whose commit is done go out.
   void on_commit() final { release_answers(); }
+  const core::ConnectionInfo* connection() const final { return &sink_.info(); }
+  std::int64_t connected_at_ms() const final { return connected_wall_ms_; }
 
   // Server shutdown, in the protocol's way (MQTT 5 DISCONNECT 0x8B, STOMP
   // ERROR "server shutting down"), then close once flushed.
@@ -123,6 +125,7 @@ class ClientConnection : public core::IntrusiveList<ClientConnection>::Hook,
   ClientProtocol& client_proto_;
   core::ConnectionSink& sink_;
   core::Session* session_ = nullptr;
+  std::int64_t connected_wall_ms_ = 0;  // the admin API's connected_at
   std::int64_t last_rx_ms_ = 0;  // the last input (connect timeout, keep-alive, heart-beats)
   Phase phase_ = Phase::AwaitConnect;
   core::ReadHold read_hold_;

@@ -120,14 +120,18 @@ void MqttConnection::on_drained() {
   if (session_ && phase_ == Phase::Connected) broker().resume(session_);
 }
 
-void MqttConnection::session_taken_over() {
+void MqttConnection::session_taken_over() { close_detached(Reason::SessionTakenOver, "session taken over by a new connection"); }
+
+void MqttConnection::disconnected_by_admin() { close_detached(Reason::AdministrativeAction, "disconnected by an administrator"); }
+
+void MqttConnection::close_detached(Reason reason, const char* why) {
   // The broker has already detached our session; do not touch it again.
   session_ = nullptr;
   if (phase_ != Phase::Connected) return;
-  log::info("mqtt %s: session taken over by a new connection", sink_.info().peer_address.c_str());
+  log::info("mqtt %s: %s", sink_.info().peer_address.c_str(), why);
   if (version_ == Version::V5) {
     Disconnect d;
-    d.reason = Reason::SessionTakenOver;
+    d.reason = reason;
     scratch().clear();
     encode_disconnect(version_, d, scratch());
     write(scratch());

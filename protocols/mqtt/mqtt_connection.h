@@ -43,6 +43,7 @@ class MqttConnection final : public frontend::ClientConnection {
   core::DeliverResult deliver(const core::Delivery& d) override;
   void resume_received(std::uint16_t packet_id) override;
   void session_taken_over() override;
+  void disconnected_by_admin() override;
 
   // Server shutdown: DISCONNECT 0x8B (v5) and close.
   void shutdown() override;
@@ -79,6 +80,8 @@ class MqttConnection final : public frontend::ClientConnection {
   // reason (once connected), then close; the will is published.
   void fail(Reason reason, const char* why);
   void close_with_will();
+  // The broker detached the session already (takeover, an operator): say why and close.
+  void close_detached(Reason reason, const char* why);
   void detach_session();
   void write(const std::string& bytes) { sink_.write(bytes); }
   // Encode buffer for control packets and PUBLISH headers, shared by every

@@ -250,6 +250,12 @@ void StompConnection::session_taken_over() {
   fail("session taken over", "another connection used this session's client id");
 }
 
+void StompConnection::disconnected_by_admin() {
+  session_ = nullptr;
+  receipt_ = nullptr;
+  fail("disconnected by an administrator");
+}
+
 void StompConnection::shutdown() {
   if (phase_ == Phase::AwaitConnect) {
     phase_ = Phase::Closed;

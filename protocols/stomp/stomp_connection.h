@@ -55,6 +55,7 @@ class StompConnection final : public frontend::ClientConnection {
   // SessionSink (topic deliveries, always QoS 0)
   core::DeliverResult deliver(const core::Delivery& d) override;
   void session_taken_over() override;
+  void disconnected_by_admin() override;
 
   // Server shutdown: ERROR "server shutting down" after owed receipts, then close.
   void shutdown() override;

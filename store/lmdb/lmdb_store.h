@@ -62,7 +62,7 @@ class LmdbStore final : public Store {
   // batches). For tests and metrics.
   std::uint64_t transactions_committed() const;
   // Current LMDB map size in bytes (grows on demand).
-  std::size_t map_size() const;
+  std::size_t map_size() const override;
   const LmdbOptions& options() const { return opts_; }
 
  private:
