@@ -38,15 +38,20 @@ const char* const kMinimal = "listeners:\n  - {protocol: mqtt, port: 1883}\n";
 TEST_CASE("the embedded default configuration parses", "[config]") {
   Config c = junction::default_config();
   CHECK(c.source == "<default>");
-  REQUIRE(c.listeners.size() == 4);
+  REQUIRE(c.listeners.size() == 5);
   CHECK(c.listeners[1].protocol == junction::Protocol::Stomp);
+  // The operator's side on loopback: the admin API, /metrics, the dashboard.
+  CHECK(c.listeners[4].protocol == junction::Protocol::Http);
+  CHECK(c.listeners[4].bind == "127.0.0.1");
+  CHECK(c.listeners[4].port == 8081);
+  CHECK(c.http == junction::HttpConfig{});
   CHECK(c.listeners[1].port == 61613);
   // The embedded default: browsers get MQTT and STOMP over WebSocket on one port.
   CHECK(c.listeners[2].transport == junction::Transport::Ws);
   CHECK(c.listeners[2].path == "/mqtt");
   CHECK(c.listeners[3].protocol == junction::Protocol::Stomp);
   CHECK(c.listeners[3].path == "/stomp");
-  CHECK(junction::listener_groups(c.listeners) == std::vector<std::vector<std::size_t>>{{0}, {1}, {2, 3}});
+  CHECK(junction::listener_groups(c.listeners) == std::vector<std::vector<std::size_t>>{{0}, {1}, {2, 3}, {4}});
   CHECK(c.stomp == junction::StompConfig{});
   CHECK(c.queues.empty());
   const auto& l = c.listeners[0];
@@ -134,7 +139,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, unroutable, dedup, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, unroutable, dedup, http, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -196,7 +201,7 @@ TEST_CASE("errors name the file, the line and the key", "[config]") {
   }
   SECTION("bad values") {
     CHECK(error_of("listeners:\n  - {protocol: amqp, port: 5672}\n") ==
-          "test.yaml:2: key 'listeners[0].protocol': unknown protocol 'amqp' (expected mqtt or stomp)");
+          "test.yaml:2: key 'listeners[0].protocol': unknown protocol 'amqp' (expected mqtt, stomp or http)");
     CHECK(error_of(std::string(kMinimal) + "queues:\n  - {pattern: 'a*', overflow: spill}\n") ==
           "test.yaml:4: key 'queues[0].overflow': must be reject-publish or drop-head (got 'spill')");
     CHECK(error_of(std::string(kMinimal) + "queues:\n  - {max_length: 3}\n") ==
@@ -547,4 +552,21 @@ TEST_CASE("bridges: amqps:// with a tls block", "[config][bridges]") {
   CHECK_FALSE(c.bridges[1].tls_options.verify);
   CHECK(c.bridges[1].tls_options.ca_file.empty());
   CHECK_FALSE(parse_config(std::string(kMinimal) + "bridges:\n  - {name: p, uris: [\"amqp://h\"]}\n", "t.yaml").bridges[0].tls);
+}
+
+TEST_CASE("http listeners: loopback only without a password file, never over WebSocket", "[config][http]") {
+  CHECK(error_of("listeners:\n  - {protocol: http, port: 8081}\n").empty());
+  CHECK(error_of("listeners:\n  - {protocol: http, bind: '::1', port: 8081}\n").empty());
+  const std::string open = error_of("listeners:\n  - {protocol: http, bind: 0.0.0.0, port: 8081}\n");
+  CHECK(open.find("test.yaml:1: key 'listeners[0]'") == 0);
+  CHECK(open.find("http listener 0.0.0.0:8081 (line 2) is not on a loopback address") != std::string::npos);
+  CHECK(error_of("listeners:\n  - {protocol: http, bind: 0.0.0.0, port: 8081}\n"
+                 "auth: {password_file: /etc/junction/passwd}\n")
+            .empty());
+  CHECK(error_of("listeners:\n  - {protocol: http, transport: ws, port: 8081}\n") ==
+        "test.yaml:2: key 'listeners[0].transport': an http listener is served over tcp or tls");
+  CHECK(error_of(std::string(kMinimal) + "http: {admin_users: [admin]}\n") ==
+        "test.yaml:3: key 'http.admin_users': needs auth.password_file (the users' passwords)");
+  CHECK(error_of(std::string(kMinimal) + "http: {max_head_bytes: 10}\n").find("http.max_head_bytes") !=
+        std::string::npos);
 }
