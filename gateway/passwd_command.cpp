@@ -1,55 +1,30 @@
 #include "passwd_command.h"
 
-#include <termios.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <sys/stat.h>
 
 #include "auth_file_error.h"
 #include "password_file.h"
+#include "terminal.h"
 
 namespace junction {
 
 namespace {
 
-// Reads one line from stdin; with `hide`, terminal echo is off meanwhile.
-bool read_line(const char* prompt, bool hide, std::string& out) {
-  struct termios old {};
-  const bool tty = hide && ::tcgetattr(STDIN_FILENO, &old) == 0;
-  if (tty) {
-    struct termios quiet = old;
-    quiet.c_lflag &= ~tcflag_t(ECHO);
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
-  }
-  // The prompt comes after echo is off (and type-ahead flushed), so what is
-  // typed once it shows is neither echoed nor discarded.
-  if (prompt) {
-    std::fputs(prompt, stderr);
-    std::fflush(stderr);
-  }
-  const bool ok = static_cast<bool>(std::getline(std::cin, out));
-  if (tty) {
-    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-    std::fputc('\n', stderr);
-  }
-  if (!out.empty() && out.back() == '\r') out.pop_back();
-  return ok;
-}
-
 bool ask_password(std::string& password) {
   if (!::isatty(STDIN_FILENO)) {
-    if (!read_line(nullptr, false, password)) {
+    if (!terminal::read_line(nullptr, false, password)) {
       std::fprintf(stderr, "Error: no password on standard input\n");
       return false;
     }
     return true;
   }
   std::string again;
-  if (!read_line("Password: ", true, password) || !read_line("Reenter password: ", true, again)) {
+  if (!terminal::read_line("Password: ", true, password) || !terminal::read_line("Reenter password: ", true, again)) {
     std::fprintf(stderr, "Error: no password read\n");
     return false;
   }

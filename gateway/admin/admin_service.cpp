@@ -17,6 +17,16 @@ http::HttpResponse unauthorized(std::string_view why) {
   r.headers.push_back({"www-authenticate", "Basic realm=\"junction\", charset=\"UTF-8\""});
   return r;
 }
+// "application/json", any case, parameters (charset) allowed.
+bool is_json_media_type(const std::string* ct) {
+  if (ct == nullptr) return false;
+  std::string_view v(*ct);
+  v = v.substr(0, v.find(';'));
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  constexpr std::string_view kJson = "application/json";
+  return v.size() == kJson.size() &&
+         std::equal(v.begin(), v.end(), kJson.begin(), [](char a, char b) { return (a | 0x20) == b; });
+}
 }  // namespace
 
 AdminService::AdminService(core::Broker& broker, AdminSources sources, AdminOptions options)
@@ -67,15 +77,20 @@ http::HttpResponse AdminService::handle(const http::HttpRequest& req, const core
   if (auto refused = authorize(req, conn, metrics, user)) return *refused;
   const bool get = req.method == "GET" || req.method == "HEAD";
 
+  auto only_get = [](const char* what) {
+    http::HttpResponse r = error_response(405, std::string(what) + " answers GET");
+    r.headers.push_back({"allow", "GET, HEAD"});
+    return r;
+  };
   if (metrics) {
-    if (!get) return error_response(405, "/metrics answers GET");
+    if (!get) return only_get("/metrics");
     http::HttpResponse r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_text();
     return r;
   }
   if (path.substr(0, kApiPrefix.size()) != kApiPrefix) {
-    if (!get) return error_response(405, "the dashboard answers GET");
+    if (!get) return only_get("the dashboard");
     for (const DashboardAsset& a : dashboard_assets()) {
       if (a.path == path || (a.path == "/" && path == "/index.html")) {
         http::HttpResponse r;
@@ -91,6 +106,9 @@ http::HttpResponse AdminService::handle(const http::HttpRequest& req, const core
     return error_response(404, "no such page: " + std::string(path));
   }
 
+  // An empty segment would make the segments and the retained topic
+  // (the raw rest of the path) disagree: no such endpoint.
+  if (path.find("//") != std::string_view::npos) return error_response(404, "no such endpoint: " + std::string(path));
   Call c{req, {}, {}, {}, user, conn.peer_address, {}};
   for (std::string_view seg : http::split_path(path.substr(kApiPrefix.size()))) {
     auto d = http::percent_decode(seg);
@@ -110,8 +128,7 @@ http::HttpResponse AdminService::handle(const http::HttpRequest& req, const core
   if (!query) return error_response(400, "bad percent-encoding in the query string");
   for (auto& [k, v] : *query) c.query.emplace(std::move(k), std::move(v));
   if (req.method == "POST" || req.method == "PUT" || req.method == "PATCH") {
-    const std::string* ct = req.header("content-type");
-    if (ct == nullptr || ct->substr(0, 16) != "application/json")
+    if (!is_json_media_type(req.header("content-type")))
       return error_response(415, "request bodies are JSON (Content-Type: application/json)");
     c.body = json::parse(req.body, nullptr, false);
     if (c.body.is_discarded()) return error_response(400, "the request body is not valid JSON");

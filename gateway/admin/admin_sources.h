@@ -47,6 +47,19 @@ struct TrafficInfo {
   std::uint64_t connections_refused = 0;
 };
 
+// A histogram as Prometheus wants it (counts per bucket, not cumulative).
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<std::uint64_t> counts;  // counts[i]: (bounds[i-1], bounds[i]]
+  std::uint64_t count = 0;            // all observations (past the last bound too)
+  double sum = 0;
+};
+
+struct LoopInfo {
+  Histogram busy_seconds;  // per iteration
+  double idle_seconds = 0;
+};
+
 struct AdminSources {
   std::string version;  // "0.1.0"
   std::string node_id;
@@ -54,6 +67,7 @@ struct AdminSources {
   std::function<std::vector<BridgeInfo>()> bridges;
   std::function<StoreInfo()> store;
   std::function<TrafficInfo()> traffic;
+  std::function<LoopInfo()> loop;
 };
 
 struct AdminOptions {

@@ -222,6 +222,22 @@ std::string AdminService::metrics_text() {
     x.one("junction_store_map_size_bytes", "gauge", "Size of the store's memory map.", double(s.map_size));
   }
 
+  if (sources_.loop) {
+    const LoopInfo l = sources_.loop();
+    x.family("junction_loop_iteration_seconds", "histogram",
+             "Busy time of each event-loop iteration (between two waits for I/O).");
+    std::uint64_t cum = 0;
+    for (std::size_t i = 0; i < l.busy_seconds.bounds.size(); ++i) {
+      cum += l.busy_seconds.counts[i];
+      std::snprintf(le, sizeof le, "%g", l.busy_seconds.bounds[i]);
+      x.sample("junction_loop_iteration_seconds_bucket", {"le", le}, double(cum));
+    }
+    x.sample("junction_loop_iteration_seconds_bucket", {"le", "+Inf"}, double(l.busy_seconds.count));
+    x.sample("junction_loop_iteration_seconds_sum", {}, l.busy_seconds.sum);
+    x.sample("junction_loop_iteration_seconds_count", {}, double(l.busy_seconds.count));
+    x.one("junction_loop_idle_seconds_total", "counter", "Time the event loop spent waiting for I/O.", l.idle_seconds);
+  }
+
   x.one("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", double(resident_bytes()));
   x.one("process_open_fds", "gauge", "Number of open file descriptors.", double(open_fds()));
   x.one("process_max_fds", "gauge", "Maximum number of open file descriptors.", double(sysconf(_SC_OPEN_MAX)));

@@ -232,6 +232,16 @@ admin::AdminService& App::admin_service() {
     for (const auto& l : listeners_) i.connections_refused += l->refused();
     return i;
   };
+  src.loop = [this] {
+    const net::IterationStats& st = loop_.iteration_stats();
+    admin::LoopInfo i;
+    i.busy_seconds.bounds.assign(st.kBounds.begin(), st.kBounds.end());
+    i.busy_seconds.counts.assign(st.buckets.begin(), st.buckets.end());
+    i.busy_seconds.count = st.count;
+    i.busy_seconds.sum = st.busy_sum_s;
+    i.idle_seconds = st.idle_sum_s;
+    return i;
+  };
   admin::AdminOptions opt;
   opt.require_auth = !cfg_.auth.password_file.empty();
   opt.admin_users = cfg_.http.admin_users;

@@ -280,8 +280,27 @@ void LoopImpl::on_idle(uv_idle_t* h) noexcept {
   for (Connection* c : batch) c->replay();
 }
 
+void LoopImpl::record_iteration() noexcept {
+  const std::uint64_t now = uv_hrtime();
+  const std::uint64_t idle = uv_metrics_idle_time(&uv);
+  if (last_check_ns != 0) {
+    const std::uint64_t idle_ns = idle - last_idle_ns;
+    const std::uint64_t span_ns = now - last_check_ns;
+    const double busy = double(span_ns > idle_ns ? span_ns - idle_ns : 0) * 1e-9;
+    std::size_t i = 0;
+    while (i + 1 < IterationStats::kBounds.size() && busy > IterationStats::kBounds[i]) ++i;
+    if (busy <= IterationStats::kBounds[i]) ++iterations.buckets[i];
+    ++iterations.count;
+    iterations.busy_sum_s += busy;
+    iterations.idle_sum_s += double(idle_ns) * 1e-9;
+  }
+  last_check_ns = now;
+  last_idle_ns = idle;
+}
+
 void LoopImpl::on_check(uv_check_t* h) noexcept {
   auto* self = static_cast<LoopImpl*>(h->data);
+  self->record_iteration();
   for (std::size_t i = 0; i < self->hooks.size(); ++i) {
     try {
       self->hooks[i]();
@@ -332,6 +351,7 @@ Loop::Loop(const core::Clock& clock) : impl_(std::make_unique<detail::LoopImpl>(
   int r = uv_loop_init(&d.uv);
   if (r != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(r));
   d.uv.data = &d;
+  uv_loop_configure(&d.uv, UV_METRICS_IDLE_TIME);  // the iteration stats' idle part
   uv_check_init(&d.uv, &d.check);
   d.check.data = &d;
   uv_check_start(&d.check, &detail::LoopImpl::on_check);
@@ -473,6 +493,8 @@ void Loop::set_admission_limits(AdmissionLimits limits) noexcept {
 
 AdmissionRefusals Loop::admission_refusals() const noexcept { return impl_->refusals; }
 Traffic Loop::traffic() const noexcept { return impl_->traffic; }
+
+const IterationStats& Loop::iteration_stats() const noexcept { return impl_->iterations; }
 
 void Loop::abort_connections() noexcept {
   // abort() only starts the close; unlinking happens in the close callback.

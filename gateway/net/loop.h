@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,6 +74,18 @@ struct AdmissionRefusals {
 
 // Bytes read from and sent to every socket of the loop (accepted and
 // outbound connections, TLS and WebSocket framing included) since it started.
+// How long the loop's iterations are busy (the time between two ends of
+// iteration, less the time spent waiting in poll): one clock read per
+// iteration, plus libuv's own around poll (UV_METRICS_IDLE_TIME).
+struct IterationStats {
+  static constexpr std::array<double, 12> kBounds = {0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
+                                                     0.0025,  0.005,   0.01,   0.025,   0.1,    1.0};
+  std::array<std::uint64_t, kBounds.size()> buckets{};  // not cumulative: [i] counts (bound[i-1], bound[i]]
+  std::uint64_t count = 0;
+  double busy_sum_s = 0;
+  double idle_sum_s = 0;  // time spent waiting in poll
+};
+
 struct Traffic {
   std::uint64_t bytes_received = 0;
   std::uint64_t bytes_sent = 0;
@@ -124,6 +137,7 @@ class Loop {
   void set_admission_limits(AdmissionLimits limits) noexcept;
   AdmissionRefusals admission_refusals() const noexcept;
   Traffic traffic() const noexcept;
+  const IterationStats& iteration_stats() const noexcept;
 
   // Aborts every live connection (the end of a shutdown grace period).
   void abort_connections() noexcept;

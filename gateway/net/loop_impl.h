@@ -71,6 +71,10 @@ struct LoopImpl {
 
   // Bytes through every socket (Loop::traffic): one add per read()/send().
   Traffic traffic;
+  IterationStats iterations;
+  std::uint64_t last_check_ns = 0;
+  std::uint64_t last_idle_ns = 0;
+  void record_iteration() noexcept;
 
   // Global admission (Listener::on_incoming).
   AdmissionLimits admission;

@@ -358,3 +358,24 @@ def test_non_loopback_http_listener_needs_a_password_file(tmp_path):
     r = subprocess.run([broker_mod.junction_bin(), "--check-config", "--config", str(cfg)], capture_output=True,
                        text=True, timeout=20)
     assert r.returncode == 1 and "tcp or tls" in r.stderr + r.stdout
+
+
+def test_https_listener_with_credentials(broker_factory, tmp_path):
+    import certs
+    pki = certs.make_pki(tmp_path / "pki")
+    pw = make_passwd(tmp_path, [("admin", "s3cret")])
+    b = broker_factory(listeners=[{"protocol": "http", "transport": "tls",
+                                   "tls": {"cert_file": pki["server.crt"], "key_file": pki["server.key"]}}],
+                       extra_yaml="auth: {password_file: %s}\nhttp: {admin_users: [admin]}\n" % pw,
+                       listener_extra="allow_anonymous: true")
+    url = "https://localhost:%d" % b.listener_ports[0]
+    r = requests.get(url + "/api/v1/broker", auth=("admin", "s3cret"), verify=pki["ca.crt"], timeout=10)
+    assert r.status_code == 200 and r.json()["listeners"][1]["transport"] == "tls"
+    assert requests.get(url + "/api/v1/broker", verify=pki["ca.crt"], timeout=10).status_code == 401
+    page = subprocess.run(["curl", "-s", "--cacert", pki["ca.crt"], "-u", "admin:s3cret", url + "/"],
+                          capture_output=True, text=True, timeout=20).stdout
+    assert "api/v1/queues" in page
+    # plain HTTP to the TLS port: closed, the broker goes on
+    with pytest.raises(requests.exceptions.ConnectionError):
+        requests.get("http://127.0.0.1:%d/api/v1/broker" % b.listener_ports[0], timeout=5)
+    assert requests.get(url + "/metrics", auth=("admin", "s3cret"), verify=pki["ca.crt"], timeout=10).status_code == 200
