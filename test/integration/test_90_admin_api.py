@@ -379,3 +379,29 @@ def test_https_listener_with_credentials(broker_factory, tmp_path):
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get("http://127.0.0.1:%d/api/v1/broker" % b.listener_ports[0], timeout=5)
     assert requests.get(url + "/metrics", auth=("admin", "s3cret"), verify=pki["ca.crt"], timeout=10).status_code == 200
+
+
+def test_bridges_report_an_unreachable_upstream(broker_factory):
+    dead = broker_mod.free_port()  # nothing listens there
+    b = api_broker(broker_factory, extra_yaml=(
+        "bridges:\n"
+        "  - name: up\n"
+        "    uris: [\"amqp://guest:guest@127.0.0.1:%d/\"]\n"
+        "    reconnect: {min_backoff_ms: 200, max_backoff_ms: 400}\n"
+        "    outbound:\n"
+        "      - {filter: \"out/#\", exchange: junction, routing_key: \"{topic}\", qos: 1}\n" % dead))
+    mosquitto_pub(b.port, "out/a", "kept", qos=1)  # waits in the outbox
+    deadline = time.monotonic() + 10
+    while True:
+        items = ok(get(b, "/api/v1/bridges"))["items"]
+        if items and items[0]["last_error"] and items[0]["outbox"] == 1:
+            break
+        assert time.monotonic() < deadline, items
+        time.sleep(0.2)
+    br = items[0]
+    assert br["name"] == "amqp:up" and br["kind"] == "amqp"
+    assert br["state"] == "connecting" and br["upstream"] == "127.0.0.1:%d" % dead
+    assert br["confirms_pending"] == 0 and br["since"].endswith("Z")
+    text = requests.get(b.http + "/metrics", timeout=10).text
+    assert 'junction_bridge_up{bridge="amqp:up",kind="amqp"} 0' in text
+    assert 'junction_bridge_outbox_messages{bridge="amqp:up"} 1' in text
