@@ -33,9 +33,8 @@ bool query_true(const Query& q, std::string_view key);  // "true" or "1"
 // parameter answers 400.
 http::HttpResponse list_response(json items, const Query& q);
 
-// "payload" when the bytes are UTF-8 text, else "payload_base64".
+// "payload" when the bytes are UTF-8 text (without NUL), else "payload_base64".
 void put_payload(json& obj, std::string_view bytes);
-bool valid_utf8(std::string_view s);
 // ISO 8601 UTC with milliseconds, from wall-clock ms.
 std::string iso_time(std::int64_t wall_ms);
 

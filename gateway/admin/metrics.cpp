@@ -56,6 +56,22 @@ class Exposition {
     out_ += buf;
     out_ += '\n';
   }
+  // A histogram from per-bucket (not cumulative) counts: _bucket{le}, _sum, _count.
+  template <class Bounds, class Counts>
+  void histogram(const std::string& name, const char* help, const Bounds& bounds, const Counts& counts,
+                 std::uint64_t count, double sum) {
+    family(name.c_str(), "histogram", help);
+    std::uint64_t cumulative = 0;
+    char le[32];
+    for (std::size_t i = 0; i < bounds.size(); ++i) {
+      cumulative += counts[i];
+      std::snprintf(le, sizeof le, "%g", bounds[i]);
+      sample(name + "_bucket", {"le", le}, double(cumulative));
+    }
+    sample(name + "_bucket", {"le", "+Inf"}, double(count));
+    sample(name + "_sum", {}, sum);
+    sample(name + "_count", {}, double(count));
+  }
   void one(const char* name, const char* type, const char* help, double value) {
     family(name, type, help);
     sample(name, {}, value);
@@ -201,17 +217,8 @@ std::string AdminService::metrics_text() {
   }
 
   const core::Persistence::CommitStats& cs = broker_.persistence().commit_stats();
-  x.family("junction_store_commit_duration_seconds", "histogram", "Group commits: submit to completion.");
-  std::uint64_t cumulative = 0;
-  char le[32];
-  for (std::size_t i = 0; i < core::Persistence::kLatencyBounds.size(); ++i) {
-    cumulative += cs.buckets[i];
-    std::snprintf(le, sizeof le, "%g", core::Persistence::kLatencyBounds[i]);
-    x.sample("junction_store_commit_duration_seconds_bucket", {"le", le}, double(cumulative));
-  }
-  x.sample("junction_store_commit_duration_seconds_bucket", {"le", "+Inf"}, double(cs.count));
-  x.sample("junction_store_commit_duration_seconds_sum", {}, cs.latency_sum_s);
-  x.sample("junction_store_commit_duration_seconds_count", {}, double(cs.count));
+  x.histogram("junction_store_commit_duration_seconds", "Group commits: submit to completion.",
+              core::Persistence::kLatencyBounds, cs.buckets, cs.count, cs.latency_sum_s);
   x.one("junction_store_commit_operations_total", "counter", "Records written or erased by group commits (batch sizes summed).",
         double(cs.ops_sum));
   x.one("junction_store_commits_failed_total", "counter", "Group commits that failed (disk full, I/O).", double(cs.failed));
@@ -224,17 +231,8 @@ std::string AdminService::metrics_text() {
 
   if (sources_.loop) {
     const LoopInfo l = sources_.loop();
-    x.family("junction_loop_iteration_seconds", "histogram",
-             "Busy time of each event-loop iteration (between two waits for I/O).");
-    std::uint64_t cum = 0;
-    for (std::size_t i = 0; i < l.busy_seconds.bounds.size(); ++i) {
-      cum += l.busy_seconds.counts[i];
-      std::snprintf(le, sizeof le, "%g", l.busy_seconds.bounds[i]);
-      x.sample("junction_loop_iteration_seconds_bucket", {"le", le}, double(cum));
-    }
-    x.sample("junction_loop_iteration_seconds_bucket", {"le", "+Inf"}, double(l.busy_seconds.count));
-    x.sample("junction_loop_iteration_seconds_sum", {}, l.busy_seconds.sum);
-    x.sample("junction_loop_iteration_seconds_count", {}, double(l.busy_seconds.count));
+    x.histogram("junction_loop_iteration_seconds", "Busy time of each event-loop iteration (between two waits for I/O).",
+                l.busy_seconds.bounds, l.busy_seconds.counts, l.busy_seconds.count, l.busy_seconds.sum);
     x.one("junction_loop_idle_seconds_total", "counter", "Time the event loop spent waiting for I/O.", l.idle_seconds);
   }
 

@@ -1,5 +1,6 @@
 #include "api.h"
 
+#include "http_uri.h"
 #include "table.h"
 #include "url.h"
 
@@ -63,24 +64,24 @@ HttpRequest get_request(std::string_view target) { return HttpRequest{"GET", std
 
 HttpRequest retained_request(std::string_view filter) {
   std::string target = "/api/v1/retained";
-  if (!filter.empty()) target += "?filter=" + encode_segment(filter);
+  if (!filter.empty()) target += "?filter=" + http::percent_encode(filter);
   return HttpRequest{"GET", std::move(target), {}, {}};
 }
 
 HttpRequest kick_request(std::string_view client_id, bool remove_session) {
-  std::string target = "/api/v1/clients/" + encode_segment(client_id);
+  std::string target = "/api/v1/clients/" + http::percent_encode(client_id);
   if (remove_session) target += "?session=true";
   return HttpRequest{"DELETE", std::move(target), {}, {}};
 }
 
 HttpRequest purge_request(std::string_view queue) {
-  return HttpRequest{"DELETE", "/api/v1/queues/" + encode_segment(queue) + "/messages", {}, {}};
+  return HttpRequest{"DELETE", "/api/v1/queues/" + http::percent_encode(queue) + "/messages", {}, {}};
 }
 
 HttpRequest move_request(std::string_view queue, std::string_view to, std::optional<std::uint64_t> limit) {
   nlohmann::json body = {{"to", std::string(to)}};
   if (limit) body["limit"] = *limit;
-  return HttpRequest{"POST", "/api/v1/queues/" + encode_segment(queue) + "/move",
+  return HttpRequest{"POST", "/api/v1/queues/" + http::percent_encode(queue) + "/move",
                      body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), {}};
 }
 

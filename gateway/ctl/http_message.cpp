@@ -1,6 +1,7 @@
 #include "http_message.h"
 
 #include <http_parser.h>
+#include <mbedtls/base64.h>
 
 #include <cctype>
 #include <cstdint>
@@ -12,26 +13,11 @@
 namespace junction::ctl {
 
 std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    const std::uint32_t v = std::uint32_t(std::uint8_t(in[i])) << 16 | std::uint32_t(std::uint8_t(in[i + 1])) << 8 |
-                            std::uint8_t(in[i + 2]);
-    out += kAlphabet[v >> 18 & 63];
-    out += kAlphabet[v >> 12 & 63];
-    out += kAlphabet[v >> 6 & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (const std::size_t left = in.size() - i; left > 0) {
-    std::uint32_t v = std::uint32_t(std::uint8_t(in[i])) << 16;
-    if (left == 2) v |= std::uint32_t(std::uint8_t(in[i + 1])) << 8;
-    out += kAlphabet[v >> 18 & 63];
-    out += kAlphabet[v >> 12 & 63];
-    out += left == 2 ? kAlphabet[v >> 6 & 63] : '=';
-    out += '=';
-  }
+  std::string out((in.size() + 2) / 3 * 4 + 1, '\0');
+  std::size_t n = 0;
+  mbedtls_base64_encode(reinterpret_cast<unsigned char*>(out.data()), out.size(), &n,
+                        reinterpret_cast<const unsigned char*>(in.data()), in.size());
+  out.resize(n);
   return out;
 }
 

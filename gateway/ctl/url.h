@@ -30,8 +30,4 @@ struct Url {
 // Nullopt and `error` set when `text` is not a URL ctl can use.
 std::optional<Url> parse_url(std::string_view text, std::string& error);
 
-// One path segment: everything but RFC 3986 unreserved characters
-// (A-Z a-z 0-9 - . _ ~) percent-encoded, '/' included ("a/b" -> "a%2Fb").
-std::string encode_segment(std::string_view in);
-
 }  // namespace junction::ctl

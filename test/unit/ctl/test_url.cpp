@@ -1,5 +1,4 @@
 // parse_url: the forms --url accepts and the ones it refuses with a reason;
-// encode_segment: one path segment per client id or queue name.
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -84,12 +83,3 @@ TEST_CASE("parse_url: refusals name the problem", "[ctl][url]") {
   CHECK_THAT(refused(""), Catch::Contains("host"));
 }
 
-TEST_CASE("encode_segment: one segment, only unreserved characters raw", "[ctl][url]") {
-  CHECK(encode_segment("sensor-01_a.b~c") == "sensor-01_a.b~c");
-  CHECK(encode_segment("a/b") == "a%2Fb");
-  CHECK(encode_segment("q #1?") == "q%20%231%3F");
-  CHECK(encode_segment("100%") == "100%25");
-  CHECK(encode_segment("+") == "%2B");
-  CHECK(encode_segment("\xC3\xA9") == "%C3%A9");  // é, UTF-8 bytes
-  CHECK(encode_segment("") == "");
-}
