@@ -208,6 +208,7 @@ void LoopImpl::update_epoll_ref() noexcept {
 
 void LoopImpl::on_epoll(uv_poll_t* h, int, int) noexcept {
   auto* self = static_cast<LoopImpl*>(h->data);
+  if (self->io_ns == 0) self->io_ns = uv_hrtime();
   // Level-triggered: what one batch leaves is reported again at once, so
   // one batch per wake-up lets libuv's other handles have their turn.
   // Connections closed during the batch are finished later (reaper), so
@@ -280,22 +281,28 @@ void LoopImpl::on_idle(uv_idle_t* h) noexcept {
   for (Connection* c : batch) c->replay();
 }
 
+void LoopImpl::on_prepare(uv_prepare_t* h) noexcept {
+  auto* self = static_cast<LoopImpl*>(h->data);
+  self->prepare_ns = uv_hrtime();
+  self->io_ns = 0;
+}
+
 void LoopImpl::record_iteration() noexcept {
   const std::uint64_t now = uv_hrtime();
-  const std::uint64_t idle = uv_metrics_idle_time(&uv);
-  if (last_check_ns != 0) {
-    const std::uint64_t idle_ns = idle - last_idle_ns;
-    const std::uint64_t span_ns = now - last_check_ns;
-    const double busy = double(span_ns > idle_ns ? span_ns - idle_ns : 0) * 1e-9;
+  if (last_check_ns != 0 && prepare_ns >= last_check_ns) {
+    // Busy: after the last iteration up to poll (timers, idle work), and
+    // from the first I/O callback (or poll's return) to now.
+    const std::uint64_t woke = io_ns != 0 ? io_ns : now;
+    const std::uint64_t busy_ns = (prepare_ns - last_check_ns) + (now - woke);
+    const double busy = double(busy_ns) * 1e-9;
     std::size_t i = 0;
     while (i + 1 < IterationStats::kBounds.size() && busy > IterationStats::kBounds[i]) ++i;
     if (busy <= IterationStats::kBounds[i]) ++iterations.buckets[i];
     ++iterations.count;
     iterations.busy_sum_s += busy;
-    iterations.idle_sum_s += double(idle_ns) * 1e-9;
+    iterations.idle_sum_s += double(woke - prepare_ns) * 1e-9;
   }
   last_check_ns = now;
-  last_idle_ns = idle;
 }
 
 void LoopImpl::on_check(uv_check_t* h) noexcept {
@@ -351,7 +358,10 @@ Loop::Loop(const core::Clock& clock) : impl_(std::make_unique<detail::LoopImpl>(
   int r = uv_loop_init(&d.uv);
   if (r != 0) throw std::runtime_error(std::string("uv_loop_init: ") + uv_strerror(r));
   d.uv.data = &d;
-  uv_loop_configure(&d.uv, UV_METRICS_IDLE_TIME);  // the iteration stats' idle part
+  uv_prepare_init(&d.uv, &d.prepare);
+  d.prepare.data = &d;
+  uv_prepare_start(&d.prepare, &detail::LoopImpl::on_prepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&d.prepare));
   uv_check_init(&d.uv, &d.check);
   d.check.data = &d;
   uv_check_start(&d.check, &detail::LoopImpl::on_check);
@@ -433,6 +443,7 @@ void Loop::stop() noexcept {
   d.dirty.clear();
   d.replay.clear();
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.check));
+  close_quietly(reinterpret_cast<uv_handle_t*>(&d.prepare));
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.idle));
   close_quietly(reinterpret_cast<uv_handle_t*>(&d.tick));
   // Every connection is closing now: the epoll set has nothing left to say.

@@ -75,8 +75,7 @@ struct AdmissionRefusals {
 // Bytes read from and sent to every socket of the loop (accepted and
 // outbound connections, TLS and WebSocket framing included) since it started.
 // How long the loop's iterations are busy (the time between two ends of
-// iteration, less the time spent waiting in poll): one clock read per
-// iteration, plus libuv's own around poll (UV_METRICS_IDLE_TIME).
+// iteration, less the time spent waiting in poll; loop_impl.h says how).
 struct IterationStats {
   static constexpr std::array<double, 12> kBounds = {0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001,
                                                      0.0025,  0.005,   0.01,   0.025,   0.1,    1.0};

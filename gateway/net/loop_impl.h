@@ -71,10 +71,17 @@ struct LoopImpl {
 
   // Bytes through every socket (Loop::traffic): one add per read()/send().
   Traffic traffic;
+  // Iteration busy time, from three clock reads per iteration (libuv's own
+  // UV_METRICS_IDLE_TIME would add an epoll_wait per iteration): the end of
+  // the last iteration, just before poll (prepare), the first I/O callback
+  // after it, and the end of this one (check).
   IterationStats iterations;
+  uv_prepare_t prepare{};
   std::uint64_t last_check_ns = 0;
-  std::uint64_t last_idle_ns = 0;
+  std::uint64_t prepare_ns = 0;
+  std::uint64_t io_ns = 0;  // 0: no I/O callback yet in this iteration
   void record_iteration() noexcept;
+  static void on_prepare(uv_prepare_t* h) noexcept;
 
   // Global admission (Listener::on_incoming).
   AdmissionLimits admission;
