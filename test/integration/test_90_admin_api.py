@@ -405,3 +405,33 @@ def test_bridges_report_an_unreachable_upstream(broker_factory):
     text = requests.get(b.http + "/metrics", timeout=10).text
     assert 'junction_bridge_up{bridge="amqp:up",kind="amqp"} 0' in text
     assert 'junction_bridge_outbox_messages{bridge="amqp:up"} 1' in text
+
+
+def test_slow_and_idle_connections_are_cut_while_others_are_served(broker_factory):
+    b = api_broker(broker_factory, extra_yaml="http: {request_timeout_ms: 1500, idle_timeout_ms: 1500}\n")
+    port = b.listener_ports[0]
+    # slowloris: a head that never ends gets 408 and a close
+    slow = socket.create_connection(("127.0.0.1", port), timeout=10)
+    slow.sendall(b"GET /api/v1/broker HTTP/1.1\r\nHost: x\r\n")
+    idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+    idle.sendall(b"GET /api/v1/broker HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = idle.recv(65536)
+    assert first.startswith(b"HTTP/1.1 200")
+    t0 = time.monotonic()
+    for _ in range(3):  # meanwhile others are served
+        assert ok(get(b, "/api/v1/broker"))["version"]
+        slow.sendall(b"X")  # one byte now and then does not keep the request alive
+        time.sleep(0.3)
+    got = b""
+    while True:
+        chunk = slow.recv(65536)
+        if not chunk:
+            break
+        got += chunk
+    assert got.startswith(b"HTTP/1.1 408"), got[:80]
+    assert 1.0 < time.monotonic() - t0 < 6
+    # the idle keep-alive connection is closed by the broker
+    idle.settimeout(10)
+    assert idle.recv(65536) == b""
+    slow.close()
+    idle.close()
