@@ -11,50 +11,13 @@
 #include "decimal.h"
 #include "queue.h"
 #include "topic.h"
+#include "utf8.h"
 
 namespace junction::stomp {
 
 namespace {
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
-// Strict UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).
-// `printable` also refuses C0 controls and DEL.
-bool utf8_ok(std::string_view s, bool printable) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    const unsigned c = *p;
-    if (c < 0x80) {
-      if (c == 0 || (printable && (c < 0x20 || c == 0x7F))) return false;
-      ++p;
-      continue;
-    }
-    std::size_t n;
-    std::uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (std::size_t(end - p) <= n) return false;
-    for (std::size_t i = 1; i <= n; ++i) {
-      if ((p[i] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    static constexpr std::uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    p += n + 1;
-  }
-  return true;
-}
 
 // Sorted for binary search (a unit test checks the order).
 constexpr std::array<std::string_view, 33> kReserved = {
@@ -121,7 +84,7 @@ const char* parse_destination(std::string_view dest, DestUse use, Destination& o
   if (starts_with(dest, kTopicPrefix)) {
     const std::string_view t = dest.substr(kTopicPrefix.size());
     if (t.empty()) return "empty topic name";
-    if (!utf8_ok(t, false)) return "topic name is not valid UTF-8";
+    if (!core::valid_utf8(t)) return "topic name is not valid UTF-8";
     // The core reads "$queue/..." as a queue: one spelling per destination.
     if (starts_with(t, kCoreQueuePrefix)) return "a queue is addressed as /queue/<name>";
     if (use == DestUse::Subscribe) {
@@ -143,13 +106,13 @@ const char* parse_destination(std::string_view dest, DestUse use, Destination& o
   }
   if (starts_with(dest, kQueuePrefix)) {
     const std::string_view n = dest.substr(kQueuePrefix.size());
-    if (!core::QueueManager::valid_name(n) || !utf8_ok(n, false)) return "invalid queue name";
+    if (!core::QueueManager::valid_name(n) || !core::valid_utf8(n)) return "invalid queue name";
     out = Destination{DestKind::Queue, n};
     return nullptr;
   }
   if (starts_with(dest, kTempQueuePrefix)) {
     const std::string_view n = dest.substr(kTempQueuePrefix.size());
-    if (!core::QueueManager::valid_name(n) || !utf8_ok(n, false)) return "invalid temporary queue name";
+    if (!core::QueueManager::valid_name(n) || !core::valid_utf8(n)) return "invalid temporary queue name";
     out = Destination{DestKind::TempQueue, n};
     return nullptr;
   }
@@ -239,7 +202,7 @@ std::string_view user_property_name(std::string_view header) {
   return starts_with(header, kUserPrefix) ? header.substr(kUserPrefix.size()) : header;
 }
 
-bool printable_utf8(std::string_view bytes) { return utf8_ok(bytes, true); }
+bool printable_utf8(std::string_view bytes) { return core::valid_utf8(bytes, core::Utf8Rule::Printable); }
 
 
 const char* apply_send_headers(std::span<const Header> headers, std::string_view owner, core::Message& m) {
@@ -250,14 +213,14 @@ const char* apply_send_headers(std::span<const Header> headers, std::string_view
   for (const Header& h : headers) {
     if (!is_reserved_header(h.name)) {
       const std::string_view name = user_property_name(h.name);
-      if (!utf8_ok(name, false) || !utf8_ok(h.value, false)) return "header is not valid UTF-8";
+      if (!core::valid_utf8(name) || !core::valid_utf8(h.value)) return "header is not valid UTF-8";
       m.mutable_props().user_properties.push_back(core::UserProperty{std::string(name), std::string(h.value)});
       continue;
     }
     // STOMP's own headers: the first occurrence counts (1.2 "Repeated Header Entries").
     if (h.name == "content-type") {
       if (std::exchange(seen_type, true)) continue;
-      if (!utf8_ok(h.value, false)) return "content-type is not valid UTF-8";
+      if (!core::valid_utf8(h.value)) return "content-type is not valid UTF-8";
       m.mutable_props().content_type.assign(h.value);
     } else if (h.name == "correlation-id") {
       if (!correlation) correlation = &h.value;
