@@ -29,15 +29,14 @@ import urllib.parse
 import pytest
 
 import broker as broker_mod
+import browser
 
 REPO = broker_mod.REPO
 PAGE_DIR = os.path.join(REPO, "test", "browser")
 BUNDLES = (os.path.join(PAGE_DIR, "node_modules", "mqtt", "dist", "mqtt.min.js"),
            os.path.join(PAGE_DIR, "node_modules", "@stomp", "stompjs", "bundles", "stomp.umd.min.js"))
 RESULTS_DIR = os.environ.get("JUNCTION_TEST_RESULTS", os.path.join(REPO, "build", "test-results"))
-CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
-INSTALL_HINT = "run scripts/install-deps --test (as root)"
+INSTALL_HINT = browser.INSTALL_HINT
 PAGE_TIMEOUT = 20.0    # seconds for the whole page to reach a verdict
 
 
@@ -97,40 +96,8 @@ def page_url(page_bundles):
 @pytest.fixture(scope="module")
 def chromium(tmp_path_factory):
     """A headless Chromium driven through chromedriver (Selenium), quit after the module."""
-    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not os.access(path, os.X_OK):
-            _fail("%s not found (Debian package %s); %s" % (path, pkg, INSTALL_HINT))
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError as e:
-        _fail("python3-selenium missing (%s); %s" % (e, INSTALL_HINT))
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-extensions", "--disable-background-networking", "--window-size=1100,900",
-                "--user-data-dir=%s" % tmp_path_factory.mktemp("chromium-profile")):
-        opts.add_argument(arg)
-    if os.geteuid() == 0:
-        opts.add_argument("--no-sandbox")   # Chromium's sandbox refuses to run as root
-    service = Service(executable_path=CHROMEDRIVER, log_path=os.devnull)
-    try:
-        driver = webdriver.Chrome(service=service, options=opts)
-    except Exception as e:  # noqa: BLE001 - any start-up failure is the same failure here
-        _fail("could not start %s through %s: %s" % (CHROMIUM, CHROMEDRIVER, e))
-    driver.set_page_load_timeout(15)
-    driver.set_script_timeout(5)
-    driver_pid = service.process.pid if service.process else None
-    try:
+    with browser.chromium(tmp_path_factory.mktemp("chromium-profile"), window=(1100, 900)) as driver:
         yield driver
-    finally:
-        try:
-            driver.quit()
-        finally:
-            # quit() stops chromedriver, which stops Chromium; make sure of the first.
-            if driver_pid is not None and service.process is not None and service.process.poll() is None:
-                os.kill(driver_pid, signal.SIGKILL)
-                service.process.wait(5)
 
 
 def run_page(driver, page_url, name, **params):

@@ -22,7 +22,6 @@ Needs Debian's chromium + chromium-driver + python3-selenium (scripts/install-de
 
 import json
 import os
-import signal
 import threading
 import time
 import urllib.request
@@ -30,20 +29,19 @@ import urllib.request
 import pytest
 
 import broker as broker_mod
+import browser
 
 REPO = broker_mod.REPO
 PAGE = os.path.join(REPO, "gateway", "admin", "dashboard", "index.html")
 RESULTS_DIR = os.path.join(os.environ.get("JUNCTION_TEST_RESULTS", os.path.join(REPO, "build", "test-results")),
                            "dashboard")
-CHROMIUM = os.environ.get("CHROMIUM_BIN", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER_BIN", "/usr/bin/chromedriver")
-INSTALL_HINT = "run scripts/install-deps --test (as root)"
+INSTALL_HINT = browser.INSTALL_HINT
 VIEWPORT = (1280, 800)
 QUEUE = "dash-q"
 QUEUE_MESSAGES = 20
 # (messages per second, seconds): QoS 0 traffic in three steps, so the rate
 # chart has a shape worth a screenshot.
-TRAFFIC = ((200, 4.0), (500, 4.0), (300, 4.0))
+TRAFFIC = ((200, 2.0), (500, 2.0), (300, 2.0))
 
 
 def _fail(msg):
@@ -56,42 +54,10 @@ def _fail(msg):
 def chromium(tmp_path_factory):
     """Headless Chromium through chromedriver with a 1280x800 viewport, its
     console log kept (goog:loggingPrefs); quit after the module."""
-    for path, pkg in ((CHROMIUM, "chromium"), (CHROMEDRIVER, "chromium-driver")):
-        if not os.access(path, os.X_OK):
-            _fail("%s not found (Debian package %s); %s" % (path, pkg, INSTALL_HINT))
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError as e:
-        _fail("python3-selenium missing (%s); %s" % (e, INSTALL_HINT))
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-extensions", "--disable-background-networking", "--hide-scrollbars",
-                "--window-size=%d,%d" % VIEWPORT,
-                "--user-data-dir=%s" % tmp_path_factory.mktemp("chromium-profile")):
-        opts.add_argument(arg)
-    if os.geteuid() == 0:
-        opts.add_argument("--no-sandbox")   # Chromium's sandbox refuses to run as root
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    service = Service(executable_path=CHROMEDRIVER, log_path=os.devnull)
-    try:
-        driver = webdriver.Chrome(service=service, options=opts)
-    except Exception as e:  # noqa: BLE001 - any start-up failure is the same failure here
-        _fail("could not start %s through %s: %s" % (CHROMIUM, CHROMEDRIVER, e))
-    driver.set_page_load_timeout(15)
-    driver.set_script_timeout(5)
-    driver_pid = service.process.pid if service.process else None
-    try:
+    with browser.chromium(tmp_path_factory.mktemp("chromium-profile"), window=VIEWPORT, console_log=True,
+                          extra_args=("--hide-scrollbars",)) as driver:
         set_viewport(driver, *VIEWPORT)
         yield driver
-    finally:
-        try:
-            driver.quit()
-        finally:
-            if driver_pid is not None and service.process is not None and service.process.poll() is None:
-                os.kill(driver_pid, signal.SIGKILL)
-                service.process.wait(5)
 
 
 def set_viewport(driver, width, height):
