@@ -135,6 +135,27 @@ Binder<AuthConfig> auth_binder() {
               Choices<bool>{{"drop", false}, {"disconnect", true}});
 }
 
+Binder<PluginConfig> plugin_binder() {
+  using P = PluginConfig;
+  return Binder<P>()
+      .string("path", &P::path, not_empty)
+      .choice("builtin", &P::builtin, Choices<std::string>{{"password_file", "password_file"}, {"acl_file", "acl_file"}})
+      .custom("options",
+              [](const Field& f, P& p) {
+                f.expect_map();
+                for (const auto& kv : f.value) {
+                  Field item{f.reader, f.key + "." + kv.first.as<std::string>(""), kv.first, kv.second};
+                  if (!kv.second.IsScalar()) item.fail("expected a string, number or boolean, not " + Reader::describe(kv.second));
+                  p.options.emplace_back(kv.first.as<std::string>(""), kv.second.as<std::string>(""));
+                }
+              })
+      .line(&P::line)
+      .check([](const Section& s, P&) {
+        if (s.has("path") == s.has("builtin")) s.fail(s.map_mark(), "path", "give either path or builtin");
+        if (s.has("builtin") && s.has("options")) s.fail(s.key_mark("options"), "options", "built-in members take no options");
+      });
+}
+
 const Binder<Config>& sections_binder() {
   static const Binder<Config> binder =
       Binder<Config>()
@@ -185,6 +206,7 @@ const Binder<Config>& sections_binder() {
                    .integer("request_timeout_ms", &HttpConfig::request_timeout_ms, 100, 600000)
                    .integer("idle_timeout_ms", &HttpConfig::idle_timeout_ms, 100, 86400000)
                    .integer("metrics_max_queues", &HttpConfig::metrics_max_queues, 0, 100000))
+          .list("plugins", &Config::plugins, plugin_binder())
           .map("log", &Config::log,
                Binder<LogConfig>().choice("level", &LogConfig::level,
                                           named({log::Level::error, log::Level::warning, log::Level::notice,

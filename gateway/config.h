@@ -306,6 +306,19 @@ struct LogConfig {
   bool operator==(const LogConfig&) const = default;
 };
 
+// plugins[]: one member of the plugin chain, in config order. Either a
+// shared object (`path`) with its options, or a built-in member placed
+// explicitly (`builtin: password_file | acl_file`; unplaced built-ins go
+// first).
+struct PluginConfig {
+  std::string path;
+  std::string builtin;                                       // "" for a plugin
+  std::vector<std::pair<std::string, std::string>> options;  // scalars as written
+  int line = 0;
+
+  bool operator==(const PluginConfig&) const = default;
+};
+
 struct Config {
   std::string source;  // file name, or "<default>"
   std::vector<ListenerConfig> listeners;
@@ -322,6 +335,7 @@ struct Config {
   DedupConfig dedup;
   SharedSubscriptionsConfig shared_subscriptions;
   UnroutableConfig unroutable;
+  std::vector<PluginConfig> plugins;
   LogConfig log;
 };
 

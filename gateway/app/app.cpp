@@ -3,6 +3,7 @@
 // in finish(). See app.h.
 #include "app.h"
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 
@@ -29,8 +30,13 @@ bool needs_restart(const Config& a, const Config& b) {
   if (a.listeners.size() != b.listeners.size() || !(a.store == b.store) || !(a.limits == b.limits) ||
       a.queues != b.queues || !(a.stomp == b.stomp) || !(a.auth == b.auth) || !(a.sys == b.sys) ||
       !(a.delays == b.delays) || !(a.dedup == b.dedup) || !(a.shared_subscriptions == b.shared_subscriptions) ||
-      !(a.unroutable == b.unroutable))
+      !(a.unroutable == b.unroutable) || a.plugins.size() != b.plugins.size())
     return true;
+  for (std::size_t i = 0; i < a.plugins.size(); ++i) {
+    PluginConfig x = a.plugins[i], y = b.plugins[i];
+    x.line = y.line = 0;
+    if (!(x == y)) return true;
+  }
   for (std::size_t i = 0; i < a.listeners.size(); ++i) {
     ListenerConfig x = a.listeners[i], y = b.listeners[i];
     x.line = y.line = 0;
@@ -89,6 +95,7 @@ void App::start() {
               broker_->session_count(), broker_->subscription_count(),
               static_cast<long long>(clock_.now_ms() - t0),
               broker_->restoring() ? "; loading retained messages" : "");
+  start_plugins();
   broker_ptr_ = broker_.get();
   store_->set_notifier([this] { store_wake_.send(); });
 
@@ -307,6 +314,8 @@ void App::poll_shutdown() {
 }
 
 void App::finish() {
+  // Plugins' cleanup while their timers can still be cancelled.
+  if (plugins_) plugins_->shutdown();
   // Whatever the last close callbacks produced goes to the store too.
   broker_->flush();
   store_->flush();
@@ -331,15 +340,41 @@ void App::reload_certificates() {
   }
 }
 
-// The password and ACL files named at start-up are read again.
+// The password and ACL files named at start-up are read again, and every
+// plugin hears JN_EVT_RELOAD (its rules may change with it).
 void App::reload_auth() {
-  if (!access_) return;
-  if (auto error = access_->reload()) {
-    log::error("SIGHUP: %s; keeping the running password and ACL files", error->c_str());
-    return;
+  bool changed = false;
+  if (access_) {
+    if (auto error = access_->reload()) {
+      log::error("SIGHUP: %s; keeping the running password and ACL files", error->c_str());
+    } else {
+      log::notice("SIGHUP: reloaded auth: %zu users, %zu ACL rules", access_->user_count(), access_->rule_count());
+      changed = true;
+    }
   }
-  log::notice("SIGHUP: reloaded auth: %zu users, %zu ACL rules", access_->user_count(), access_->rule_count());
-  broker_->access_changed();
+  if (plugins_ && plugins_->size() > 0) {
+    plugins_->reload();
+    if (plugin_access_) plugin_access_->rules_changed();
+    changed = true;
+  }
+  if (changed) broker_->access_changed();
+}
+
+// The `plugins:` chain: loaded in config order (a failure stops start-up),
+// then the broker's hooks and, when a plugin authenticates or authorizes,
+// the chain in place of the password and ACL files alone.
+void App::start_plugins() {
+  if (cfg_.plugins.empty()) return;
+  plugins_ = std::make_unique<plugins::PluginHost>(loop_, *broker_);
+  plugins_->load(cfg_.plugins, cfg_.source);
+  const bool placed = std::any_of(cfg_.plugins.begin(), cfg_.plugins.end(),
+                                  [](const PluginConfig& p) { return !p.builtin.empty(); });
+  if (plugins::PluginAccessControl::needed(*plugins_) || placed) {
+    plugin_access_ = std::make_unique<plugins::PluginAccessControl>(*plugins_, access_.get(), cfg_.plugins, cfg_.source);
+    broker_->set_access_control(plugin_access_.get());
+    log::notice("auth: chain %s", plugin_access_->describe().c_str());
+  }
+  broker_->set_hooks(plugins_.get(), plugins_->hook_kinds());
 }
 
 void App::reload() {

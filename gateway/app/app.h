@@ -32,6 +32,8 @@
 #include "frontend.h"
 #include "listener.h"
 #include "loop.h"
+#include "plugin_access.h"
+#include "plugin_host.h"
 #include "store.h"
 #include "sys_topics.h"
 
@@ -72,6 +74,7 @@ class App {
   void reload();
   void reload_certificates();
   void reload_auth();
+  void start_plugins();
   void start_sys_topics();
   admin::AdminService& admin_service();
   void load_retained_step();
@@ -89,6 +92,9 @@ class App {
   net::Async shutdown_wake_{loop_, [this] { begin_shutdown("shutdown requested"); }};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<core::Broker> broker_;
+  // After the broker: its cleanup (finish()) unhooks it from the broker.
+  std::unique_ptr<plugins::PluginHost> plugins_;
+  std::unique_ptr<plugins::PluginAccessControl> plugin_access_;
   std::unique_ptr<admin::AdminService> admin_;  // the http listeners' service (null without one)
   std::vector<std::unique_ptr<core::ProtocolFactory>> protocols_;  // one per config listener
   std::vector<std::vector<std::size_t>> groups_;                   // config listeners per socket

@@ -215,9 +215,13 @@ bool AclFile::walk(const core::Principal& who, Visit&& visit) const {
 
 bool AclFile::allowed(const core::Principal& who, std::string_view topic, core::Access a) const {
   if (a == core::Access::Subscribe) return subscribe_access(who, topic) != core::FilterAccess::Denied;
+  return decide(who, topic, a) == Decision::Allow;
+}
+
+AclFile::Decision AclFile::decide(const core::Principal& who, std::string_view topic, core::Access a) const {
   const std::uint8_t want = a == core::Access::Read ? kRead : kWrite;
   bool decided = false, ok = false;
-  walk(who, [&](const Rule& r, std::string_view t) {
+  const bool safe = walk(who, [&](const Rule& r, std::string_view t) {
     if (!topic_matches(t, topic)) return false;
     if (r.access == kDeny) {
       decided = true;
@@ -229,7 +233,8 @@ bool AclFile::allowed(const core::Principal& who, std::string_view topic, core::
     }
     return false;
   });
-  return decided && ok;
+  if (!decided) return safe ? Decision::Undecided : Decision::Deny;
+  return ok ? Decision::Allow : Decision::Deny;
 }
 
 core::FilterAccess AclFile::subscribe_access(const core::Principal& who, std::string_view filter) const {

@@ -48,6 +48,11 @@ class AclFile {
   static AclFile load(const std::string& path);
 
   bool allowed(const core::Principal& who, std::string_view topic, core::Access a) const;
+  // The same walk, telling "a rule refused" from "no rule decided" (step 3),
+  // for a chain in which later members may decide (gateway/plugin_host).
+  // Read and Write only.
+  enum class Decision : std::uint8_t { Allow, Deny, Undecided };
+  Decision decide(const core::Principal& who, std::string_view topic, core::Access a) const;
   core::FilterAccess subscribe_access(const core::Principal& who, std::string_view filter) const;
 
   std::size_t rule_count() const;

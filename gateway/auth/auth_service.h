@@ -41,6 +41,9 @@ class AuthService final : public core::AccessControl {
   std::uint64_t generation() const override { return generation_; }
 
   const AuthFiles& files() const { return files_; }
+  // The two files as chain members (gateway/plugin_host); null when absent.
+  const PasswordFile* passwords() const { return passwords_.get(); }
+  const AclFile* acl_file() const { return acl_.get(); }
   std::size_t user_count() const { return passwords_ ? passwords_->size() : 0; }
   std::size_t rule_count() const { return acl_ ? acl_->rule_count() : 0; }
 

@@ -2,7 +2,16 @@
 
 namespace junction::core {
 
+AuthResult AccessControl::authenticate(const Credentials& c, const ConnectionInfo& info, bool allow_anonymous) {
+  return authenticate_builtin(this, c, info, allow_anonymous);
+}
+
 AuthResult authenticate(AccessControl* ac, const Credentials& c, const ConnectionInfo& info, bool allow_anonymous) {
+  return ac ? ac->authenticate(c, info, allow_anonymous) : authenticate_builtin(nullptr, c, info, allow_anonymous);
+}
+
+AuthResult authenticate_builtin(AccessControl* ac, const Credentials& c, const ConnectionInfo& info,
+                                bool allow_anonymous) {
   AuthResult r;
   if (info.identity_is_username) {
     if (info.cert_identity.empty()) {

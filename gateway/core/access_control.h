@@ -19,6 +19,7 @@
 #include <string_view>
 
 #include "frontend.h"
+#include "message.h"
 
 namespace junction::core {
 
@@ -39,6 +40,7 @@ struct ClientIdentity {
   bool anonymous = true;
   bool from_certificate = false;     // user name taken from the TLS client certificate
   std::uint64_t credential = 0;      // fingerprint of the password entry used (0: none)
+  bool by_plugin = false;            // a plugin (or an enhanced authentication) vouched for it
 
   Principal principal(std::string_view client_id) const { return Principal{user, anonymous, client_id}; }
 };
@@ -62,9 +64,49 @@ enum class FilterAccess : std::uint8_t {
   Whole,    // every topic the filter matches is readable: no per-message check
 };
 
+struct Credentials;
+
+// MQTT 5 enhanced authentication [MQTT-4.12]: one step of an exchange.
+// The front-end keeps `member` between steps (it names the chain member
+// that took the method, so CONTINUE goes back to it).
+struct ExtAuthRequest {
+  std::string_view method;
+  std::span<const std::uint8_t> data;  // Authentication Data (may be empty)
+  std::string_view client_id;
+  const ConnectionInfo* info = nullptr;
+  ProtocolId protocol{};
+  std::uint8_t protocol_version = 0;
+  std::string_view user;               // CONNECT's user name, if any
+  bool has_user = false;
+  int member = -1;                     // -1: the first step (CONNECT); else who answered Continue
+};
+
+struct ExtAuthAnswer {
+  enum class Status : std::uint8_t {
+    Success,        // CONNACK 0x00 (with `data`, if any)
+    Continue,       // AUTH 0x18 Continue authentication, with `data`
+    Failed,         // CONNACK 0x87 Not authorized
+    UnknownMethod,  // CONNACK 0x8C Bad authentication method: nobody takes it
+  };
+  Status status = Status::UnknownMethod;
+  std::string data;
+  std::string reason;  // for the log and the reason string
+  int member = -1;
+};
+
 class AccessControl {
  public:
   virtual ~AccessControl() = default;
+
+  // The whole connect-time decision (the free function authenticate()
+  // below calls this). The default is that function's built-in rules with
+  // check_password(); a chain with plugins overrides it so that its
+  // members also see anonymous and certificate identities.
+  virtual AuthResult authenticate(const Credentials& c, const ConnectionInfo& info, bool allow_anonymous);
+
+  // One step of an MQTT 5 enhanced authentication; by default no method
+  // is known.
+  virtual ExtAuthAnswer extended_auth(const ExtAuthRequest&) { return {}; }
 
   // User name and password (both given: a password without a user name is
   // refused before this is called). Only the password file is consulted;
@@ -98,7 +140,12 @@ struct Credentials {
   const std::string_view* user = nullptr;                    // null: none given
   const std::span<const std::uint8_t>* password = nullptr;   // null: none given
   std::string_view client_id;
+  ProtocolId protocol{};             // who asks (plugins see it)
+  std::uint8_t protocol_version = 0;
 };
+// The built-in rules above, with ac->check_password() for a user name.
+AuthResult authenticate_builtin(AccessControl* ac, const Credentials& c, const ConnectionInfo& info,
+                                bool allow_anonymous);
 AuthResult authenticate(AccessControl* ac, const Credentials& c, const ConnectionInfo& info, bool allow_anonymous);
 
 // Names for log lines.

@@ -74,6 +74,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
     // [MQTT-3.1.4-3] the existing connection is closed; its will follows the
     // normal rules (a delayed will is cancelled below if the session goes on).
     SessionSink* old = s->sink;
+    detach_reason_ = DisconnectReason::TakenOver;
     detach(s, DetachKind::WithWill, s->expiry_interval_s);
     old->session_taken_over();
     s = find_session(id);
@@ -111,6 +112,7 @@ ConnectResult Broker::attach(const ConnectRequest& req) {
     erase_session_records(s);
   }
   result.session = s;
+  if (hook_events_) hook_events_->on_connect(*s);
   return result;
 }
 
@@ -248,6 +250,14 @@ bool SessionQueueConsumer::queue_can_take() const {
 }
 
 void Broker::detach(Session* s, DetachKind kind, std::uint32_t expiry_s) {
+  if (hook_events_ && s->sink) {
+    const DisconnectReason why = shutting_down_ ? DisconnectReason::Shutdown
+                                 : detach_reason_ ? *detach_reason_
+                                 : kind == DetachKind::Normal ? DisconnectReason::Normal
+                                                              : DisconnectReason::Error;
+    hook_events_->on_disconnect(*s, why);
+  }
+  detach_reason_.reset();
   stop_queue_consumers(s);
   if (s->sink) count_connected(s, false);
   s->sink = nullptr;
@@ -428,6 +438,7 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
     }
     if (s->persistent()) persist_session(s);
     if (s->online()) start_queue_consumers(s);
+    if (hook_events_) hook_events_->on_subscribe(*s, full_filter, o.qos);
     return SubscribeStatus::Granted;
   }
   std::string_view group, filter;
@@ -452,6 +463,7 @@ SubscribeStatus Broker::subscribe(Session* s, std::string_view full_filter, cons
     if (loader_) defer_retained(s, full_filter, filter, o);
     else deliver_retained(s, filter, o);
   }
+  if (hook_events_) hook_events_->on_subscribe(*s, full_filter, o.qos);
   return SubscribeStatus::Granted;
 }
 
@@ -470,6 +482,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
       consumers.erase(consumers.begin() + std::ptrdiff_t(i));
       break;
     }
+    if (hook_events_) hook_events_->on_unsubscribe(*s, full_filter);
     s->subscriptions_.erase(it);
     if (s->persistent()) persist_session(s);
     return true;
@@ -480,6 +493,7 @@ bool Broker::unsubscribe(Session* s, std::string_view full_filter) {
     group = {};
   }
   tree_.unsubscribe(filter, group, s);
+  if (hook_events_) hook_events_->on_unsubscribe(*s, full_filter);
   s->subscriptions_.erase(it);
   if (s->persistent()) persist_session(s);
   return true;
@@ -500,6 +514,7 @@ void Broker::tick() {
     expiries_.erase(expiries_.begin());
     s->expires_at_ms = 0;
     ++stats_.sessions_expired;
+    if (hook_events_) hook_events_->on_session_expired(s->client_id);
     end_session(s);
   }
   queues_.tick();

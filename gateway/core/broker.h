@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "access_control.h"
+#include "broker_hooks.h"
 #include "clock.h"
 #include "dedup.h"
 #include "delayed.h"
@@ -144,6 +145,9 @@ struct PublishResult {
   bool refused = false;        // a $SYS/... topic: only the broker publishes there (nothing was done)
   bool invalid = false;        // refused as malformed or not allowed (a delay): `why` says what
   bool duplicate = false;      // its x-dedup-id was taken within the window: acknowledged, dropped
+  // With invalid: a plugin dropped it (BrokerHooks::on_message_in) with this
+  // MQTT 5 reason code (0: the front-end's default).
+  std::uint8_t reason_code = 0;
   // With quota_exceeded: why, for the publisher's error (STOMP ERROR, logs).
   const char* why = nullptr;
 };
@@ -263,6 +267,18 @@ class Broker {
   // After a reload: refresh caches, stop queue consumers that lost read
   // access, and let every connection re-check itself (SessionSink::access_changed).
   void access_changed();
+
+  // ---- hooks (plugins) ----
+  // Null, or the observer; each kind is called only when `kinds` says so
+  // (a broker without plugins pays one pointer test per publish/delivery).
+  void set_hooks(BrokerHooks* hooks, HookKinds kinds) {
+    hook_in_ = kinds.message_in ? hooks : nullptr;
+    hook_out_ = kinds.message_out ? hooks : nullptr;
+    hook_events_ = kinds.events ? hooks : nullptr;
+  }
+  // A message the hooks' owner publishes itself: routed as publish(), but
+  // on_message_in is not asked (a plugin would see its own messages).
+  PublishResult publish_unhooked(const MessageRef& msg, Session* publisher = nullptr);
 
   // ---- durability ----
   Persistence& persistence() { return persistence_; }
@@ -467,6 +483,13 @@ class Broker {
   std::unique_ptr<RetainedLoader, RetainedLoaderDeleter> loader_;  // while retained messages load
   AccessControl* access_ = nullptr;
   const AccessControl* acl_ = nullptr;
+  BrokerHooks* hook_in_ = nullptr;
+  BrokerHooks* hook_out_ = nullptr;
+  BrokerHooks* hook_events_ = nullptr;
+  std::string hook_drop_reason_;  // PublishResult::why of the last publish a hook dropped
+  // Why the next detach() happens, when its caller knows better than its
+  // DetachKind (a takeover, an operator); reset by detach().
+  std::optional<DisconnectReason> detach_reason_;
 };
 
 }  // namespace junction::core

@@ -18,6 +18,7 @@ Broker::KickOutcome Broker::kick(std::string_view client_id, bool remove_session
     // which must not touch the session again. No will: an operator's
     // action is not the client failing.
     SessionSink* sink = s->sink;
+    detach_reason_ = DisconnectReason::Admin;
     detach(s, DetachKind::Normal, remove_session ? 0 : s->expiry_interval_s);
     sink->disconnected_by_admin();
     out.disconnected = true;

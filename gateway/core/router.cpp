@@ -13,6 +13,21 @@
 namespace junction::core {
 
 PublishResult Broker::publish(const MessageRef& msg, Session* publisher) {
+  if (hook_in_) {
+    MessageDrop drop;
+    if (!hook_in_->on_message_in(*msg, publisher, drop)) {
+      hook_drop_reason_ = std::move(drop.reason);
+      PublishResult dropped;
+      dropped.invalid = true;
+      dropped.reason_code = drop.reason_code;
+      dropped.why = hook_drop_reason_.empty() ? "dropped by a plugin" : hook_drop_reason_.c_str();
+      return dropped;
+    }
+  }
+  return publish_unhooked(msg, publisher);
+}
+
+PublishResult Broker::publish_unhooked(const MessageRef& msg, Session* publisher) {
   // $SYS/... is the broker's (SysTopics): a client, a will or a bridge
   // writing there would overwrite the broker's figures [Mosquitto: denied].
   if (is_sys_topic(msg->topic)) {
@@ -198,6 +213,7 @@ void Broker::enqueue(Session* s, const MessageRef& msg, std::uint8_t qos, bool r
   // client, in pump() for what waited while it was away (its identity is
   // known only once it is connected, and the rules may change meanwhile).
   if (acl_ && s->online() && !may_deliver(s, msg->topic)) return;
+  if (hook_out_ && !hook_out_->on_message_out(*s, *msg, qos)) return;
   if (qos == 0) {
     if (s->online() && s->pending_.empty() && s->backlog() == 0 && s->sink->can_deliver()) {
       Delivery d{*msg, 0, retain, false, 0, sub_ids};

@@ -13,7 +13,9 @@ MqttConnection::~MqttConnection() = default;
 
 std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
   if (ending()) return data.size();  // draining: ignore input
-  last_rx_ms_ = broker().clock().now_ms();
+  // Not during an enhanced authentication: its whole exchange must end
+  // within connect_timeout_ms of the CONNECT (resume_connect() restarts it).
+  if (!authenticating()) last_rx_ms_ = broker().clock().now_ms();
   std::size_t used = 0;
   while (used < data.size() && !ending()) {
     const MqttFrameParser parser(proto().options().max_packet_size, version_);  // CONNECT may change version_
@@ -41,6 +43,10 @@ std::size_t MqttConnection::on_bytes(std::span<const std::uint8_t> data) {
 
 void MqttConnection::handle(const Frame& f) {
   if (phase_ == Phase::AwaitConnect) {
+    if (authenticating()) {
+      handle_while_authenticating(f);
+      return;
+    }
     if (f.type != PacketType::Connect) {
       // [MQTT-3.1.0-1] the first packet must be CONNECT.
       log::info("mqtt %s: first packet is not CONNECT; closing", sink_.info().peer_address.c_str());

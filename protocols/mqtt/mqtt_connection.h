@@ -5,9 +5,11 @@
 // re-check) is its base, frontend::ClientConnection.
 //
 // Files: mqtt_connection.cpp (framing, dispatch, errors, keep-alive),
-// mqtt_handle_connect.cpp, mqtt_handle_publish.cpp (incoming PUBLISH and all
-// acks), mqtt_handle_subscribe.cpp, mqtt_deliver.cpp (outgoing PUBLISH,
-// encoded once per wire format and shared through Message::encoded).
+// mqtt_handle_connect.cpp, mqtt_handle_auth.cpp (MQTT 5 enhanced
+// authentication and re-authentication, the AUTH packet),
+// mqtt_handle_publish.cpp (incoming PUBLISH and all acks),
+// mqtt_handle_subscribe.cpp, mqtt_deliver.cpp (outgoing PUBLISH, encoded once
+// per wire format and shared through Message::encoded).
 //
 // Acknowledgement order: answers (PUBACK, PUBREC, PUBCOMP, SUBACK, UNSUBACK)
 // leave in the order their requests arrived [MQTT-4.6.0-2]; an answer to work
@@ -58,6 +60,13 @@ class MqttConnection final : public frontend::ClientConnection {
 
   void handle(const Frame& f);
   void handle_connect(const Frame& f);
+  // handle_connect's steps. accept_connect decodes and validates the CONNECT
+  // and settles the client id (false: refused, answered); finish_connect is
+  // what follows a successful authentication, either kind (will ACL,
+  // keep-alive, attach, CONNACK; `auth_data`: the enhanced method's last data).
+  bool accept_connect(const Frame& f, Connect& c, std::string& client_id, bool& assigned);
+  void finish_connect(const Connect& c, const std::string& client_id, bool assigned, core::ClientIdentity identity,
+                      std::string_view auth_data);
   void handle_publish(const Frame& f);
   void handle_ack(const Frame& f);
   void handle_pubrel(const Frame& f);
@@ -65,8 +74,19 @@ class MqttConnection final : public frontend::ClientConnection {
   void handle_unsubscribe(const Frame& f);
   void handle_disconnect(const Frame& f);
   void handle_auth(const Frame& f);
+  // MQTT 5 enhanced authentication [MQTT-4.12] (mqtt_handle_auth.cpp).
+  void begin_enhanced_auth(const Frame& f, const Connect& c, std::string client_id, bool assigned);
+  void handle_while_authenticating(const Frame& f);  // only AUTH and DISCONNECT before the CONNACK
+  void connect_auth_step(ByteSpan data, int member);
+  void resume_connect(std::string_view auth_data);
+  void reauth_step(ByteSpan data, int member);
+  core::ExtAuthAnswer auth_step(ByteSpan data, int member);
+  // AUTH with the exchange's method; false (nothing sent) when it is larger
+  // than the client's Maximum Packet Size.
+  bool send_auth(Reason reason, std::string_view data);
   void deny_publish(const Publish& pub, std::string_view topic);
-  void refuse_publish(const Publish& pub, std::string_view topic, const char* why);
+  // v5 reason `code` (a plugin's; 0: 0x83 Implementation specific error).
+  void refuse_publish(const Publish& pub, std::string_view topic, const char* why, std::uint8_t code = 0);
   bool may_subscribe(const core::AccessControl& acl, std::string_view full, core::SharedParse sp,
                      std::string_view shared_filter) const;
 
@@ -111,6 +131,31 @@ class MqttConnection final : public frontend::ClientConnection {
   };
   std::unique_ptr<TopicAliases> aliases_;  // v5 clients that use topic aliases; on first use
   TopicAliases& aliases();
+
+  // A v5 CONNECT that named an Authentication Method (mqtt_handle_auth.cpp).
+  // While `state` is Connecting the connection is still in
+  // Phase::AwaitConnect (so the shared connect timeout applies) and only
+  // AUTH and DISCONNECT are accepted [MQTT-3.1.2-30]; afterwards it keeps
+  // what a re-authentication needs [MQTT-4.12.1].
+  struct EnhancedAuth {
+    enum class State : std::uint8_t {
+      Connecting,        // the CONNECT's exchange: no CONNACK yet
+      Connected,         // CONNACK sent; a 0x19 AUTH may start a re-authentication
+      Reauthenticating,  // after an AUTH 0x18 of ours in a re-authentication
+    };
+    State state = State::Connecting;
+    std::uint8_t rounds = 0;   // Continue answers in the current exchange
+    bool assigned = false;     // client id assigned by us (CONNACK says so)
+    bool has_user = false;
+    std::uint8_t connect_flags = 0;
+    int member = -1;           // the access control's member that answered Continue
+    std::string method;
+    std::string client_id;
+    std::string user;          // the CONNECT's user name, if has_user
+    std::string connect;       // the CONNECT's body while Connecting (decoded views point into the read buffer)
+  };
+  std::unique_ptr<EnhancedAuth> ext_auth_;
+  bool authenticating() const { return ext_auth_ && ext_auth_->state == EnhancedAuth::State::Connecting; }
 };
 
 }  // namespace junction::mqtt

@@ -1,4 +1,8 @@
-// CONNECT -> authentication, session attach, CONNACK [MQTT-3.1, -3.2].
+// CONNECT -> authentication, session attach, CONNACK [MQTT-3.1, -3.2], in
+// three steps: accept_connect (decode, validate, client id), authentication
+// (here with the password, or the enhanced exchange of mqtt_handle_auth.cpp),
+// finish_connect (will ACL, keep-alive, expiry, attach, CONNACK), which both
+// ways of authenticating share.
 #include <cstdio>
 #include <random>
 
@@ -73,51 +77,15 @@ void MqttConnection::send_connack_error(Reason v5_reason, const char* why, bool 
 
 void MqttConnection::handle_connect(const Frame& f) {
   Connect c;
-  Status st = decode_connect(f, c);
-  version_ = c.version;
-  if (!st.ok()) {
-    if (st.reason == Reason::UnsupportedProtocolVersion) {
-      // Answer in a form every version understands [MQTT-3.1.2-2].
-      version_ = Version::V311;
-      send_connack_error(st.reason, st.what);
-      return;
-    }
-    if (version_ == Version::V5) {
-      send_connack_error(st.reason, st.what);
-    } else {
-      log::info("mqtt %s: malformed CONNECT: %s; closing", sink_.info().peer_address.c_str(), st.what);
-      phase_ = Phase::Closing;
-      sink_.abort();
-    }
-    return;
-  }
-  const MqttOptions& opt = proto().options();
-  const Properties& p = c.properties;
-  request_problem_info_ = !p.request_problem_information || *p.request_problem_information != 0;
-  if (version_ == Version::V5) client_max_packet_ = p.maximum_packet_size.value_or(0);
-
-  if (p.authentication_method) {
-    // No enhanced authentication method is supported [MQTT-4.12.0-1].
-    send_connack_error(Reason::BadAuthenticationMethod, "authentication method not supported");
-    return;
-  }
-
-  // Client ids are store keys (at most 511 bytes with their suffixes); the
-  // spec lets a server refuse long ones [MQTT-3.1.3-5].
-  if (c.client_id.size() > kMaxClientIdLength) {
-    send_connack_error(Reason::ClientIdentifierNotValid, "client identifier longer than 256 bytes");
-    return;
-  }
-  std::string client_id(c.client_id);
+  std::string client_id;
   bool assigned = false;
-  if (client_id.empty()) {
-    // v3.1 and v3.1.1 with a persistent session need a real id [MQTT-3.1.3-8].
-    if (version_ == Version::V31 || (version_ == Version::V311 && !c.clean_start)) {
-      send_connack_error(Reason::ClientIdentifierNotValid, "empty client identifier");
-      return;
-    }
-    client_id = assign_client_id();
-    assigned = true;
+  if (!accept_connect(f, c, client_id, assigned)) return;
+
+  if (c.properties.authentication_method) {
+    // MQTT 5 enhanced authentication [MQTT-4.12]: mqtt_handle_auth.cpp,
+    // which comes back to finish_connect() when the exchange succeeds.
+    begin_enhanced_auth(f, c, std::move(client_id), assigned);
+    return;
   }
 
   // Authentication: the password is never logged and never kept.
@@ -125,7 +93,10 @@ void MqttConnection::handle_connect(const Frame& f) {
   cred.user = c.username ? &*c.username : nullptr;
   cred.password = c.password ? &*c.password : nullptr;
   cred.client_id = client_id;
-  core::AuthResult auth = core::authenticate(broker().access(), cred, sink_.info(), opt.client.allow_anonymous);
+  cred.protocol = kMqttProtocol;
+  cred.protocol_version = static_cast<std::uint8_t>(version_);
+  core::AuthResult auth =
+      core::authenticate(broker().access(), cred, sink_.info(), proto().options().client.allow_anonymous);
   if (auth.status != core::AuthStatus::Ok) {
     const Reason r = auth.status == core::AuthStatus::BadCredentials ? Reason::BadUserNameOrPassword : Reason::NotAuthorized;
     log::notice("mqtt %s: connect refused: client '%s', user '%.*s': %s (%s)", sink_.info().peer_address.c_str(),
@@ -134,11 +105,61 @@ void MqttConnection::handle_connect(const Frame& f) {
     send_connack_error(r, r == Reason::BadUserNameOrPassword ? "bad user name or password" : auth.reason, true);
     return;
   }
+  finish_connect(c, client_id, assigned, std::move(auth.identity), {});
+}
+
+bool MqttConnection::accept_connect(const Frame& f, Connect& c, std::string& client_id, bool& assigned) {
+  Status st = decode_connect(f, c);
+  version_ = c.version;
+  if (!st.ok()) {
+    if (st.reason == Reason::UnsupportedProtocolVersion) {
+      // Answer in a form every version understands [MQTT-3.1.2-2].
+      version_ = Version::V311;
+      send_connack_error(st.reason, st.what);
+      return false;
+    }
+    if (version_ == Version::V5) {
+      send_connack_error(st.reason, st.what);
+    } else {
+      log::info("mqtt %s: malformed CONNECT: %s; closing", sink_.info().peer_address.c_str(), st.what);
+      phase_ = Phase::Closing;
+      sink_.abort();
+    }
+    return false;
+  }
+  const Properties& p = c.properties;
+  request_problem_info_ = !p.request_problem_information || *p.request_problem_information != 0;
+  if (version_ == Version::V5) client_max_packet_ = p.maximum_packet_size.value_or(0);
+
+  // Client ids are store keys (at most 511 bytes with their suffixes); the
+  // spec lets a server refuse long ones [MQTT-3.1.3-5].
+  if (c.client_id.size() > kMaxClientIdLength) {
+    send_connack_error(Reason::ClientIdentifierNotValid, "client identifier longer than 256 bytes");
+    return false;
+  }
+  client_id.assign(c.client_id);
+  assigned = false;
+  if (client_id.empty()) {
+    // v3.1 and v3.1.1 with a persistent session need a real id [MQTT-3.1.3-8].
+    if (version_ == Version::V31 || (version_ == Version::V311 && !c.clean_start)) {
+      send_connack_error(Reason::ClientIdentifierNotValid, "empty client identifier");
+      return false;
+    }
+    client_id = assign_client_id();
+    assigned = true;
+  }
+  return true;
+}
+
+void MqttConnection::finish_connect(const Connect& c, const std::string& client_id, bool assigned,
+                                    core::ClientIdentity identity, std::string_view auth_data) {
+  const MqttOptions& opt = proto().options();
+  const Properties& p = c.properties;
   if (c.will) {
     if (const core::AccessControl* acl = broker().acl();
-        acl && !acl->allowed(auth.identity.principal(client_id), c.will->topic, core::Access::Write)) {
+        acl && !acl->allowed(identity.principal(client_id), c.will->topic, core::Access::Write)) {
       log::notice("mqtt %s: connect refused: client '%s', user '%s': will topic '%.*s' not writable",
-                  sink_.info().peer_address.c_str(), client_id.c_str(), auth.identity.user.c_str(),
+                  sink_.info().peer_address.c_str(), client_id.c_str(), identity.user.c_str(),
                   int(c.will->topic.size()), c.will->topic.data());
       send_connack_error(Reason::NotAuthorized, "will topic not authorized", true);
       return;
@@ -173,7 +194,7 @@ void MqttConnection::handle_connect(const Frame& f) {
   req.protocol = kMqttProtocol;
   req.receive_maximum = version_ == Version::V5 ? p.receive_maximum.value_or(65535) : 65535;
   req.sink = this;
-  req.identity = std::move(auth.identity);
+  req.identity = std::move(identity);
   if (c.will) {
     core::WillMessage w;
     w.msg = make_will(broker(), *c.will, client_id);
@@ -192,6 +213,11 @@ void MqttConnection::handle_connect(const Frame& f) {
     if (assigned) ap.assigned_client_identifier = client_id;
     if (keep_alive_changed) ap.server_keep_alive = keep_alive_s_;
     if (expiry_capped) ap.session_expiry_interval = session_expiry_s_;
+    if (ext_auth_) {
+      // The method of an enhanced authentication comes back in the CONNACK [MQTT-4.12.0-5].
+      ap.authentication_method = ext_auth_->method;
+      if (!auth_data.empty()) ap.authentication_data = auth_data;
+    }
   }
   // Session Present does not change the size: measure before attaching, so
   // a client that cannot take our CONNACK takes over no session either.

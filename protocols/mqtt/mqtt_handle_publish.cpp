@@ -108,7 +108,7 @@ void MqttConnection::handle_publish(const Frame& f) {
     return;
   }
   if (r.invalid) {
-    refuse_publish(pub, topic, r.why);
+    refuse_publish(pub, topic, r.why, r.reason_code);
     return;
   }
   if (pub.qos == 0) return;
@@ -178,7 +178,8 @@ void MqttConnection::deny_publish(const Publish& pub, std::string_view topic) {
 // A publish the broker will not take as sent (a malformed or disallowed
 // delay): v5 0x83 Implementation specific error with the reason; v3 has no
 // negative acknowledgement: acknowledged and dropped, as an ACL denial.
-void MqttConnection::refuse_publish(const Publish& pub, std::string_view topic, const char* why) {
+void MqttConnection::refuse_publish(const Publish& pub, std::string_view topic, const char* why,
+                                    std::uint8_t code) {
   log::info("mqtt %s (%s): publish to '%.*s' refused: %s", sink_.info().peer_address.c_str(),
             session_->client_id.c_str(), int(topic.size()), topic.data(), why ? why : "invalid");
   if (pub.qos == 0) return;
@@ -192,7 +193,13 @@ void MqttConnection::refuse_publish(const Publish& pub, std::string_view topic, 
     Ack a;
     a.type = type;
     a.packet_id = pub.packet_id;
-    a.reason = Reason::ImplementationSpecificError;
+    // Only codes a PUBACK/PUBREC may carry [MQTT-3.4.2.1]; others become 0x83.
+    switch (code) {
+      case 0x80: case 0x83: case 0x87: case 0x90: case 0x91: case 0x97: case 0x99:
+        a.reason = static_cast<Reason>(code);
+        break;
+      default: a.reason = Reason::ImplementationSpecificError;
+    }
     if (want_reason_strings() && why) a.properties.reason_string = std::string_view(why);
     std::string out;
     encode_ack(version_, a, out);

@@ -122,16 +122,4 @@ void MqttConnection::handle_disconnect(const Frame& f) {
   sink_.close_after_flush();
 }
 
-void MqttConnection::handle_auth(const Frame& f) {
-  Auth a;
-  Status st = decode_auth(f, version_, a);
-  if (!st.ok()) {
-    fail(st.reason, st.what);
-    return;
-  }
-  // No authentication method was agreed in CONNECT, so AUTH is a protocol
-  // error [MQTT-4.12.0-2 / -3.15.0].
-  fail(Reason::ProtocolError, "AUTH without an authentication method");
-}
-
 }  // namespace junction::mqtt

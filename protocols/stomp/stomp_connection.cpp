@@ -204,7 +204,8 @@ void StompConnection::teardown() {
   if (session_) {
     core::Session* s = session_;
     session_ = nullptr;
-    broker().detach(s, core::DetachKind::Normal, 0);  // ends the session and its topic subscriptions
+    // Ends the session and its topic subscriptions.
+    broker().detach(s, said_goodbye_ ? core::DetachKind::Normal : core::DetachKind::WithWill, 0);
   }
   subs_.clear();
   slots_.clear();

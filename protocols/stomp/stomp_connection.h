@@ -149,6 +149,9 @@ class StompConnection final : public frontend::ClientConnection {
   std::string client_id_;  // also the owner of this connection's temp queues
   Version version_ = Version::V1_0;
   bool torn_down_ = false;
+  // The client sent DISCONNECT: its detach is Normal, any other end an
+  // error (STOMP has no will; plugins see the difference).
+  bool said_goodbye_ = false;
 
   StompFrameParser parser_;
   StompFrame frame_;

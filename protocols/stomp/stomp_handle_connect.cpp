@@ -38,6 +38,8 @@ bool StompConnection::authenticate(const std::string_view* login, const std::str
   cred.user = login && !login->empty() ? login : nullptr;
   cred.password = passcode && !passcode->empty() ? &pass : nullptr;
   cred.client_id = client_id_;
+  cred.protocol = kStompProtocol;
+  cred.protocol_version = static_cast<std::uint8_t>(version_);  // 10, 11, 12 for STOMP 1.0, 1.1, 1.2 (negotiated first)
   core::AuthResult r = core::authenticate(broker().access(), cred, sink_.info(), proto().options().client.allow_anonymous);
   if (r.status == core::AuthStatus::Ok) {
     identity = std::move(r.identity);
@@ -141,6 +143,7 @@ void StompConnection::handle_disconnect(const StompFrame& f) {
   // it also waits until their store writes are committed. Nothing more is
   // read; the transport closes once the answers are out.
   phase_ = Phase::Closing;
+  said_goodbye_ = true;
   std::string out;
   if (const std::string_view* r = f.header("receipt")) {
     if (!encode_frame(Command::Receipt, {Header{"receipt-id", *r}}, {}, version_, out).ok()) out.clear();

@@ -139,7 +139,7 @@ TEST_CASE("allow_anonymous defaults to true only on loopback binds", "[config]")
 TEST_CASE("errors name the file, the line and the key", "[config]") {
   SECTION("unknown top-level key") {
     CHECK(error_of(std::string(kMinimal) + "colour: blue\n") ==
-          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, unroutable, dedup, http, log)");
+          "test.yaml:3: key 'colour': unknown key (expected one of: listeners, store, limits, queues, stomp, auth, xmpp, bridges, sys, delays, shared_subscriptions, unroutable, dedup, http, plugins, log)");
   }
   SECTION("unknown listener key") {
     CHECK_THAT(error_of("listeners:\n  - protocol: mqtt\n    port: 1883\n    prot: 1\n"),
@@ -569,4 +569,35 @@ TEST_CASE("http listeners: loopback only without a password file, never over Web
         "test.yaml:3: key 'http.admin_users': needs auth.password_file (the users' passwords)");
   CHECK(error_of(std::string(kMinimal) + "http: {max_head_bytes: 10}\n").find("http.max_head_bytes") !=
         std::string::npos);
+}
+
+TEST_CASE("plugins: paths with options, built-ins placed, errors name file and line", "[config][plugins]") {
+  const std::string yaml = std::string(kMinimal) +
+                           "plugins:\n"
+                           "  - builtin: password_file\n"
+                           "  - path: /usr/lib/junction/plugins/token_auth.so\n"
+                           "    options: {tokens: \"a:b:0\", max: 10, on: true}\n"
+                           "  - {builtin: acl_file}\n";
+  Config c = parse_config(yaml, "p.yaml");
+  REQUIRE(c.plugins.size() == 3);
+  CHECK(c.plugins[0].builtin == "password_file");
+  CHECK(c.plugins[0].line == 4);
+  CHECK(c.plugins[1].path == "/usr/lib/junction/plugins/token_auth.so");
+  CHECK(c.plugins[1].line == 5);
+  REQUIRE(c.plugins[1].options.size() == 3);
+  CHECK(c.plugins[1].options[0] == std::pair<std::string, std::string>{"tokens", "a:b:0"});
+  CHECK(c.plugins[1].options[1] == std::pair<std::string, std::string>{"max", "10"});
+  CHECK(c.plugins[1].options[2] == std::pair<std::string, std::string>{"on", "true"});
+  CHECK(c.plugins[2].builtin == "acl_file");
+
+  CHECK(error_of(std::string(kMinimal) + "plugins:\n  - {options: {a: b}}\n") ==
+        "test.yaml:4: key 'plugins[0].path': give either path or builtin");
+  CHECK(error_of(std::string(kMinimal) + "plugins:\n  - {path: /x.so, builtin: acl_file}\n") ==
+        "test.yaml:4: key 'plugins[0].path': give either path or builtin");
+  CHECK(error_of(std::string(kMinimal) + "plugins:\n  - {builtin: passwords}\n").find(
+            "test.yaml:4: key 'plugins[0].builtin'") == 0);
+  CHECK(error_of(std::string(kMinimal) + "plugins:\n  - {path: /x.so, options: {a: [1, 2]}}\n") ==
+        "test.yaml:4: key 'plugins[0].options.a': expected a string, number or boolean, not a list");
+  CHECK(error_of(std::string(kMinimal) + "plugins:\n  - {builtin: acl_file, options: {a: b}}\n") ==
+        "test.yaml:4: key 'plugins[0].options': built-in members take no options");
 }

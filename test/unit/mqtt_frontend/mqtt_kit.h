@@ -65,6 +65,12 @@ struct Packet {
     REQUIRE(mqtt::decode_disconnect(frame(), v, d).ok());
     return d;
   }
+  mqtt::Auth auth() const {
+    REQUIRE(type == PacketType::Auth);
+    mqtt::Auth a;
+    REQUIRE(mqtt::decode_auth(frame(), v, a).ok());
+    return a;
+  }
 };
 
 // An outgoing PUBLISH, copied out of its packet.
@@ -101,6 +107,7 @@ struct ConnectOpts {
   bool clean = true;
   std::uint16_t keep_alive = 30;
   mqtt::Properties props;            // v5 CONNECT properties
+  std::optional<std::string> username;
   std::optional<std::string> will_topic;
   std::string will_payload;
   std::uint8_t will_qos = 0;
@@ -121,6 +128,7 @@ class MqttClient : public Conn {
     c.keep_alive = o.keep_alive;
     c.client_id = o.id;
     c.properties = o.props;
+    if (o.username) c.username = *o.username;
     if (o.will_topic) {
       mqtt::Will w;
       w.topic = *o.will_topic;
@@ -203,6 +211,16 @@ class MqttClient : public Conn {
     d.properties = props;
     std::string out;
     mqtt::encode_disconnect(v_, d, out);
+    feed(out);
+  }
+  // AUTH (v5; the codec encodes it whatever the connection's version).
+  void send_auth(Reason reason, std::optional<std::string_view> method, std::optional<std::string_view> data = {}) {
+    mqtt::Auth a;
+    a.reason = reason;
+    a.properties.authentication_method = method;
+    a.properties.authentication_data = data;
+    std::string out;
+    mqtt::encode_auth(a, out);
     feed(out);
   }
   void send_pingreq() {
