@@ -92,6 +92,22 @@ def test_token_auth_allows_denies_and_expires(broker_factory, msub):
     assert "tok-1" not in b.log and "tok-2" not in b.log  # secrets are never logged
 
 
+def test_token_auth_for_stomp_logins(broker_factory, stomps):
+    b = broker_factory(stomp=True, extra_yaml=plugins_yaml(("token_auth", {"tokens": TOKENS})),
+                       listener_extra="allow_anonymous: false")
+    good = stomps(b.stomp_port, "1.2", login="sensor-1", passcode="tok-1")
+    assert good.connected_frame is not None
+    for login, passcode in (("sensor-1", "tok-2"), ("old", "tok-old"), ("nobody", "x")):
+        c = Stomp(b.stomp_port, "1.2", connect=False)
+        try:
+            c.conn.connect(login, passcode, wait=False)
+            e = c.listener.errors.get(timeout=5)
+            assert e.headers["message"] == "access refused", e.headers
+        finally:
+            c.close()
+    wait_log(b, "plugin token_auth: user 'old' refused")
+
+
 @pytest.mark.parametrize("order", ["plugin-first", "file-first"])
 def test_chain_order_with_the_builtin_password_file(broker_factory, tmp_path, order):
     pw = mosquitto_password_file(tmp_path / "passwd", {"alice": "from-file", "bob": "bob-file"})

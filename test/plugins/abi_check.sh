@@ -8,7 +8,8 @@
 #     alone as C99 shared objects, -Wall -Wextra -pedantic -Werror;
 #   - each exports exactly the jn_plugin_* functions the broker looks up,
 #     as defined text symbols (T), and every jn_* symbol it leaves undefined
-#     (for the broker to provide at dlopen) is declared in the header.
+#     (for the broker to provide at dlopen) is declared in the header;
+#   - the first plugin of docs/PLUGINS.md does the same.
 # CC and CXX (meson passes the compilers it found; words split) default to
 # cc and c++, NM to nm. Prints one line per check; exit 1 on any failure.
 set -u
@@ -103,6 +104,13 @@ done
 for p in test_plugin bad_version failing_init; do
   check_plugin "$root/test/plugins/$p.c" $all
 done
+# The "first plugin" of docs/PLUGINS.md (its first ```c block) builds as shown.
+awk '/^```c$/ { on = 1; next } on && /^```$/ { exit } on { print }' "$root/docs/PLUGINS.md" >"$tmp/no_forbidden.c"
+if [ -s "$tmp/no_forbidden.c" ]; then
+  check_plugin "$tmp/no_forbidden.c" $all
+else
+  fail "docs/PLUGINS.md has no \`\`\`c block (the first plugin)"
+fi
 # Its point is the missing export: the check pins that it stays missing.
 check_plugin "$root/test/plugins/missing_symbol.c" jn_plugin_version jn_plugin_init
 
