@@ -129,6 +129,28 @@ def test_chain_order_with_the_builtin_password_file(broker_factory, tmp_path, or
         assert connack_rc(b.port, V5, "alice", "tok-alice") == 0x86
 
 
+@pytest.mark.parametrize("denied", [True, False])
+def test_certificate_identities_reach_the_authentication_chain(broker_factory, tmp_path, denied):
+    import certs
+    pki = certs.make_pki(tmp_path / "pki")
+    tls = {"cert_file": pki["server.crt"], "key_file": pki["server.key"], "ca_file": pki["ca.crt"],
+           "require_certificate": True, "use_identity_as_username": True}
+    b = broker_factory(listeners=[{"protocol": "mqtt", "transport": "tls", "tls": tls}],
+                       extra_yaml=plugins_yaml(("test_plugin", {"deny_user": "device-1" if denied else "someone",
+                                                                "log_events": "true"})))
+    port = b.listener_ports[0]
+    r = subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(port), "-t", "dev/1", "-m", "x", "-q", "1",
+                        "--cafile", pki["ca.crt"], "--cert", pki["client.crt"], "--key", pki["client.key"]],
+                       capture_output=True, timeout=15)
+    if denied:
+        assert r.returncode != 0 and b"not authorised" in r.stderr.lower().replace(b"authorized", b"authorised")
+        wait_log(b, "refused by an authentication plugin")
+    else:
+        assert r.returncode == 0, r.stderr
+    wait_log(b, "test_plugin: auth")
+    assert "user=device-1" in b.log
+
+
 # ------------------------------------------------------------ message_enrich
 
 
