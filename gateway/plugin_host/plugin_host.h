@@ -70,7 +70,6 @@ class PluginHost final : public core::BrokerHooks {
   int run_on_loop(jn_plugin* p, jn_loop_cb fn, void* ud);  // any thread
   int publish(jn_plugin* p, const jn_publish& m);
   int disconnect(std::string_view client_id, bool remove_session);
-  bool shutting_down() const { return stopped_; }
 
   // ---- core::BrokerHooks ----
   bool on_message_in(core::Message& msg, core::Session* publisher, core::MessageDrop& drop) override;
@@ -94,8 +93,6 @@ class PluginHost final : public core::BrokerHooks {
   std::vector<std::unique_ptr<jn_plugin>> plugins_;
   std::array<std::vector<Registration>, kMaxEvent + 1> regs_;
   bool stopped_ = false;
-  // Reasons handed back to the broker must outlive the callback.
-  std::string drop_reason_;
 
   struct LoopCall {
     jn_plugin* plugin;
